@@ -1,0 +1,50 @@
+# mvirt-net: `make run` starts the daemon on local defaults, `make test`
+# installs what the tests need and runs them all.
+
+GO            ?= go
+BIN           := bin
+RUN_DIR       := .run
+TOOLS         := $(CURDIR)/.bin
+PROTOC_GEN_GO_VERSION      := v1.36.12
+PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
+STATICCHECK_VERSION        := v0.8.2
+
+.PHONY: all build run test test-unit deps lint proto clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/ ./cmd/...
+
+run: build
+	mkdir -p $(RUN_DIR)/sockets $(RUN_DIR)/data
+	./$(BIN)/mvirt-net --socket-dir $(RUN_DIR)/sockets --metadata-dir $(RUN_DIR)/data $(ARGS)
+
+test: build
+	$(GO) vet ./...
+	$(GO) test -race -count=1 ./...
+
+lint: $(TOOLS)/staticcheck
+	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
+	$(GO) vet ./...
+	$(TOOLS)/staticcheck ./...
+
+$(TOOLS)/staticcheck:
+	GOBIN=$(TOOLS) $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+$(TOOLS)/protoc-gen-go:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/protobuf/cmd/protoc-gen-go@$(PROTOC_GEN_GO_VERSION)
+
+$(TOOLS)/protoc-gen-go-grpc:
+	GOBIN=$(TOOLS) $(GO) install google.golang.org/grpc/cmd/protoc-gen-go-grpc@$(PROTOC_GEN_GO_GRPC_VERSION)
+
+# protoc comes from Debian's protobuf-compiler package.
+proto: $(TOOLS)/protoc-gen-go $(TOOLS)/protoc-gen-go-grpc
+	command -v protoc >/dev/null || apt-get install -y protobuf-compiler
+	PATH=$(TOOLS):$$PATH protoc --proto_path=rpc/netpb \
+		--go_out=rpc/netpb --go_opt=paths=source_relative \
+		--go-grpc_out=rpc/netpb --go-grpc_opt=paths=source_relative \
+		rpc/netpb/net.proto
+
+clean:
+	rm -rf $(BIN) $(RUN_DIR)
