@@ -1,0 +1,44 @@
+package actors
+
+import (
+	"mvirt-net/persistence"
+	"mvirt-net/rpc/netpb"
+)
+
+// Messages between actors of the tree. Requests from outside are the
+// NetService protobuf requests themselves.
+
+// createNic carries a CreateNic request from the NetManager, which has
+// resolved the network and reserved the NIC name, to the NetworkActor.
+type createNic struct{ req *netpb.CreateNicRequest }
+
+// awaitReady asks an actor to answer once it has started; the NetManager
+// answers once every network has.
+type awaitReady struct{}
+
+// ready answers awaitReady.
+type ready struct{}
+
+// networkChanged tells the NetManager a network's new record.
+type networkChanged struct{ rec *persistence.NetworkRecord }
+
+// networkGone tells the NetManager a network and its NICs are deleted.
+type networkGone struct {
+	id   string
+	nics []string
+}
+
+// nicChanged tells the NetManager a NIC's new view.
+type nicChanged struct{ view *netpb.Nic }
+
+// nicGone tells the NetManager a NIC is deleted.
+type nicGone struct{ id string }
+
+// nicNameFree tells the NetManager a reserved NIC name was not used.
+type nicNameFree struct{ name string }
+
+// nicState tells a NetworkActor its NIC's connection state changed.
+type nicState struct {
+	id    string
+	state netpb.NicState
+}

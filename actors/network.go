@@ -1,0 +1,262 @@
+package actors
+
+import (
+	"errors"
+	"net"
+	"net/netip"
+	"slices"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"mvirt-net/actors/ipam"
+	"mvirt-net/persistence"
+	"mvirt-net/rpc/netpb"
+)
+
+// network is a NetworkActor: it owns one network's record, its address
+// pools, its NICs' records and routed prefixes, and supervises their
+// NicActors. It rebuilds all of it from the store whenever it starts.
+type network struct {
+	*deps
+	probe *probe
+	id    string
+	rec   *persistence.NetworkRecord
+	pool4 *ipam.Pool
+	pool6 *ipam.Pool
+	nics  map[string]*nicEntry
+	// deleting is set while a DeleteNetwork waits for its NICs to stop.
+	deleting bool
+}
+
+type nicEntry struct {
+	rec     *persistence.NicRecord
+	pid     *actor.PID
+	state   netpb.NicState
+	routes4 []netip.Prefix
+	routes6 []netip.Prefix
+}
+
+func newNetwork(d *deps, p *probe, id string) *network {
+	return &network{deps: d, probe: p, id: id}
+}
+
+func newPool(p netip.Prefix) (*ipam.Pool, error) {
+	if !p.IsValid() {
+		return nil, nil
+	}
+	return ipam.NewPool(p)
+}
+
+func (n *network) Receive(ctx actor.Context) {
+	switch msg := ctx.Message().(type) {
+	case *actor.Started:
+		n.reg.add(ctx.Self(), ctx.Parent(), n.probe)
+		n.load(ctx)
+	case *actor.Restarting:
+		n.probe.restarts.Add(1)
+	case *actor.Stopped:
+		n.reg.remove(ctx.Self())
+	case awaitReady:
+		ctx.Respond(ready{})
+	case nicState:
+		n.setState(ctx, msg)
+	case *netpb.UpdateNetworkRequest:
+		ctx.Respond(n.update(ctx, msg))
+	case *netpb.DeleteNetworkRequest:
+		n.delete(ctx, msg)
+	case createNic:
+		if n.deleting {
+			ctx.Send(ctx.Parent(), nicNameFree{name: msg.req.GetName()})
+			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
+			return
+		}
+		ctx.Respond(n.createNic(ctx, msg.req))
+	case *netpb.UpdateNicRequest:
+		ctx.Respond(n.updateNic(ctx, msg))
+	case *netpb.DeleteNicRequest:
+		n.deleteNic(ctx, msg)
+	}
+}
+
+// load reads the network and its NICs from the store, rebuilds the pools,
+// and starts a NicActor (with a listening socket) per NIC.
+func (n *network) load(ctx actor.Context) {
+	rec, nics, err := n.Store.LoadNetwork(n.id)
+	if errors.Is(err, persistence.ErrNotFound) {
+		ctx.Stop(ctx.Self())
+		return
+	}
+	if err != nil {
+		panic(err)
+	}
+	n.rec = rec
+	n.nics = map[string]*nicEntry{}
+	if n.pool4, err = newPool(parsedOrZero(rec.IPv4Subnet)); err != nil {
+		panic(err)
+	}
+	if n.pool6, err = newPool(parsedOrZero(rec.IPv6Prefix)); err != nil {
+		panic(err)
+	}
+	for _, nic := range nics {
+		e, err := n.adopt(nic)
+		if err != nil {
+			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
+			continue
+		}
+		ln, err := listenSocket(nic.SocketPath)
+		if err != nil {
+			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
+			e.state = netpb.NicState_NIC_STATE_ERROR
+		}
+		e.pid = n.spawnNic(ctx, nic, ln)
+		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+	}
+}
+
+func parsedOrZero(s string) netip.Prefix {
+	if s == "" {
+		return netip.Prefix{}
+	}
+	p, _ := netip.ParsePrefix(s)
+	return p
+}
+
+// adopt takes a stored NIC's addresses and prefixes into the network's state.
+func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
+	e := &nicEntry{rec: nic, state: netpb.NicState_NIC_STATE_CREATED}
+	for _, s := range nic.RoutedIPv4Prefixes {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		e.routes4 = append(e.routes4, p)
+	}
+	for _, s := range nic.RoutedIPv6Prefixes {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, err
+		}
+		e.routes6 = append(e.routes6, p)
+	}
+	for _, take := range []struct {
+		s    string
+		pool *ipam.Pool
+	}{{nic.IPv4Address, n.pool4}, {nic.IPv6Address, n.pool6}} {
+		if take.s == "" {
+			continue
+		}
+		a, err := netip.ParseAddr(take.s)
+		if err != nil {
+			return nil, err
+		}
+		if take.pool == nil {
+			return nil, errors.New("address of a disabled family")
+		}
+		if err := take.pool.Take(a); err != nil {
+			return nil, err
+		}
+	}
+	n.nics[nic.ID] = e
+	return e, nil
+}
+
+// spawnNic starts the NicActor of rec, handing it the listening socket.
+func (n *network) spawnNic(ctx actor.Context, rec *persistence.NicRecord, ln *net.UnixListener) *actor.PID {
+	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
+	h := &nicHandle{ln: ln}
+	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
+	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
+	if err != nil {
+		panic(err)
+	}
+	return pid
+}
+
+func (n *network) setState(ctx actor.Context, msg nicState) {
+	e := n.nics[msg.id]
+	if e == nil || e.state == msg.state {
+		return
+	}
+	e.state = msg.state
+	n.Log.Info("nic state", "nic", msg.id, "state", stateLabel(msg.state))
+	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
+}
+
+func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) any {
+	if n.deleting {
+		return networkNotFound(req.GetId())
+	}
+	dns, err := parseServers("dns_servers", req.GetDnsServers())
+	if err != nil {
+		return err
+	}
+	ntp, err := parseServers("ntp_servers", req.GetNtpServers())
+	if err != nil {
+		return err
+	}
+	rec := *n.rec
+	rec.DNSServers, rec.NTPServers, rec.UpdatedAt = dns, ntp, time.Now().UTC()
+	if err := n.Store.UpdateNetwork(&rec); err != nil {
+		return status.Errorf(codes.Internal, "store network: %v", err)
+	}
+	n.rec = &rec
+	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
+	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp)
+	return networkView(n.rec, len(n.nics))
+}
+
+func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
+	if n.deleting {
+		ctx.Respond(networkNotFound(req.GetId()))
+		return
+	}
+	if len(n.nics) > 0 && !req.GetForce() {
+		ctx.Respond(status.Errorf(codes.FailedPrecondition,
+			"network %q still has %d nic(s); delete them first or set force", n.rec.Name, len(n.nics)))
+		return
+	}
+	recs := make([]*persistence.NicRecord, 0, len(n.nics))
+	ids := make([]string, 0, len(n.nics))
+	for id, e := range n.nics {
+		recs = append(recs, e.rec)
+		ids = append(ids, id)
+	}
+	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
+		ctx.Respond(status.Errorf(codes.Internal, "delete network from store: %v", err))
+		return
+	}
+	n.deleting = true
+	ctx.Send(ctx.Parent(), networkGone{id: n.id, nics: ids})
+	futures := make([]*actor.Future, 0, len(n.nics))
+	for _, e := range n.nics {
+		futures = append(futures, ctx.StopFuture(e.pid))
+	}
+	sender := ctx.Sender()
+	afterAll(ctx, futures, func() {
+		n.Log.Info("network deleted", "network", n.id, "name", n.rec.Name, "nics_deleted", len(ids))
+		ctx.Send(sender, &netpb.DeleteNetworkResponse{Deleted: true, NicsDeleted: uint32(len(ids))})
+		ctx.Stop(ctx.Self())
+	})
+}
+
+// taken returns every prefix and address the other NICs hold (as prefixes)
+// with their owners, for overlap checks; skip names the NIC being changed.
+func (n *network) taken(skip string) (prefixes []netip.Prefix, owner []string) {
+	for id, e := range n.nics {
+		if id == skip {
+			continue
+		}
+		for _, p := range slices.Concat(e.routes4, e.routes6) {
+			prefixes, owner = append(prefixes, p), append(owner, id)
+		}
+		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
+			if a, err := netip.ParseAddr(s); err == nil {
+				prefixes, owner = append(prefixes, netip.PrefixFrom(a, a.BitLen())), append(owner, id)
+			}
+		}
+	}
+	return prefixes, owner
+}

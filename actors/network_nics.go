@@ -1,0 +1,250 @@
+package actors
+
+import (
+	"crypto/rand"
+	"errors"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"github.com/google/uuid"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"mvirt-net/actors/ipam"
+	"mvirt-net/persistence"
+	"mvirt-net/rpc/netpb"
+)
+
+func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
+	res := n.tryCreateNic(ctx, req)
+	if _, failed := res.(error); failed && req.GetName() != "" {
+		ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
+	}
+	return res
+}
+
+func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
+	mac, err := n.pickMAC(req.GetMacAddress())
+	if err != nil {
+		return err
+	}
+	routes4, routes6, err := n.checkRoutes("", req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	if err != nil {
+		return err
+	}
+	v4, err := n.pickAddr("ipv4_address", req.GetIpv4Address(), n.pool4, true)
+	if err != nil {
+		return err
+	}
+	v6, err := n.pickAddr("ipv6_address", req.GetIpv6Address(), n.pool6, false)
+	if err != nil {
+		return err
+	}
+	for _, a := range []netip.Addr{v4, v6} {
+		for _, r := range append(routes4, routes6...) {
+			if a.IsValid() && r.Contains(a) {
+				return invalid("routed prefix %s contains the nic's own address %s", r, a)
+			}
+		}
+	}
+	now := time.Now().UTC()
+	id := uuid.NewString()
+	rec := &persistence.NicRecord{
+		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac.String(),
+		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
+		SocketPath: filepath.Join(n.SocketDir, id+".sock"), CreatedAt: now, UpdatedAt: now,
+	}
+	if v4.IsValid() {
+		rec.IPv4Address = v4.String()
+	}
+	if v6.IsValid() {
+		rec.IPv6Address = v6.String()
+	}
+	ln, err := listenSocket(rec.SocketPath)
+	if err != nil {
+		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
+	}
+	if err := n.Store.PutNic(rec, nil); err != nil {
+		_ = ln.Close()
+		if errors.Is(err, persistence.ErrConflict) {
+			return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(id, rec.Name), err)
+		}
+		return status.Errorf(codes.Internal, "store nic: %v", err)
+	}
+	e, err := n.adopt(rec)
+	if err != nil {
+		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
+	}
+	e.pid = n.spawnNic(ctx, rec, ln)
+	view := nicView(rec, e.state)
+	ctx.Send(ctx.Parent(), nicChanged{view: view})
+	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
+		"ipv4", rec.IPv4Address, "ipv6", rec.IPv6Address, "socket", rec.SocketPath)
+	return view
+}
+
+// pickMAC validates a requested MAC or generates one in the 52:54:00 range
+// QEMU uses; either way unique in the network.
+func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
+	inUse := func(m net.HardwareAddr) string {
+		for id, e := range n.nics {
+			if e.rec.MAC == m.String() {
+				return id
+			}
+		}
+		return ""
+	}
+	if want != "" {
+		m, err := parseMAC(want)
+		if err != nil {
+			return nil, err
+		}
+		if id := inUse(m); id != "" {
+			return nil, status.Errorf(codes.AlreadyExists, "mac_address %s is already used by nic %s", m, id)
+		}
+		return m, nil
+	}
+	for {
+		m := net.HardwareAddr{0x52, 0x54, 0x00, 0, 0, 0}
+		_, _ = rand.Read(m[3:])
+		if inUse(m) == "" {
+			return m, nil
+		}
+	}
+}
+
+// pickAddr validates a requested address or allocates the lowest free one
+// that no routed prefix covers. The zero Addr means the family is disabled.
+func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
+	if pool == nil {
+		if want != "" {
+			return netip.Addr{}, invalid("%s given but network %q has %s disabled", field, n.rec.Name, family(want4))
+		}
+		return netip.Addr{}, nil
+	}
+	routes, owners := n.taken("")
+	covered := func(a netip.Addr) string {
+		for i, r := range routes {
+			if r.Bits() < r.Addr().BitLen() && r.Contains(a) {
+				return owners[i]
+			}
+		}
+		return ""
+	}
+	if want == "" {
+		a, err := pool.Lowest(func(a netip.Addr) bool { return covered(a) != "" })
+		if err != nil {
+			return netip.Addr{}, status.Errorf(codes.ResourceExhausted, "%s: no free %s address in %s", n.rec.Name, family(want4), pool.Prefix())
+		}
+		return a, nil
+	}
+	a, err := parseAddr(field, want, want4)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	if err := pool.Check(a); err != nil {
+		if errors.Is(err, ipam.ErrInUse) {
+			return netip.Addr{}, status.Errorf(codes.AlreadyExists, "%s %s is already in use in network %q", field, a, n.rec.Name)
+		}
+		return netip.Addr{}, invalid("%s: %v", field, err)
+	}
+	if id := covered(a); id != "" {
+		return netip.Addr{}, status.Errorf(codes.AlreadyExists, "%s %s lies in a prefix routed to nic %s", field, a, id)
+	}
+	return a, nil
+}
+
+// checkRoutes validates routed prefixes for the NIC self ("" for a new one):
+// the family must be enabled and no prefix may overlap another NIC's
+// address or prefix.
+func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+	r4, err := parseRoutes("routed_ipv4_prefixes", v4, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	r6, err := parseRoutes("routed_ipv6_prefixes", v6, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(r4) > 0 && n.pool4 == nil {
+		return nil, nil, invalid("routed_ipv4_prefixes given but network %q has IPv4 disabled", n.rec.Name)
+	}
+	if len(r6) > 0 && n.pool6 == nil {
+		return nil, nil, invalid("routed_ipv6_prefixes given but network %q has IPv6 disabled", n.rec.Name)
+	}
+	taken, owners := n.taken(self)
+	for _, p := range append(r4, r6...) {
+		for i, t := range taken {
+			if p.Overlaps(t) {
+				return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owners[i])
+			}
+		}
+	}
+	return r4, r6, nil
+}
+
+func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) any {
+	e := n.nics[req.GetId()]
+	if e == nil || n.deleting {
+		return nicNotFound(req.GetId())
+	}
+	r4, r6, err := n.checkRoutes(e.rec.ID, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	if err != nil {
+		return err
+	}
+	for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
+		a, err := netip.ParseAddr(s)
+		for _, r := range append(r4, r6...) {
+			if err == nil && r.Contains(a) {
+				return invalid("routed prefix %s contains the nic's own address %s", r, a)
+			}
+		}
+	}
+	rec := *e.rec
+	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = prefixStrings(r4), prefixStrings(r6)
+	rec.UpdatedAt = time.Now().UTC()
+	if err := n.Store.PutNic(&rec, e.rec); err != nil {
+		return status.Errorf(codes.Internal, "store nic: %v", err)
+	}
+	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	view := nicView(e.rec, e.state)
+	ctx.Send(ctx.Parent(), nicChanged{view: view})
+	n.Log.Info("nic updated", "nic", rec.ID, "routed_ipv4", rec.RoutedIPv4Prefixes, "routed_ipv6", rec.RoutedIPv6Prefixes)
+	return view
+}
+
+// deleteNic removes the NIC from the store and the network at once, and
+// answers when its NicActor has stopped and its socket is gone.
+func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
+	e := n.nics[req.GetId()]
+	if e == nil || n.deleting {
+		ctx.Respond(nicNotFound(req.GetId()))
+		return
+	}
+	if err := n.Store.DeleteNic(e.rec); err != nil {
+		ctx.Respond(status.Errorf(codes.Internal, "delete nic from store: %v", err))
+		return
+	}
+	delete(n.nics, e.rec.ID)
+	n.release(e.rec)
+	ctx.Send(ctx.Parent(), nicGone{id: e.rec.ID})
+	sender := ctx.Sender()
+	ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) {
+		n.Log.Info("nic deleted", "nic", e.rec.ID, "name", e.rec.Name)
+		ctx.Send(sender, &netpb.DeleteNicResponse{Deleted: true})
+	})
+}
+
+func (n *network) release(rec *persistence.NicRecord) {
+	for _, r := range []struct {
+		s    string
+		pool *ipam.Pool
+	}{{rec.IPv4Address, n.pool4}, {rec.IPv6Address, n.pool6}} {
+		if a, err := netip.ParseAddr(r.s); err == nil && r.pool != nil {
+			r.pool.Release(a)
+		}
+	}
+}

@@ -1,0 +1,105 @@
+package actors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"mvirt-net/persistence"
+)
+
+// DefaultRequestTimeout bounds a request whose context has no deadline.
+const DefaultRequestTimeout = 10 * time.Second
+
+// Config is what the actor tree needs from the daemon.
+type Config struct {
+	Store     *persistence.Store
+	SocketDir string
+	Log       *slog.Logger
+	Metrics   *Metrics
+}
+
+// deps are shared, read-only, by every actor of a tree.
+type deps struct {
+	Config
+	reg *registry
+}
+
+// System is a running actor tree.
+type System struct {
+	sys  *actor.ActorSystem
+	root *actor.PID
+	reg  *registry
+}
+
+// Start loads the store, builds the tree, and returns once every network
+// has started and every NIC socket listens. A store that cannot be read is
+// an error and nothing is started.
+func Start(cfg Config) (*System, error) {
+	if _, err := cfg.Store.Load(); err != nil {
+		return nil, err
+	}
+	d := &deps{Config: cfg, reg: newRegistry()}
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return cfg.Log.With("component", "protoactor")
+	}))
+	p := &probe{kind: KindManager}
+	props := p.props(func() actor.Actor { return newManager(d, p) },
+		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)))
+	root, err := sys.Root.SpawnNamed(props, "netmanager")
+	if err != nil {
+		return nil, fmt.Errorf("spawn netmanager: %w", err)
+	}
+	s := &System{sys: sys, root: root, reg: d.reg}
+	if _, err := sys.Root.RequestFuture(root, awaitReady{}, time.Minute).Result(); err != nil {
+		s.Shutdown()
+		return nil, fmt.Errorf("start actor tree: %w", err)
+	}
+	return s, nil
+}
+
+// Ask sends a request to the NetManager and waits for its answer within the
+// context's deadline. The answer is a protobuf message; failures are gRPC
+// status errors.
+func (s *System) Ask(ctx context.Context, msg any) (any, error) {
+	timeout := DefaultRequestTimeout
+	if d, ok := ctx.Deadline(); ok {
+		timeout = time.Until(d)
+	}
+	if timeout <= 0 {
+		return nil, status.Error(codes.DeadlineExceeded, "deadline exceeded before the request was sent")
+	}
+	res, err := s.sys.Root.RequestFuture(s.root, msg, timeout).Result()
+	switch {
+	case errors.Is(err, actor.ErrTimeout):
+		return nil, status.Error(codes.DeadlineExceeded, "the request did not complete before its deadline")
+	case err != nil:
+		return nil, status.Errorf(codes.Unavailable, "request failed: %v", err)
+	}
+	switch r := res.(type) {
+	case error:
+		return nil, r
+	case *actor.DeadLetterResponse:
+		if r.Target.Equal(s.root) {
+			return nil, status.Error(codes.Unavailable, "mvirt-net is shutting down")
+		}
+		return nil, status.Error(codes.NotFound, "the object was deleted while the request was in flight")
+	}
+	return res, nil
+}
+
+// Tree returns the live actor tree for introspection.
+func (s *System) Tree() *ActorInfo { return s.reg.tree() }
+
+// Shutdown stops the tree top-down, closing every NIC socket. It waits for
+// the stop as long as protoactor's stop future does (10 s).
+func (s *System) Shutdown() {
+	_ = s.sys.Root.StopFuture(s.root).Wait()
+	s.sys.Shutdown()
+}

@@ -1,0 +1,200 @@
+package persistence
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/dgraph-io/badger/v4"
+)
+
+func netKey(id string) []byte         { return []byte("net/" + id) }
+func netNameKey(name string) []byte   { return []byte("netname/" + name) }
+func nicKey(id string) []byte         { return []byte("nic/" + id) }
+func nicNameKey(name string) []byte   { return []byte("nicname/" + name) }
+func allocKey(netID, a string) []byte { return []byte("alloc/" + netID + "/" + a) }
+
+// CreateNetwork stores a new network and claims its name. A taken name is
+// ErrConflict.
+func (s *Store) CreateNetwork(n *NetworkRecord) error {
+	return s.update(func(txn *badger.Txn) error {
+		if err := claim(txn, netNameKey(n.Name), n.ID); err != nil {
+			return err
+		}
+		return setJSON(txn, netKey(n.ID), n)
+	})
+}
+
+// UpdateNetwork replaces a stored network (its name never changes).
+func (s *Store) UpdateNetwork(n *NetworkRecord) error {
+	return s.update(func(txn *badger.Txn) error {
+		var old NetworkRecord
+		if err := getJSON(txn, netKey(n.ID), &old); err != nil {
+			return err
+		}
+		return setJSON(txn, netKey(n.ID), n)
+	})
+}
+
+// DeleteNetwork removes a network together with the given NICs, their names
+// and their address allocations, in one transaction.
+func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
+	return s.update(func(txn *badger.Txn) error {
+		for _, nic := range nics {
+			if err := deleteNic(txn, nic); err != nil {
+				return err
+			}
+		}
+		if err := txn.Delete(netNameKey(n.Name)); err != nil {
+			return fmt.Errorf("delete network name: %w", err)
+		}
+		if err := txn.Delete(netKey(n.ID)); err != nil {
+			return fmt.Errorf("delete network: %w", err)
+		}
+		return nil
+	})
+}
+
+// PutNic creates (old == nil) or updates a NIC, claiming its name and
+// addresses and releasing those the old version held. A name or address held
+// by another NIC is ErrConflict.
+func (s *Store) PutNic(nic, old *NicRecord) error {
+	return s.update(func(txn *badger.Txn) error {
+		if old != nil {
+			if err := deleteNic(txn, old); err != nil {
+				return err
+			}
+		}
+		if nic.Name != "" {
+			if err := claim(txn, nicNameKey(nic.Name), nic.ID); err != nil {
+				return err
+			}
+		}
+		for _, a := range nic.addresses() {
+			if err := claim(txn, allocKey(nic.NetworkID, a), nic.ID); err != nil {
+				return err
+			}
+		}
+		return setJSON(txn, nicKey(nic.ID), nic)
+	})
+}
+
+// DeleteNic removes a NIC, its name and its address allocations.
+func (s *Store) DeleteNic(nic *NicRecord) error {
+	return s.update(func(txn *badger.Txn) error { return deleteNic(txn, nic) })
+}
+
+func deleteNic(txn *badger.Txn, nic *NicRecord) error {
+	keys := [][]byte{nicKey(nic.ID)}
+	if nic.Name != "" {
+		keys = append(keys, nicNameKey(nic.Name))
+	}
+	for _, a := range nic.addresses() {
+		keys = append(keys, allocKey(nic.NetworkID, a))
+	}
+	for _, k := range keys {
+		if err := txn.Delete(k); err != nil {
+			return fmt.Errorf("delete %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// Snapshot is everything the store holds, as loaded at start.
+type Snapshot struct {
+	Networks []*NetworkRecord
+	// Nics maps a network id to its NICs.
+	Nics map[string][]*NicRecord
+}
+
+// Load reads every network and NIC. A NIC whose network is missing, or a
+// record that does not decode, makes the whole load fail.
+func (s *Store) Load() (*Snapshot, error) {
+	snap := &Snapshot{Nics: map[string][]*NicRecord{}}
+	err := s.db.View(func(txn *badger.Txn) error {
+		nets := map[string]bool{}
+		if err := scan(txn, "net/", func(key string, b []byte) error {
+			n := &NetworkRecord{}
+			if err := decode(key, b, n); err != nil {
+				return err
+			}
+			nets[n.ID] = true
+			snap.Networks = append(snap.Networks, n)
+			return nil
+		}); err != nil {
+			return err
+		}
+		return scan(txn, "nic/", func(key string, b []byte) error {
+			n := &NicRecord{}
+			if err := decode(key, b, n); err != nil {
+				return err
+			}
+			if !nets[n.NetworkID] {
+				return fmt.Errorf("nic %s refers to missing network %s", n.ID, n.NetworkID)
+			}
+			snap.Nics[n.NetworkID] = append(snap.Nics[n.NetworkID], n)
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("load metadata: %w", err)
+	}
+	return snap, nil
+}
+
+func scan(txn *badger.Txn, prefix string, fn func(key string, value []byte) error) error {
+	it := txn.NewIterator(badger.IteratorOptions{PrefetchValues: true, PrefetchSize: 64, Prefix: []byte(prefix)})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		item := it.Item()
+		key := string(item.Key())
+		if err := item.Value(func(b []byte) error { return fn(key, b) }); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// record is what Load checks of every stored object.
+type record interface {
+	storedID() string
+	check() error
+}
+
+func decode(key string, b []byte, r record) error {
+	if err := json.Unmarshal(b, r); err != nil {
+		return fmt.Errorf("decode %s: %w", key, err)
+	}
+	if err := r.check(); err != nil {
+		return fmt.Errorf("record %s: %w", key, err)
+	}
+	if !strings.HasSuffix(key, "/"+r.storedID()) {
+		return fmt.Errorf("record %s holds id %q", key, r.storedID())
+	}
+	return nil
+}
+
+// LoadNetwork reads one network and its NICs; ErrNotFound if it is gone.
+func (s *Store) LoadNetwork(id string) (*NetworkRecord, []*NicRecord, error) {
+	n := &NetworkRecord{}
+	var nics []*NicRecord
+	err := s.db.View(func(txn *badger.Txn) error {
+		if err := getJSON(txn, netKey(id), n); err != nil {
+			return err
+		}
+		return scan(txn, "nic/", func(key string, b []byte) error {
+			nic := &NicRecord{}
+			if err := decode(key, b, nic); err != nil {
+				return err
+			}
+			if nic.NetworkID == id {
+				nics = append(nics, nic)
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return nil, nil, fmt.Errorf("load network %s: %w", id, err)
+	}
+	return n, nics, nil
+}
