@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"path/filepath"
 	"strings"
 )
 
@@ -51,7 +52,15 @@ Flags:
 	return c, nil
 }
 
-// Validate checks the configuration before anything is opened.
+// maxSocketPath is the longest unix socket path the kernel accepts
+// (sun_path is 108 bytes with its terminating NUL).
+const maxSocketPath = 107
+
+// socketNameExample is the longest name a vNIC socket gets in --socket-dir.
+const socketNameExample = "/00000000-0000-0000-0000-000000000000.sock"
+
+// Validate checks the configuration before anything is opened, and makes
+// the directories absolute: socket paths are handed to VMMs.
 func (c *Config) Validate() error {
 	var errs []error
 	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
@@ -64,9 +73,16 @@ func (c *Config) Validate() error {
 	}
 	if c.SocketDir == "" {
 		errs = append(errs, errors.New("--socket-dir must not be empty"))
+	} else if abs, err := filepath.Abs(c.SocketDir); err != nil {
+		errs = append(errs, fmt.Errorf("--socket-dir %q: %w", c.SocketDir, err))
+	} else if c.SocketDir = abs; len(abs)+len(socketNameExample) > maxSocketPath {
+		errs = append(errs, fmt.Errorf("--socket-dir %q is too long: a vNIC socket path (%s%s) must fit in %d bytes",
+			abs, abs, socketNameExample, maxSocketPath))
 	}
 	if c.MetadataDir == "" {
 		errs = append(errs, errors.New("--metadata-dir must not be empty"))
+	} else if abs, err := filepath.Abs(c.MetadataDir); err == nil {
+		c.MetadataDir = abs
 	}
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)

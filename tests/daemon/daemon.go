@@ -86,10 +86,15 @@ type Dirs struct {
 	MetadataDir string
 }
 
-// NewDirs returns fresh directories under the test's temp dir.
+// NewDirs returns fresh directories, removed at cleanup. They live under
+// a short temp path: unix socket paths are limited to 107 bytes.
 func NewDirs(t testing.TB) Dirs {
-	d := t.TempDir()
-	return Dirs{SocketDir: filepath.Join(d, "sockets"), MetadataDir: filepath.Join(d, "data")}
+	d, err := os.MkdirTemp("", "mvn")
+	if err != nil {
+		t.Fatalf("temp dir: %v", err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(d) })
+	return Dirs{SocketDir: filepath.Join(d, "s"), MetadataDir: filepath.Join(d, "data")}
 }
 
 // Start runs the daemon on dirs and waits until it serves. The test fails
