@@ -1,0 +1,54 @@
+package main
+
+import (
+	"context"
+	"io"
+
+	"github.com/spf13/cobra"
+
+	"mvirt-net/rpc/netpb"
+)
+
+// newNetworkCreateCmd builds `mvirt network create`.
+func newNetworkCreateCmd(a *app) *cobra.Command {
+	req := &netpb.CreateNetworkRequest{}
+	cmd := &cobra.Command{
+		Use:   "create --name NAME [--ipv4-subnet CIDR] [--ipv6-prefix CIDR]",
+		Short: "Create a network",
+		Long: `Create a network. Give an IPv4 subnet, an IPv6 prefix or both: each one
+given enables that address family. vNICs get the lowest free address of
+each enabled family; the network and broadcast addresses of the IPv4
+subnet are never handed out.
+
+--dns and --ntp take several servers, repeated or comma-separated.
+--public connects the network to the host's kernel for internet access;
+public networks must not overlap.`,
+		Example: `  # dual-stack
+  mvirt network create --name prod --ipv4-subnet 10.0.0.0/24 --ipv6-prefix fd00::/64 \
+      --dns 1.1.1.1 --dns 2606:4700:4700::1111
+
+  # IPv4 only, with internet access
+  mvirt network create --name edge --ipv4-subnet 192.168.100.0/24 --public \
+      --dns 1.1.1.1,9.9.9.9 --ntp 162.159.200.1`,
+		Args: cobra.NoArgs,
+		RunE: a.run(func(ctx context.Context, s *session, _ []string) error {
+			req.Ipv4Enabled = req.GetIpv4Subnet() != ""
+			req.Ipv6Enabled = req.GetIpv6Prefix() != ""
+			n, err := s.net.CreateNetwork(ctx, req)
+			if err != nil {
+				return err
+			}
+			return s.show(n, func(w io.Writer) { networkDetails(w, n) })
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&req.Name, "name", "", "unique name of the network (required)")
+	f.StringVar(&req.Ipv4Subnet, "ipv4-subnet", "", "IPv4 subnet in CIDR notation, e.g. 10.0.0.0/24")
+	f.StringVar(&req.Ipv6Prefix, "ipv6-prefix", "", "IPv6 prefix in CIDR notation, e.g. fd00::/64")
+	f.StringSliceVar(&req.DnsServers, "dns", nil, "DNS server to announce (repeatable, comma-separated)")
+	f.StringSliceVar(&req.NtpServers, "ntp", nil, "NTP server to announce (repeatable, comma-separated)")
+	f.BoolVar(&req.IsPublic, "public", false, "give the network internet access through the host")
+	mustMark(cmd.MarkFlagRequired("name"))
+	cmd.MarkFlagsOneRequired("ipv4-subnet", "ipv6-prefix")
+	return cmd
+}

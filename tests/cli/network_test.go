@@ -1,0 +1,153 @@
+package cli_test
+
+import (
+	"maps"
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"mvirt-net/rpc/netpb"
+)
+
+// TestNetworkCreateGetList creates networks of each address family and
+// reads them back by name and id, as JSON and as tables.
+func TestNetworkCreateGetList(t *testing.T) {
+	var n netpb.Network
+	mvirtJSON(t, &n, "network", "create", "--name", "cli-dual",
+		"--ipv4-subnet", "10.10.0.0/24", "--ipv6-prefix", "fd00:10::/64",
+		"--dns", "1.1.1.1", "--dns", "9.9.9.9,2606:4700:4700::1111", "--ntp", "162.159.200.1")
+	if _, err := uuid.Parse(n.GetId()); err != nil {
+		t.Errorf("id %q is not a UUID: %v", n.GetId(), err)
+	}
+	if n.GetName() != "cli-dual" || !n.GetIpv4Enabled() || n.GetIpv4Subnet() != "10.10.0.0/24" ||
+		!n.GetIpv6Enabled() || n.GetIpv6Prefix() != "fd00:10::/64" || n.GetIsPublic() {
+		t.Errorf("created network = %v", &n)
+	}
+	if want := []string{"1.1.1.1", "9.9.9.9", "2606:4700:4700::1111"}; !slices.Equal(n.GetDnsServers(), want) {
+		t.Errorf("dns_servers = %q, want %q", n.GetDnsServers(), want)
+	}
+	if want := []string{"162.159.200.1"}; !slices.Equal(n.GetNtpServers(), want) {
+		t.Errorf("ntp_servers = %q, want %q", n.GetNtpServers(), want)
+	}
+
+	var v4 netpb.Network
+	mvirtJSON(t, &v4, "network", "create", "--name", "cli-v4", "--ipv4-subnet", "10.11.0.0/24", "--public")
+	if !v4.GetIpv4Enabled() || v4.GetIpv6Enabled() || v4.GetIpv6Prefix() != "" || !v4.GetIsPublic() {
+		t.Errorf("IPv4-only public network = %v", &v4)
+	}
+	var v6 netpb.Network
+	mvirtJSON(t, &v6, "network", "create", "--name", "cli-v6", "--ipv6-prefix", "fd00:12::/64")
+	if v6.GetIpv4Enabled() || v6.GetIpv4Subnet() != "" || !v6.GetIpv6Enabled() {
+		t.Errorf("IPv6-only network = %v", &v6)
+	}
+
+	t.Run("get by name and by id", func(t *testing.T) {
+		var byName, byID netpb.Network
+		mvirtJSON(t, &byName, "network", "get", "cli-dual")
+		mvirtJSON(t, &byID, "network", "get", n.GetId())
+		if byName.GetId() != n.GetId() || byID.GetName() != "cli-dual" {
+			t.Errorf("get by name gave id %q, by id gave name %q; want %q, %q", byName.GetId(), byID.GetName(), n.GetId(), "cli-dual")
+		}
+	})
+
+	t.Run("json uses the proto field names", func(t *testing.T) {
+		var fields map[string]any
+		decodeJSON(t, mvirt(t, "network", "get", "cli-v4", "-o", "json"), &fields)
+		got := slices.Sorted(maps.Keys(fields))
+		want := []string{"created_at", "dns_servers", "id", "ipv4_enabled", "ipv4_subnet", "ipv6_enabled",
+			"ipv6_prefix", "is_public", "name", "nic_count", "ntp_servers", "updated_at"}
+		if !slices.Equal(got, want) {
+			t.Errorf("JSON keys = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("get as table", func(t *testing.T) {
+		out := mvirt(t, "network", "get", "cli-dual")
+		for label, want := range map[string]string{
+			"ID":          n.GetId(),
+			"Name":        "cli-dual",
+			"IPv4 subnet": "10.10.0.0/24",
+			"IPv6 prefix": "fd00:10::/64",
+			"DNS servers": "1.1.1.1, 9.9.9.9, 2606:4700:4700::1111",
+			"NTP servers": "162.159.200.1",
+			"Public":      "no",
+			"vNICs":       "0",
+		} {
+			if got := detailField(t, out, label); got != want {
+				t.Errorf("%s: %q, want %q", label, got, want)
+			}
+		}
+	})
+
+	t.Run("list", func(t *testing.T) {
+		var resp netpb.ListNetworksResponse
+		mvirtJSON(t, &resp, "network", "list")
+		names := map[string]string{}
+		for _, x := range resp.GetNetworks() {
+			names[x.GetName()] = x.GetId()
+		}
+		for _, want := range []*netpb.Network{&n, &v4, &v6} {
+			if names[want.GetName()] != want.GetId() {
+				t.Errorf("list has %q as %q, want %q", want.GetName(), names[want.GetName()], want.GetId())
+			}
+		}
+
+		table := mvirt(t, "network", "list")
+		row := tableRow(t, table, v4.GetId())
+		want := map[string]string{"ID": v4.GetId(), "NAME": "cli-v4", "IPV4 SUBNET": "10.11.0.0/24",
+			"IPV6 PREFIX": "-", "NICS": "0", "PUBLIC": "yes"}
+		if !maps.Equal(row, want) {
+			t.Errorf("table row = %q, want %q", row, want)
+		}
+	})
+}
+
+// TestNetworkUpdate checks that --dns, --ntp and their --clear-* flags
+// replace one list and keep the other.
+func TestNetworkUpdate(t *testing.T) {
+	mvirt(t, "network", "create", "--name", "cli-upd", "--ipv4-subnet", "10.13.0.0/24",
+		"--dns", "1.1.1.1", "--ntp", "162.159.200.1")
+
+	var n netpb.Network
+	mvirtJSON(t, &n, "network", "update", "cli-upd", "--dns", "8.8.8.8,8.8.4.4")
+	if !slices.Equal(n.GetDnsServers(), []string{"8.8.8.8", "8.8.4.4"}) || !slices.Equal(n.GetNtpServers(), []string{"162.159.200.1"}) {
+		t.Errorf("after --dns: dns %q ntp %q; want the new DNS servers and the NTP server kept", n.GetDnsServers(), n.GetNtpServers())
+	}
+
+	mvirtJSON(t, &n, "network", "update", n.GetId(), "--clear-ntp")
+	if !slices.Equal(n.GetDnsServers(), []string{"8.8.8.8", "8.8.4.4"}) || len(n.GetNtpServers()) != 0 {
+		t.Errorf("after --clear-ntp: dns %q ntp %q; want the DNS servers kept and no NTP server", n.GetDnsServers(), n.GetNtpServers())
+	}
+
+	out := mvirt(t, "network", "update", "cli-upd", "--ntp", "10.0.0.123", "--clear-dns")
+	if got := detailField(t, out, "DNS servers"); got != "-" {
+		t.Errorf("DNS servers after --clear-dns: %q", got)
+	}
+	if got := detailField(t, out, "NTP servers"); got != "10.0.0.123" {
+		t.Errorf("NTP servers after --ntp: %q", got)
+	}
+
+	var got netpb.Network
+	mvirtJSON(t, &got, "network", "get", "cli-upd")
+	if len(got.GetDnsServers()) != 0 || !slices.Equal(got.GetNtpServers(), []string{"10.0.0.123"}) {
+		t.Errorf("stored after update: dns %q ntp %q", got.GetDnsServers(), got.GetNtpServers())
+	}
+}
+
+// TestNetworkDelete deletes networks by name and by id.
+func TestNetworkDelete(t *testing.T) {
+	var n netpb.Network
+	mvirtJSON(t, &n, "network", "create", "--name", "cli-del-name", "--ipv4-subnet", "10.14.0.0/24")
+	out := mvirt(t, "network", "delete", "cli-del-name")
+	wantContains(t, out, "cli-del-name", n.GetId())
+	wantContains(t, mvirtFails(t, 1, "network", "get", "cli-del-name"), "not found")
+
+	mvirtJSON(t, &n, "network", "create", "--name", "cli-del-id", "--ipv4-subnet", "10.14.0.0/24")
+	var resp netpb.DeleteNetworkResponse
+	mvirtJSON(t, &resp, "network", "delete", n.GetId())
+	if !resp.GetDeleted() || resp.GetNicsDeleted() != 0 {
+		t.Errorf("delete response = %v", &resp)
+	}
+	wantContains(t, mvirtFails(t, 1, "network", "get", n.GetId()), "not found")
+}
