@@ -9,7 +9,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 STATICCHECK_VERSION        := v0.8.2
 
-.PHONY: all build run test test-unit deps lint proto clean
+.PHONY: all build run test deps lint proto clean
 
 all: build
 
@@ -20,9 +20,13 @@ run: build
 	mkdir -p $(RUN_DIR)/sockets $(RUN_DIR)/data
 	./$(BIN)/mvirt-net --socket-dir $(RUN_DIR)/sockets --metadata-dir $(RUN_DIR)/data $(ARGS)
 
-test: build
+# deps installs the Debian packages the tests need (QEMU, DPDK, ...).
+deps:
+	./tests/setup/install-deps.sh
+
+test: deps build
 	$(GO) vet ./...
-	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 -timeout 30m ./...
 
 lint: $(TOOLS)/staticcheck
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestDefaults(t *testing.T) {
+	c, err := parseFlags(nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Listen != "[::1]:50054" || c.SocketDir != "/run/mvirt/net" || c.MetadataDir != "/var/lib/mvirt/net" ||
+		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" {
+		t.Fatalf("defaults: %+v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	long := "/" + strings.Repeat("d", 80)
+	cases := map[string][]string{
+		"bad listen":      {"--listen", "50054"},
+		"bad debug":       {"--debug-listen", "localhost"},
+		"bad level":       {"--log-level", "loud"},
+		"empty sockets":   {"--socket-dir", ""},
+		"long socket dir": {"--socket-dir", long},
+	}
+	for name, args := range cases {
+		c, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := parseFlags([]string{"extra"}, io.Discard); err == nil {
+		t.Error("positional argument accepted")
+	}
+}
+
+func TestValidateMakesDirsAbsolute(t *testing.T) {
+	c, err := parseFlags([]string{"--socket-dir", "rel/s", "--metadata-dir", "rel/d", "--debug-listen", ""}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if !filepath.IsAbs(c.SocketDir) || !filepath.IsAbs(c.MetadataDir) {
+		t.Fatalf("not absolute: %+v", c)
+	}
+}
