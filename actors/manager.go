@@ -70,6 +70,8 @@ func (m *manager) Receive(ctx actor.Context) {
 		m.forwardToNicNetwork(ctx, msg.GetId())
 	case *netpb.DeleteNicRequest:
 		m.forwardToNicNetwork(ctx, msg.GetId())
+	case InjectReactorPanic:
+		m.forwardToNicNetwork(ctx, msg.NicID)
 	case networkChanged:
 		if e := m.networks[msg.rec.ID]; e != nil {
 			e.rec = msg.rec

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"errors"
-	"net"
 	"net/netip"
 	"slices"
 	"time"
@@ -13,6 +12,7 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -63,6 +63,12 @@ func (n *network) Receive(ctx actor.Context) {
 		ctx.Respond(ready{})
 	case nicState:
 		n.setState(ctx, msg)
+	case InjectReactorPanic:
+		if e := n.nics[msg.NicID]; e != nil {
+			ctx.Forward(e.pid)
+		} else {
+			ctx.Respond(nicNotFound(msg.NicID))
+		}
 	case *netpb.UpdateNetworkRequest:
 		ctx.Respond(n.update(ctx, msg))
 	case *netpb.DeleteNetworkRequest:
@@ -106,7 +112,7 @@ func (n *network) load(ctx actor.Context) {
 			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
 			continue
 		}
-		ln, err := listenSocket(nic.SocketPath)
+		ln, err := vhostuser.Listen(nic.SocketPath)
 		if err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
@@ -164,7 +170,7 @@ func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
 }
 
 // spawnNic starts the NicActor of rec, handing it the listening socket.
-func (n *network) spawnNic(ctx actor.Context, rec *persistence.NicRecord, ln *net.UnixListener) *actor.PID {
+func (n *network) spawnNic(ctx actor.Context, rec *persistence.NicRecord, ln *vhostuser.Listener) *actor.PID {
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
 	h := &nicHandle{ln: ln}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })

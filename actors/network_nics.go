@@ -15,6 +15,7 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -63,7 +64,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	if v6.IsValid() {
 		rec.IPv6Address = v6.String()
 	}
-	ln, err := listenSocket(rec.SocketPath)
+	ln, err := vhostuser.Listen(rec.SocketPath)
 	if err != nil {
 		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
 	}

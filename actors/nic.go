@@ -1,20 +1,29 @@
 package actors
 
 import (
-	"net"
+	"net/netip"
 
 	"github.com/asynkron/protoactor-go/actor"
 
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
+	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/vhostuser"
+	"mvirt-net/rpc/netpb"
 )
 
 // nicHandle holds what a NicActor keeps across its own restarts: the
-// listening socket stays open, so a VMM reconnects to the same path.
+// listening socket stays open, so a VMM reconnects to the same path, and
+// the counters keep counting.
 type nicHandle struct {
-	ln *net.UnixListener
+	ln      *vhostuser.Listener
+	stats   reactor.Stats
+	reactor *reactor.Reactor
 }
 
-// nic is a NicActor: it owns one vNIC's vhost-user socket.
+// nic is a NicActor: it owns one vNIC's vhost-user socket and the reactor
+// serving it, restarts the reactor when it crashes, and reports the NIC's
+// connection state to its NetworkActor.
 type nic struct {
 	*deps
 	probe  *probe
@@ -22,22 +31,104 @@ type nic struct {
 	rec    *persistence.NicRecord
 }
 
+// reactorEvent wraps what a reactor reports, as a message to its NicActor.
+type reactorEvent struct {
+	r  *reactor.Reactor
+	ev reactor.Event
+}
+
+// InjectReactorPanic asks the NicActor of NicID to make its reactor panic:
+// a fault-injection hook for supervision tests, reachable only when the
+// daemon enables fault injection.
+type InjectReactorPanic struct{ NicID string }
+
 func newNic(d *deps, p *probe, h *nicHandle, rec *persistence.NicRecord) *nic {
 	return &nic{deps: d, probe: p, handle: h, rec: rec}
 }
 
 func (c *nic) Receive(ctx actor.Context) {
-	switch ctx.Message().(type) {
+	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
+		c.startReactor(ctx)
 	case *actor.Restarting:
 		c.probe.restarts.Add(1)
+		c.stopReactor()
 	case *actor.Stopping:
+		c.stopReactor()
 		c.closeSocket()
 	case *actor.Stopped:
 		c.reg.remove(ctx.Self())
-	case awaitReady:
+	case reactorEvent:
+		c.onReactorEvent(ctx, msg)
+	case InjectReactorPanic:
+		if c.handle.reactor != nil {
+			c.handle.reactor.InjectPanic()
+		}
 		ctx.Respond(ready{})
+	}
+}
+
+// startReactor starts a reactor on the NIC's socket. Its events come back
+// as messages, so they are handled on the actor like everything else.
+func (c *nic) startReactor(ctx actor.Context) {
+	if c.handle.ln == nil {
+		return
+	}
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	var r *reactor.Reactor
+	started := make(chan struct{})
+	cfg := reactor.Config{
+		NicID:    c.rec.ID,
+		Listener: c.handle.ln,
+		Gateway:  gatewayConfig(c.rec),
+		Stats:    &c.handle.stats,
+		Log:      c.Log,
+		CPU:      -1,
+		Events: func(ev reactor.Event) {
+			<-started
+			root.Send(self, reactorEvent{r: r, ev: ev})
+		},
+	}
+	var err error
+	r, err = reactor.Start(cfg)
+	close(started)
+	if err != nil {
+		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+		return
+	}
+	c.handle.reactor = r
+	c.probe.stats.Store(&c.handle.stats)
+}
+
+func (c *nic) stopReactor() {
+	if c.handle.reactor != nil {
+		c.handle.reactor.Stop()
+		c.handle.reactor = nil
+	}
+}
+
+func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
+	if msg.r != c.handle.reactor {
+		return
+	}
+	switch ev := msg.ev.(type) {
+	case reactor.StateChanged:
+		state := netpb.NicState_NIC_STATE_CREATED
+		switch ev.State {
+		case reactor.StateActive:
+			state = netpb.NicState_NIC_STATE_ACTIVE
+		case reactor.StateError:
+			state = netpb.NicState_NIC_STATE_ERROR
+		}
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: state})
+	case reactor.Crashed:
+		c.probe.reactorRestarts.Add(1)
+		c.Log.Error("reactor crashed; restarting it", "nic", c.rec.ID, "panic", ev.Value, "stack", string(ev.Stack))
+		c.handle.reactor = nil
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
+		c.startReactor(ctx)
 	}
 }
 
@@ -49,4 +140,15 @@ func (c *nic) closeSocket() {
 		c.Log.Warn("close nic socket", "nic", c.rec.ID, "err", err)
 	}
 	c.handle.ln = nil
+}
+
+// gatewayConfig is the NIC as its gateway sees it.
+func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
+	var cfg gateway.Config
+	if m, err := parseMAC(rec.MAC); err == nil {
+		copy(cfg.MAC[:], m)
+	}
+	cfg.IPv4, _ = netip.ParseAddr(rec.IPv4Address)
+	cfg.IPv6, _ = netip.ParseAddr(rec.IPv6Address)
+	return cfg
 }

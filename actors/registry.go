@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 
 	"github.com/asynkron/protoactor-go/actor"
+
+	"mvirt-net/reactor"
 )
 
 // Kinds of actors in the tree.
@@ -17,13 +19,17 @@ const (
 
 // ActorInfo is one node of the live actor tree, as /debug/actors shows it.
 type ActorInfo struct {
-	PID        string       `json:"pid"`
-	Kind       string       `json:"kind"`
-	NetworkID  string       `json:"network_id,omitempty"`
-	NicID      string       `json:"nic_id,omitempty"`
-	Restarts   int64        `json:"restarts"`
-	MailboxLen int          `json:"mailbox_len"`
-	Children   []*ActorInfo `json:"children"`
+	PID       string `json:"pid"`
+	Kind      string `json:"kind"`
+	NetworkID string `json:"network_id,omitempty"`
+	NicID     string `json:"nic_id,omitempty"`
+	Restarts  int64  `json:"restarts"`
+	// ReactorRestarts counts the reactor crashes a NicActor recovered.
+	ReactorRestarts int64 `json:"reactor_restarts,omitempty"`
+	// Stats are a NicActor's data-plane counters.
+	Stats      *reactor.StatsSnapshot `json:"stats,omitempty"`
+	MailboxLen int                    `json:"mailbox_len"`
+	Children   []*ActorInfo           `json:"children"`
 }
 
 // probe is what an actor shares with the registry across its restarts: the
@@ -33,7 +39,10 @@ type probe struct {
 	networkID string
 	nicID     string
 	restarts  atomic.Int64
-	mailbox   atomic.Pointer[actor.Mailbox]
+	// reactorRestarts and stats are a NicActor's.
+	reactorRestarts atomic.Int64
+	stats           atomic.Pointer[reactor.Stats]
+	mailbox         atomic.Pointer[actor.Mailbox]
 }
 
 // props builds Props whose mailbox the probe can measure.
@@ -91,6 +100,11 @@ func (r *registry) tree() *ActorInfo {
 			PID: n.pid.String(), Kind: n.probe.kind,
 			NetworkID: n.probe.networkID, NicID: n.probe.nicID,
 			Restarts: n.probe.restarts.Load(), Children: []*ActorInfo{},
+		}
+		info.ReactorRestarts = n.probe.reactorRestarts.Load()
+		if st := n.probe.stats.Load(); st != nil {
+			snap := st.Snapshot()
+			info.Stats = &snap
 		}
 		if mb := n.probe.mailbox.Load(); mb != nil {
 			info.MailboxLen = (*mb).UserMessageCount()

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -103,3 +104,13 @@ func (s *System) Shutdown() {
 	_ = s.sys.Root.StopFuture(s.root).Wait()
 	s.sys.Shutdown()
 }
+
+// InjectReactorPanic makes the reactor of a NIC panic, to exercise its
+// supervision. Only the daemon's fault-injection mode calls it.
+func (s *System) InjectReactorPanic(ctx context.Context, nicID string) error {
+	_, err := s.Ask(ctx, InjectReactorPanic{NicID: nicID})
+	return err
+}
+
+// Collector exports every NIC's data-plane counters to Prometheus.
+func (s *System) Collector() prometheus.Collector { return nicCollector{s.reg} }

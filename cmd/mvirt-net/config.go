@@ -18,6 +18,8 @@ type Config struct {
 	MetadataDir string
 	DebugListen string
 	LogLevel    string
+	// FaultInjection enables test-only fault hooks on the debug endpoint.
+	FaultInjection bool
 }
 
 // parseFlags fills a Config from args (without the program name).
@@ -43,6 +45,7 @@ Flags:
 	fs.StringVar(&c.MetadataDir, "metadata-dir", "/var/lib/mvirt/net", "directory of the Badger metadata store (created if missing)")
 	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address for /debug/actors, /metrics and /debug/pprof/ (empty disables)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}

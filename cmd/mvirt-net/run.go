@@ -51,6 +51,7 @@ func run(ctx context.Context, cfg *Config) error {
 		return err
 	}
 	defer tree.Shutdown()
+	reg.MustRegister(tree.Collector())
 
 	lis, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -67,7 +68,12 @@ func run(ctx context.Context, cfg *Config) error {
 			gs.Stop()
 			return fmt.Errorf("debug listen on %s: %w", cfg.DebugListen, err)
 		}
-		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg), ReadHeaderTimeout: 5 * time.Second}
+		var faults debughttp.FaultFunc
+		if cfg.FaultInjection {
+			faults = tree.InjectReactorPanic
+			log.Warn("fault injection enabled on the debug endpoint")
+		}
+		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg, faults), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := dbg.Serve(dl); !errors.Is(err, http.ErrServerClosed) {
 				serveErr <- fmt.Errorf("debug server: %w", err)

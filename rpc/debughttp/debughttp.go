@@ -4,6 +4,7 @@
 package debughttp
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/pprof"
@@ -15,9 +16,23 @@ import (
 // TreeFunc returns the live actor tree.
 type TreeFunc func() any
 
-// Handler returns the debug mux.
-func Handler(tree TreeFunc, gatherer prometheus.Gatherer) http.Handler {
+// FaultFunc injects a fault into the NIC with the given id.
+type FaultFunc func(ctx context.Context, nicID string) error
+
+// Handler returns the debug mux. With a non-nil panicReactor it also serves
+// POST /debug/nics/{id}/panic, which makes that NIC's reactor panic: a
+// fault-injection hook for supervision tests, off by default.
+func Handler(tree TreeFunc, gatherer prometheus.Gatherer, panicReactor FaultFunc) http.Handler {
 	mux := http.NewServeMux()
+	if panicReactor != nil {
+		mux.HandleFunc("POST /debug/nics/{id}/panic", func(w http.ResponseWriter, r *http.Request) {
+			if err := panicReactor(r.Context(), r.PathValue("id")); err != nil {
+				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})
+	}
 	mux.HandleFunc("GET /debug/actors", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		enc := json.NewEncoder(w)

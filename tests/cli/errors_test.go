@@ -101,7 +101,7 @@ func TestServerAndTimeout(t *testing.T) {
 	}
 	wantContains(t, errorMessage(t, r), "cannot reach", "127.0.0.1:1")
 
-	r = runMvirt(t, []string{unreachable}, "--server", mvirtd.addr, "version")
+	r = runMvirt(t, []string{unreachable}, "--server", mvirtd.Addr, "version")
 	if r.code != 0 || strings.TrimSpace(r.stdout) == "" {
 		t.Errorf("--server did not override %s: exit %d, stderr:\n%s", unreachable, r.code, r.stderr)
 	}

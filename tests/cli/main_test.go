@@ -7,12 +7,14 @@ import (
 	"fmt"
 	"os"
 	"testing"
+
+	"mvirt-net/tests/daemon"
 )
 
-// binDir holds the built binaries and mvirtd the daemon every test talks to.
+// mvirtBin is the built mvirt CLI and mvirtd the daemon every test talks to.
 var (
-	binDir string
-	mvirtd *daemon
+	mvirtBin string
+	mvirtd   *daemon.Daemon
 )
 
 // TestMain shares one daemon between all tests of the package.
@@ -20,32 +22,39 @@ func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
-// run builds the binaries, starts the daemon, runs the tests and stops the
-// daemon with SIGTERM; a daemon that does not stop cleanly fails the run.
+// run builds the binaries, starts the daemon, runs the tests, stops the
+// daemon with SIGTERM and removes the binaries; a daemon that does not stop
+// cleanly fails the run.
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "mvirt-cli-test-")
+	defer func() {
+		if err := daemon.RemoveBinaries(); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+		}
+	}()
+	var err error
+	mvirtBin, err = daemon.Mvirt()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "create temporary directory: %v\n", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	binDir = dir
-	if err := buildBinaries(binDir); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	mvirtd, err = startDaemon(binDir, dir)
+	dirs, cleanup, err := daemon.NewTempDirs()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cleanup()
+	mvirtd, err = daemon.Launch(dirs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	code := m.Run()
-	if err := mvirtd.stop(); err != nil {
+	if err := mvirtd.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		code = 1
 	}
 	if code != 0 {
-		fmt.Fprintln(os.Stderr, mvirtd.log())
+		fmt.Fprintf(os.Stderr, "mvirt-net log:\n%s", mvirtd.Log())
 	}
 	return code
 }

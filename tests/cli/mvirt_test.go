@@ -7,7 +7,6 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -26,8 +25,8 @@ type result struct {
 // daemon's address comes from MVIRT_NET_SERVER unless env overrides it.
 func runMvirt(t *testing.T, env []string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(filepath.Join(binDir, "mvirt"), args...)
-	cmd.Env = append(append(os.Environ(), "MVIRT_NET_SERVER="+mvirtd.addr), env...)
+	cmd := exec.Command(mvirtBin, args...)
+	cmd.Env = append(append(os.Environ(), "MVIRT_NET_SERVER="+mvirtd.Addr), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	err := cmd.Run()

@@ -2,13 +2,21 @@
 // binaries once per test process, starts the daemon on fresh or given
 // directories and free loopback ports, waits until its health service says
 // SERVING, and stops it with SIGTERM or SIGKILL.
+//
+// Build, Launch and NewTempDirs return errors and need no testing.TB, for
+// a TestMain that shares one daemon; Binaries, Start, TryStart and NewDirs
+// are the same on top of them for a single test, failing and cleaning up
+// through its testing.TB.
 package daemon
 
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,37 +33,87 @@ import (
 	"mvirt-net/rpc/netpb"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
+const (
+	// startTimeout is how long a started daemon may take to serve.
+	startTimeout = 30 * time.Second
+	// stopTimeout is how long a daemon may take to exit after SIGTERM.
+	stopTimeout = 30 * time.Second
 )
 
-// Binaries builds cmd/mvirt-net and cmd/mvirt once and returns the folder
-// holding them.
+var (
+	buildMu  sync.Mutex
+	built    bool
+	binDir   string
+	buildErr error
+)
+
+// Build builds cmd/mvirt-net and cmd/mvirt with the race detector once
+// per process and returns the folder holding them. Later calls return the
+// result of the first until RemoveBinaries.
+func Build() (string, error) {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if !built {
+		binDir, buildErr = build()
+		built = true
+	}
+	return binDir, buildErr
+}
+
+// RemoveBinaries deletes the folder Build made, if any; a later Build
+// builds again. Call it when no daemon started from it runs any more, as
+// at the end of a TestMain.
+func RemoveBinaries() error {
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	dir := binDir
+	built, binDir, buildErr = false, "", nil
+	if dir == "" {
+		return nil
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove binary dir: %w", err)
+	}
+	return nil
+}
+
+// build runs go build of both binaries into a fresh temp folder.
+func build() (string, error) {
+	root, err := moduleRoot()
+	if err != nil {
+		return "", err
+	}
+	dir, err := os.MkdirTemp("", "mvirt-net-bin-")
+	if err != nil {
+		return "", fmt.Errorf("create binary dir: %w", err)
+	}
+	cmd := exec.Command("go", "build", "-race", "-o", dir+string(filepath.Separator), "./cmd/mvirt-net", "./cmd/mvirt")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		_ = os.RemoveAll(dir)
+		return "", fmt.Errorf("go build in %s: %w\n%s", root, err, out)
+	}
+	return dir, nil
+}
+
+// Binaries is Build that fails the test if the build fails.
 func Binaries(t testing.TB) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		root, err := moduleRoot()
-		if err != nil {
-			buildErr = err
-			return
-		}
-		binDir, err = os.MkdirTemp("", "mvirt-net-bin-")
-		if err != nil {
-			buildErr = fmt.Errorf("temp dir: %w", err)
-			return
-		}
-		cmd := exec.Command("go", "build", "-race", "-o", binDir+"/", "./cmd/mvirt-net", "./cmd/mvirt")
-		cmd.Dir = root
-		if out, err := cmd.CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %w\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
+	dir, err := Build()
+	if err != nil {
+		t.Fatal(err)
 	}
-	return binDir
+	return dir
+}
+
+// Mvirt builds the binaries if not done yet and returns the path of the
+// mvirt CLI built together with the daemon.
+func Mvirt() (string, error) {
+	dir, err := Build()
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "mvirt"), nil
 }
 
 func moduleRoot() (string, error) {
@@ -68,7 +126,6 @@ func moduleRoot() (string, error) {
 
 // Daemon is one running mvirt-net process.
 type Daemon struct {
-	t           testing.TB
 	SocketDir   string
 	MetadataDir string
 	Addr        string
@@ -86,15 +143,66 @@ type Dirs struct {
 	MetadataDir string
 }
 
-// NewDirs returns fresh directories, removed at cleanup. They live under
-// a short temp path: unix socket paths are limited to 107 bytes.
-func NewDirs(t testing.TB) Dirs {
+// NewTempDirs returns fresh directories and a cleanup that removes them.
+// They live under a short temp path: unix socket paths are limited to
+// 107 bytes.
+func NewTempDirs() (Dirs, func(), error) {
 	d, err := os.MkdirTemp("", "mvn")
 	if err != nil {
-		t.Fatalf("temp dir: %v", err)
+		return Dirs{}, nil, fmt.Errorf("create daemon dir: %w", err)
 	}
-	t.Cleanup(func() { _ = os.RemoveAll(d) })
-	return Dirs{SocketDir: filepath.Join(d, "s"), MetadataDir: filepath.Join(d, "data")}
+	dirs := Dirs{SocketDir: filepath.Join(d, "s"), MetadataDir: filepath.Join(d, "data")}
+	return dirs, func() { _ = os.RemoveAll(d) }, nil
+}
+
+// NewDirs is NewTempDirs that fails the test on error and removes the
+// directories at cleanup.
+func NewDirs(t testing.TB) Dirs {
+	t.Helper()
+	dirs, cleanup, err := NewTempDirs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	return dirs
+}
+
+// Launch builds the binaries if not done yet, runs the daemon on dirs
+// with extraArgs and waits until it serves. If it does not, the daemon is
+// killed and the error carries its output. The caller must Stop or Kill a
+// returned daemon.
+func Launch(dirs Dirs, extraArgs ...string) (*Daemon, error) {
+	bin, err := Build()
+	if err != nil {
+		return nil, err
+	}
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	debugAddr, err := freeAddr()
+	if err != nil {
+		return nil, err
+	}
+	d := &Daemon{
+		SocketDir: dirs.SocketDir, MetadataDir: dirs.MetadataDir,
+		Addr: addr, DebugAddr: debugAddr, log: &lockedBuffer{}, done: make(chan struct{}),
+	}
+	args := append([]string{
+		"--listen", d.Addr, "--debug-listen", d.DebugAddr,
+		"--socket-dir", d.SocketDir, "--metadata-dir", d.MetadataDir, "--log-level", "debug",
+	}, extraArgs...)
+	d.cmd = exec.Command(filepath.Join(bin, "mvirt-net"), args...)
+	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
+	if err := d.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start mvirt-net: %w", err)
+	}
+	go func() { _ = d.cmd.Wait(); close(d.done) }()
+	if err := d.waitServing(startTimeout); err != nil {
+		d.Kill()
+		return nil, fmt.Errorf("%w\nmvirt-net log:\n%s", err, d.Log())
+	}
+	return d, nil
 }
 
 // Start runs the daemon on dirs and waits until it serves. The test fails
@@ -109,41 +217,28 @@ func Start(t testing.TB, dirs Dirs, extraArgs ...string) *Daemon {
 }
 
 // TryStart is Start that returns the error (with the daemon's output)
-// instead of failing the test.
+// instead of failing the test. The test still fails if the binaries
+// cannot be built.
 func TryStart(t testing.TB, dirs Dirs, extraArgs ...string) (*Daemon, error) {
 	t.Helper()
-	bin := Binaries(t)
-	d := &Daemon{
-		t: t, SocketDir: dirs.SocketDir, MetadataDir: dirs.MetadataDir,
-		Addr: freeAddr(t), DebugAddr: freeAddr(t), log: &lockedBuffer{}, done: make(chan struct{}),
+	Binaries(t)
+	d, err := Launch(dirs, extraArgs...)
+	if err != nil {
+		return nil, err
 	}
-	args := append([]string{
-		"--listen", d.Addr, "--debug-listen", d.DebugAddr,
-		"--socket-dir", d.SocketDir, "--metadata-dir", d.MetadataDir, "--log-level", "debug",
-	}, extraArgs...)
-	d.cmd = exec.Command(filepath.Join(bin, "mvirt-net"), args...)
-	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
-	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("start mvirt-net: %w", err)
-	}
-	go func() { _ = d.cmd.Wait(); close(d.done) }()
 	t.Cleanup(func() {
 		d.Kill()
 		if t.Failed() {
 			t.Logf("mvirt-net log:\n%s", d.Log())
 		}
 	})
-	if err := d.waitServing(30 * time.Second); err != nil {
-		d.Kill()
-		return nil, fmt.Errorf("%w\nmvirt-net log:\n%s", err, d.Log())
-	}
 	return d, nil
 }
 
 func (d *Daemon) waitServing(timeout time.Duration) error {
 	conn, err := grpc.NewClient(d.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		return fmt.Errorf("grpc client: %w", err)
+		return fmt.Errorf("grpc client for %s: %w", d.Addr, err)
 	}
 	d.Conn, d.Client = conn, netpb.NewNetServiceClient(conn)
 	health := healthpb.NewHealthClient(conn)
@@ -162,24 +257,27 @@ func (d *Daemon) waitServing(timeout time.Duration) error {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	return fmt.Errorf("mvirt-net not serving after %s", timeout)
+	return fmt.Errorf("mvirt-net not serving on %s after %s", d.Addr, timeout)
 }
 
 // Dirs returns the daemon's directories, to start another on them.
 func (d *Daemon) Dirs() Dirs { return Dirs{SocketDir: d.SocketDir, MetadataDir: d.MetadataDir} }
 
-// Stop sends SIGTERM and waits for the exit; it returns the exit error.
+// Stop sends SIGTERM and waits for the exit; it returns an error unless
+// the daemon exits with status 0 within the stop timeout.
 func (d *Daemon) Stop() error {
 	d.closeConn()
-	_ = d.cmd.Process.Signal(syscall.SIGTERM)
+	if err := d.cmd.Process.Signal(syscall.SIGTERM); err != nil && !errors.Is(err, os.ErrProcessDone) {
+		return fmt.Errorf("send SIGTERM to mvirt-net: %w", err)
+	}
 	select {
 	case <-d.done:
-	case <-time.After(30 * time.Second):
+	case <-time.After(stopTimeout):
 		d.Kill()
-		return fmt.Errorf("mvirt-net did not stop within 30s of SIGTERM")
+		return fmt.Errorf("mvirt-net did not stop within %s of SIGTERM", stopTimeout)
 	}
 	if !d.cmd.ProcessState.Success() {
-		return fmt.Errorf("mvirt-net exited with %v", d.cmd.ProcessState)
+		return fmt.Errorf("mvirt-net exited with %v after SIGTERM", d.cmd.ProcessState)
 	}
 	return nil
 }
@@ -203,14 +301,15 @@ func (d *Daemon) closeConn() {
 // Log returns what the daemon printed so far.
 func (d *Daemon) Log() string { return d.log.String() }
 
-func freeAddr(t testing.TB) string {
-	t.Helper()
+// freeAddr returns a loopback TCP address that nothing listened on a
+// moment ago.
+func freeAddr() (string, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatalf("free port: %v", err)
+		return "", fmt.Errorf("pick a free port: %w", err)
 	}
 	defer l.Close()
-	return l.Addr().String()
+	return l.Addr().String(), nil
 }
 
 type lockedBuffer struct {
@@ -228,4 +327,19 @@ func (b *lockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()
+}
+
+// DebugGet fetches a path of the daemon's debug endpoint, or describes the
+// error: it is for diagnostics in failing tests.
+func (d *Daemon) DebugGet(path string) string {
+	res, err := http.Get("http://" + d.DebugAddr + path)
+	if err != nil {
+		return err.Error()
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err.Error()
+	}
+	return string(b)
 }

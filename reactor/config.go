@@ -1,0 +1,89 @@
+package reactor
+
+import (
+	"errors"
+	"log/slog"
+
+	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/vhostuser"
+)
+
+// Config is what a Reactor is started with.
+type Config struct {
+	// NicID names the NIC in logs.
+	NicID string
+	// Listener is the NIC's listening vhost-user socket. It stays the
+	// caller's: the Reactor polls and accepts on it but never closes it.
+	Listener *vhostuser.Listener
+	// Gateway describes the NIC as the gateway sees it (MAC, addresses).
+	Gateway gateway.Config
+	// Events receives what the owner must know. It is called on the
+	// reactor's thread and must not block.
+	Events func(Event)
+	// Log is the reactor's logger.
+	Log *slog.Logger
+	// Stats are the NIC's counters, kept by the owner across restarts.
+	Stats *Stats
+	// CPU pins the reactor's thread to one CPU; -1 leaves it unpinned.
+	CPU int
+}
+
+func (c *Config) validate() error {
+	switch {
+	case c.Listener == nil:
+		return errors.New("reactor needs a listener")
+	case c.Events == nil:
+		return errors.New("reactor needs an events callback")
+	case c.Stats == nil:
+		return errors.New("reactor needs stats")
+	case c.Log == nil:
+		return errors.New("reactor needs a logger")
+	}
+	return nil
+}
+
+// State is the connection state of a NIC as its reactor sees it.
+type State uint8
+
+// States a reactor reports.
+const (
+	// StateIdle: no frontend connected, or its rings are not running.
+	StateIdle State = iota
+	// StateActive: a frontend is connected and both rings run.
+	StateActive
+	// StateError: the guest broke the virtio rules; the rings are stopped
+	// until the frontend resets the device (reconnects or restarts rings).
+	StateError
+)
+
+// String names the state.
+func (s State) String() string {
+	switch s {
+	case StateIdle:
+		return "idle"
+	case StateActive:
+		return "active"
+	case StateError:
+		return "error"
+	}
+	return "unknown"
+}
+
+// Event is something a Reactor tells its owner.
+type Event interface{ isEvent() }
+
+// StateChanged reports a new connection state.
+type StateChanged struct {
+	State  State
+	Reason string
+}
+
+// Crashed reports that the reactor panicked and has stopped; the owner
+// starts a new one.
+type Crashed struct {
+	Value any
+	Stack []byte
+}
+
+func (StateChanged) isEvent() {}
+func (Crashed) isEvent()      {}

@@ -1,0 +1,46 @@
+package reactor
+
+import "golang.org/x/sys/unix"
+
+// command is a control message from the owner, delivered through the inbox
+// channel and announced on the doorbell eventfd the ring waits on.
+type command interface{ isCommand() }
+
+type cmdStop struct{}
+type cmdPanic struct{}
+
+func (cmdStop) isCommand()  {}
+func (cmdPanic) isCommand() {}
+
+var one = [8]byte{1}
+
+// send queues c for the reactor and rings its doorbell. It returns at once
+// if the reactor has ended.
+func (r *Reactor) send(c command) {
+	select {
+	case r.inbox <- c:
+		_, _ = unix.Write(r.bell, one[:])
+	case <-r.done:
+	}
+}
+
+// drainInbox runs every queued command.
+func (r *Reactor) drainInbox() {
+	for {
+		select {
+		case c := <-r.inbox:
+			r.handle(c)
+		default:
+			return
+		}
+	}
+}
+
+func (r *Reactor) handle(c command) {
+	switch c.(type) {
+	case cmdStop:
+		r.stopping = true
+	case cmdPanic:
+		panic("injected reactor panic")
+	}
+}

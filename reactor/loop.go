@@ -1,0 +1,197 @@
+package reactor
+
+import (
+	"errors"
+	"fmt"
+
+	"golang.org/x/sys/unix"
+
+	"mvirt-net/reactor/uring"
+	"mvirt-net/reactor/vhostuser"
+)
+
+// What a completion is about: the kind in the top byte of its user data, a
+// generation in the next three (to ignore completions of a connection or
+// ring that has since been replaced), a queue index in the low word.
+const (
+	kindListen uint64 = iota + 1
+	kindConn
+	kindKick
+	kindBell
+	kindCancel
+)
+
+func tag(kind uint64, gen uint32, idx int) uint64 {
+	return kind<<56 | uint64(gen&0xffffff)<<32 | uint64(idx)
+}
+
+func untag(ud uint64) (kind uint64, gen uint32, idx int) {
+	return ud >> 56, uint32(ud>>32) & 0xffffff, int(uint32(ud))
+}
+
+// sqe returns a free submission entry, submitting to make room if needed.
+func (r *Reactor) sqe() *uring.SubmissionQueueEntry {
+	for {
+		if e := r.ring.GetSQE(); e != nil {
+			return e
+		}
+		if _, err := r.ring.Submit(); err != nil {
+			panic(fmt.Errorf("io_uring submit: %w", err))
+		}
+	}
+}
+
+func (r *Reactor) armListen() {
+	e := r.sqe()
+	e.PreparePollAdd(r.cfg.Listener.Fd(), unix.POLLIN)
+	e.UserData = tag(kindListen, 0, 0)
+}
+
+func (r *Reactor) armBell() {
+	e := r.sqe()
+	e.PrepareRead(r.bell, r.bellBuf[:], 0)
+	e.UserData = tag(kindBell, 0, 0)
+}
+
+func (r *Reactor) armConn() {
+	e := r.sqe()
+	e.PreparePollAdd(r.conn.Fd(), unix.POLLIN|unix.POLLRDHUP)
+	e.UserData = tag(kindConn, r.connGen, 0)
+}
+
+func (r *Reactor) armKick(q int) {
+	qs := &r.queues[q]
+	e := r.sqe()
+	e.PrepareRead(qs.kick, qs.kickBuf[:], 0)
+	e.UserData = tag(kindKick, qs.gen, q)
+}
+
+// cancel withdraws the pending request with user data ud; its completion
+// arrives with -ECANCELED and is ignored by its generation.
+func (r *Reactor) cancel(ud uint64) {
+	e := r.sqe()
+	e.PrepareCancel(ud, 0)
+	e.UserData = tag(kindCancel, 0, 0)
+}
+
+// loop waits on the ring and dispatches completions until stopped. When a
+// TX pass ran out of budget it only peeks, so other events interleave with
+// a busy queue.
+func (r *Reactor) loop() {
+	r.armListen()
+	r.armBell()
+	for !r.stopping {
+		wait := uint32(1)
+		if r.txMore {
+			wait = 0
+		}
+		if _, err := r.ring.SubmitAndWait(wait); err != nil && !errors.Is(err, unix.EINTR) {
+			panic(fmt.Errorf("io_uring wait: %w", err))
+		}
+		n := r.ring.PeekBatchCQE(r.cqes)
+		for _, c := range r.cqes[:n] {
+			r.dispatch(c.UserData, c.Res)
+		}
+		r.ring.CQAdvance(n)
+		if r.txMore {
+			r.processTx()
+		}
+	}
+}
+
+func (r *Reactor) dispatch(ud uint64, res int32) {
+	kind, gen, idx := untag(ud)
+	switch kind {
+	case kindBell:
+		r.drainInbox()
+		if !r.stopping {
+			r.armBell()
+		}
+	case kindListen:
+		r.acceptAll()
+		r.armListen()
+	case kindConn:
+		if r.conn == nil || gen != r.connGen&0xffffff || res == -int32(unix.ECANCELED) {
+			return
+		}
+		if err := r.conn.HandleReadable(); err != nil {
+			r.disconnect(err.Error())
+			return
+		}
+		if r.conn != nil {
+			r.armConn()
+		}
+	case kindKick:
+		qs := &r.queues[idx]
+		if !qs.running || gen != qs.gen&0xffffff || res < 0 {
+			return
+		}
+		r.cfg.Stats.Kicks.Add(1)
+		r.armKick(idx)
+		if idx == txQueue {
+			r.processTx()
+		}
+	}
+}
+
+// acceptAll takes every pending connection. The newest frontend wins: a
+// VMM that reconnects after a crash replaces a connection whose end the
+// reactor has not seen yet.
+func (r *Reactor) acceptAll() {
+	for {
+		fd, err := r.cfg.Listener.Accept()
+		if errors.Is(err, vhostuser.ErrWouldBlock) {
+			return
+		}
+		if err != nil {
+			r.cfg.Log.Warn("accept on vhost-user socket", "nic", r.cfg.NicID, "err", err)
+			return
+		}
+		if r.conn != nil {
+			r.disconnect("replaced by a new connection")
+		}
+		r.connGen++
+		r.conn = vhostuser.NewSession(fd, r, vhostuser.SessionConfig{
+			Features: vhostuser.DefaultFeatures, Logger: r.cfg.Log.With("nic", r.cfg.NicID),
+		})
+		r.cfg.Log.Info("frontend connected", "nic", r.cfg.NicID)
+		r.armConn()
+	}
+}
+
+// disconnect ends the frontend connection: rings stop, memory is unmapped,
+// the session closes its descriptors, and the socket accepts the next one.
+func (r *Reactor) disconnect(reason string) {
+	for q := range r.queues {
+		if r.queues[q].running {
+			r.StopRing(q)
+		}
+	}
+	r.cancel(tag(kindConn, r.connGen, 0))
+	if err := r.conn.Close(); err != nil {
+		r.cfg.Log.Warn("close frontend connection", "nic", r.cfg.NicID, "err", err)
+	}
+	r.conn = nil
+	r.connGen++
+	if err := r.mem.Close(); err != nil {
+		r.cfg.Log.Warn("unmap guest memory", "nic", r.cfg.NicID, "err", err)
+	}
+	r.faulted = ""
+	r.cfg.Log.Info("frontend disconnected", "nic", r.cfg.NicID, "reason", reason)
+	r.updateState()
+}
+
+// updateState reports the state the rings are in, if it changed.
+func (r *Reactor) updateState() {
+	s, why := StateIdle, ""
+	switch {
+	case r.faulted != "":
+		s, why = StateError, r.faulted
+	case r.queues[rxQueue].running && r.queues[txQueue].running:
+		s = StateActive
+	}
+	if s != r.state {
+		r.state = s
+		r.cfg.Events(StateChanged{State: s, Reason: why})
+	}
+}

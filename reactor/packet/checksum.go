@@ -1,0 +1,72 @@
+package packet
+
+import (
+	"encoding/binary"
+	"net/netip"
+)
+
+// Checksum returns the 16-bit one's complement sum of b, added to initial,
+// not complemented. Sums of consecutive pieces can be chained through
+// initial as long as every piece but the last has an even length.
+func Checksum(b []byte, initial uint16) uint16 {
+	s := uint64(initial)
+	for len(b) >= 8 {
+		s += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:]))
+		b = b[8:]
+	}
+	if len(b) >= 4 {
+		s += uint64(binary.BigEndian.Uint32(b))
+		b = b[4:]
+	}
+	if len(b) >= 2 {
+		s += uint64(binary.BigEndian.Uint16(b))
+		b = b[2:]
+	}
+	if len(b) == 1 {
+		s += uint64(b[0]) << 8
+	}
+	return fold(s)
+}
+
+// ChecksumCombine returns the one's complement sum of a and b.
+func ChecksumCombine(a, b uint16) uint16 { return fold(uint64(a) + uint64(b)) }
+
+// fold reduces a wide one's complement sum to 16 bits.
+func fold(s uint64) uint16 {
+	for s > 0xffff {
+		s = s>>16 + s&0xffff
+	}
+	return uint16(s)
+}
+
+// PseudoHeaderChecksum returns the one's complement sum of the IPv4 or IPv6
+// pseudo-header (RFC 768, RFC 8200 §8.1) for a transport payload of the given
+// length, not complemented. src and dst must be of the same family.
+func PseudoHeaderChecksum(proto uint8, src, dst netip.Addr, length uint16) uint16 {
+	var s uint16
+	if src.Is4() {
+		s4, d4 := src.As4(), dst.As4()
+		s = Checksum(s4[:], 0)
+		s = Checksum(d4[:], s)
+	} else {
+		s16, d16 := src.As16(), dst.As16()
+		s = Checksum(s16[:], 0)
+		s = Checksum(d16[:], s)
+	}
+	return ChecksumCombine(s, ChecksumCombine(uint16(proto), length))
+}
+
+// TransportChecksum returns the checksum of a UDP, TCP or ICMPv6 message l4
+// sent from src to dst, computed over the pseudo-header and l4 with its
+// checksum field as it is: 0 for a message whose checksum is correct, the
+// value to store after zeroing the field otherwise. A UDP sender must send
+// 0xffff for a computed 0 (RFC 768).
+func TransportChecksum(proto uint8, src, dst netip.Addr, l4 []byte) uint16 {
+	return ^Checksum(l4, PseudoHeaderChecksum(proto, src, dst, uint16(len(l4))))
+}
+
+// ChecksumUpdate returns the checksum field after one 16-bit word it covers
+// changed from old to updated, by RFC 1624 eqn. 3: HC' = ~(~HC + ~m + m').
+func ChecksumUpdate(check, old, updated uint16) uint16 {
+	return ^fold(uint64(^check) + uint64(^old) + uint64(updated))
+}

@@ -1,0 +1,205 @@
+package reactor
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"mvirt-net/reactor/guestmem"
+	"mvirt-net/reactor/packet"
+	"mvirt-net/reactor/uring"
+	"mvirt-net/reactor/vhostuser"
+	"mvirt-net/reactor/virtq"
+)
+
+const (
+	ringEntries = 256
+	// txBudget bounds the TX chains one pass takes before the reactor looks
+	// at its other events again.
+	txBudget = 256
+	// maxFrame is the largest frame (without virtio header) a guest may
+	// send: a 64 KiB IP packet plus its Ethernet header.
+	maxFrame = 65535 + 14
+	// maxSegs bounds the segments of one chain the reactor walks.
+	maxSegs = 64
+)
+
+// Reactor serves one NIC. Its methods may be called from any goroutine.
+type Reactor struct {
+	cfg   Config
+	inbox chan command
+	bell  int
+	done  chan struct{}
+
+	// Everything below belongs to the reactor's thread.
+	ring     *uring.Ring
+	cqes     []*uring.CompletionQueueEvent
+	bellBuf  [8]byte
+	stopping bool
+	conn     *vhostuser.Session
+	connGen  uint32
+	mem      guestmem.Table
+	queues   [vhostuser.NumQueues]queue
+	hdrLen   int
+	state    State
+	faulted  string
+	txMore   bool
+
+	parsed    packet.Parsed
+	frame     []byte
+	out       []byte
+	rxChain   virtq.Chain
+	rxHdr     [12]byte
+	rxPieces  [1][]byte
+	rxPending bool
+	batch     batchStats
+}
+
+// queue is one virtqueue as the reactor runs it.
+type queue struct {
+	q       virtq.Queue
+	running bool
+	kick    int
+	call    int
+	gen     uint32
+	kickBuf [8]byte
+	chain   virtq.Chain
+}
+
+// Queue indexes of the one queue pair.
+const (
+	rxQueue = 0
+	txQueue = 1
+)
+
+// Start starts a reactor on its own OS thread and returns once its ring
+// is set up and it polls the listener.
+func Start(cfg Config) (*Reactor, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	bell, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("inbox eventfd: %w", err)
+	}
+	r := &Reactor{
+		cfg: cfg, inbox: make(chan command, 16), bell: bell, done: make(chan struct{}),
+		cqes:    make([]*uring.CompletionQueueEvent, ringEntries),
+		frame:   make([]byte, maxFrame),
+		out:     make([]byte, maxFrame),
+		rxChain: virtq.NewChain(maxSegs),
+	}
+	for i := range r.queues {
+		r.queues[i].chain = virtq.NewChain(maxSegs)
+		r.queues[i].kick, r.queues[i].call = -1, -1
+	}
+	started := make(chan error, 1)
+	go r.run(started)
+	if err := <-started; err != nil {
+		<-r.done
+		return nil, err
+	}
+	return r, nil
+}
+
+// run is the reactor's thread. It never unlocks the OS thread, so the
+// thread (and its CPU affinity) ends with the reactor.
+func (r *Reactor) run(started chan<- error) {
+	runtime.LockOSThread()
+	debug.SetPanicOnFault(true)
+	defer func() {
+		v := recover()
+		r.cleanup()
+		close(r.done)
+		if v != nil {
+			r.cfg.Log.Error("reactor crashed", "nic", r.cfg.NicID, "panic", v)
+			r.cfg.Events(Crashed{Value: v, Stack: debug.Stack()})
+		}
+	}()
+	if err := r.setup(); err != nil {
+		started <- err
+		return
+	}
+	started <- nil
+	r.loop()
+}
+
+func (r *Reactor) setup() error {
+	if r.cfg.CPU >= 0 {
+		var set unix.CPUSet
+		set.Set(r.cfg.CPU)
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return fmt.Errorf("pin reactor to cpu %d: %w", r.cfg.CPU, err)
+		}
+	}
+	ring, err := uring.New(ringEntries, uring.Options{Flags: uring.SetupSingleIssuer | uring.SetupDeferTaskrun})
+	if errors.Is(err, unix.EINVAL) {
+		ring, err = uring.New(ringEntries, uring.Options{})
+	}
+	if err != nil {
+		return fmt.Errorf("reactor io_uring: %w", err)
+	}
+	r.ring = ring
+	return nil
+}
+
+// cleanup releases everything the thread owns; it runs after a stop and
+// after a panic alike, and must not panic itself.
+func (r *Reactor) cleanup() {
+	defer func() {
+		if v := recover(); v != nil {
+			r.cfg.Log.Error("reactor cleanup failed", "nic", r.cfg.NicID, "panic", v)
+		}
+	}()
+	if r.conn != nil {
+		r.disconnect("reactor stopped")
+	}
+	if r.ring != nil {
+		r.cancelAll()
+		r.ring.QueueExit()
+	}
+	_ = unix.Close(r.bell)
+}
+
+// Stop stops the reactor, closing its frontend connection, and waits for
+// its thread to end. The listener stays open.
+func (r *Reactor) Stop() {
+	r.send(cmdStop{})
+	<-r.done
+}
+
+// Done is closed when the reactor's thread has ended.
+func (r *Reactor) Done() <-chan struct{} { return r.done }
+
+// InjectPanic makes the reactor panic on its thread: a fault-injection hook
+// for testing supervision.
+func (r *Reactor) InjectPanic() { r.send(cmdPanic{}) }
+
+// cancelAll withdraws every pending request and waits (briefly) until the
+// kernel confirms, so no completion writes into the reactor's buffers
+// after the ring is gone.
+func (r *Reactor) cancelAll() {
+	e := r.sqe()
+	e.PrepareCancel(0, uring.AsyncCancelAny|uring.AsyncCancelAll)
+	e.UserData = tag(kindCancel, 0, cancelAllIdx)
+	ts := uring.NsecToTimespec(int64(100 * time.Millisecond))
+	for range 16 {
+		_, err := r.ring.SubmitAndWaitTimeout(1, &ts)
+		n := r.ring.PeekBatchCQE(r.cqes)
+		done := false
+		for _, c := range r.cqes[:n] {
+			done = done || c.UserData == tag(kindCancel, 0, cancelAllIdx)
+		}
+		r.ring.CQAdvance(n)
+		if done || (err != nil && !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.ETIME)) {
+			return
+		}
+	}
+}
+
+// cancelAllIdx marks the completion of cancelAll's request.
+const cancelAllIdx = 1

@@ -1,0 +1,87 @@
+package reactor
+
+import "sync/atomic"
+
+// DropReason says why a frame was dropped.
+type DropReason uint8
+
+// Reasons for drops. "TX" is the guest's transmit queue (frames from the
+// VM), "RX" its receive queue (frames to the VM).
+const (
+	// DropMalformed: a TX frame that does not parse.
+	DropMalformed DropReason = iota
+	// DropUnrouted: a TX frame for an address nobody answers.
+	DropUnrouted
+	// DropOversize: a TX chain longer than the largest frame.
+	DropOversize
+	// DropSegmentLimit: a TX chain with more segments than a chain holds.
+	DropSegmentLimit
+	// DropNoRxBuffer: the guest had no RX buffer for a frame.
+	DropNoRxBuffer
+	// DropRxTooBig: the frame did not fit the guest's RX buffer.
+	DropRxTooBig
+	// NumDropReasons is the number of reasons.
+	NumDropReasons
+)
+
+var dropNames = [NumDropReasons]string{
+	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
+}
+
+// String names the reason as metrics label it.
+func (r DropReason) String() string {
+	if r < NumDropReasons {
+		return dropNames[r]
+	}
+	return "unknown"
+}
+
+// Stats are a NIC's data-plane counters. The owner keeps them across
+// reactor restarts; the reactor adds to them and anyone may read them.
+type Stats struct {
+	TxPackets atomic.Uint64 // frames the guest sent
+	TxBytes   atomic.Uint64
+	RxPackets atomic.Uint64 // frames delivered to the guest
+	RxBytes   atomic.Uint64
+	Kicks     atomic.Uint64 // notifications from the guest
+	Calls     atomic.Uint64 // interrupts sent to the guest
+	Drops     [NumDropReasons]atomic.Uint64
+}
+
+// StatsSnapshot is a copy of Stats at one moment.
+type StatsSnapshot struct {
+	TxPackets, TxBytes, RxPackets, RxBytes, Kicks, Calls uint64
+	Drops                                                map[string]uint64
+}
+
+// Snapshot copies the counters.
+func (s *Stats) Snapshot() StatsSnapshot {
+	out := StatsSnapshot{
+		TxPackets: s.TxPackets.Load(), TxBytes: s.TxBytes.Load(),
+		RxPackets: s.RxPackets.Load(), RxBytes: s.RxBytes.Load(),
+		Kicks: s.Kicks.Load(), Calls: s.Calls.Load(),
+		Drops: make(map[string]uint64, NumDropReasons),
+	}
+	for r := range NumDropReasons {
+		out.Drops[r.String()] = s.Drops[r].Load()
+	}
+	return out
+}
+
+// batchStats accumulates one batch's counts on the reactor's thread, so the
+// shared atomics are touched once per batch, not per packet.
+type batchStats struct {
+	txPackets, txBytes, rxPackets, rxBytes uint64
+}
+
+func (b *batchStats) flush(s *Stats) {
+	if b.txPackets != 0 {
+		s.TxPackets.Add(b.txPackets)
+		s.TxBytes.Add(b.txBytes)
+	}
+	if b.rxPackets != 0 {
+		s.RxPackets.Add(b.rxPackets)
+		s.RxBytes.Add(b.rxBytes)
+	}
+	*b = batchStats{}
+}

@@ -1,0 +1,163 @@
+package reactor
+
+import (
+	"golang.org/x/sys/unix"
+
+	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/packet"
+	"mvirt-net/reactor/virtq"
+)
+
+// processTx drains the guest's TX queue: up to txBudget chains per pass,
+// each handled and returned to the used ring, then one publish and at most
+// one interrupt for the pass, for TX and for whatever the pass delivered
+// to RX.
+func (r *Reactor) processTx() {
+	qs := &r.queues[txQueue]
+	r.txMore = false
+	if !qs.running {
+		return
+	}
+	qs.q.DisableNotify()
+	for n := 0; ; n++ {
+		if n == txBudget {
+			r.txMore = true
+			break
+		}
+		ok, f := qs.q.Pop(&qs.chain)
+		if f != virtq.FaultNone && f != virtq.FaultSegmentLimit {
+			r.fault(txQueue, f)
+			return
+		}
+		if !ok {
+			if qs.q.EnableNotify() {
+				qs.q.DisableNotify()
+				continue
+			}
+			break
+		}
+		if f == virtq.FaultSegmentLimit {
+			r.drop(DropSegmentLimit)
+		} else {
+			r.handleTx(&qs.chain)
+		}
+		qs.q.AddUsed(qs.chain.Head, 0)
+		if !qs.running {
+			return
+		}
+	}
+	qs.q.Publish()
+	if qs.q.NeedsNotify() {
+		r.signal(qs.call)
+	}
+	r.flushRx()
+	r.batch.flush(r.cfg.Stats)
+}
+
+// handleTx takes one frame the guest sent: the chain's readable bytes past
+// the virtio-net header. A frame in one segment is used in place; one in
+// several is copied into the reactor's frame buffer.
+func (r *Reactor) handleTx(c *virtq.Chain) {
+	if c.ReadLen <= r.hdrLen {
+		r.drop(DropMalformed)
+		return
+	}
+	if c.ReadLen-r.hdrLen > len(r.frame) {
+		r.drop(DropOversize)
+		return
+	}
+	frame := r.linearize(c.ReadSegs())
+	r.batch.txPackets++
+	r.batch.txBytes += uint64(len(frame))
+	packet.Parse(frame, &r.parsed)
+	if r.parsed.Reason != packet.ReasonNone {
+		r.drop(DropMalformed)
+		return
+	}
+	cfg := &r.cfg.Gateway
+	n := 0
+	switch gateway.Classify(&r.parsed, cfg) {
+	case gateway.ClassARP:
+		n = gateway.ARPReply(r.out, frame, &r.parsed, cfg)
+	case gateway.ClassEcho:
+		n = gateway.EchoReply(r.out, frame, &r.parsed, cfg)
+	case gateway.ClassIgnore:
+		return
+	default:
+		r.drop(DropUnrouted)
+		return
+	}
+	if n > 0 {
+		r.deliver(r.out[:n])
+	}
+}
+
+// linearize returns the frame in segs after the virtio-net header.
+func (r *Reactor) linearize(segs [][]byte) []byte {
+	skip := r.hdrLen
+	for len(segs) > 0 && len(segs[0]) <= skip {
+		skip -= len(segs[0])
+		segs = segs[1:]
+	}
+	if len(segs) == 1 {
+		return segs[0][skip:]
+	}
+	n := copy(r.frame, segs[0][skip:])
+	for _, s := range segs[1:] {
+		n += copy(r.frame[n:], s)
+	}
+	return r.frame[:n]
+}
+
+// deliver copies a frame into the guest's RX queue; publishing waits for
+// the end of the batch (flushRx).
+func (r *Reactor) deliver(frame []byte) {
+	qs := &r.queues[rxQueue]
+	if !qs.running {
+		r.drop(DropNoRxBuffer)
+		return
+	}
+	r.rxPieces[0] = frame
+	res, f := qs.q.Deliver(&r.rxChain, r.rxHdr[:r.hdrLen], r.rxPieces[:])
+	r.rxPieces[0] = nil
+	switch res {
+	case virtq.RxDelivered:
+		r.rxPending = true
+		r.batch.rxPackets++
+		r.batch.rxBytes += uint64(len(frame))
+	case virtq.RxNoBuffers:
+		r.drop(DropNoRxBuffer)
+	case virtq.RxTooBig:
+		r.drop(DropRxTooBig)
+	case virtq.RxFault:
+		r.fault(rxQueue, f)
+	}
+}
+
+// flushRx publishes what deliver added and interrupts the guest if it
+// asked for it.
+func (r *Reactor) flushRx() {
+	qs := &r.queues[rxQueue]
+	if !r.rxPending || !qs.running {
+		return
+	}
+	r.rxPending = false
+	qs.q.Publish()
+	if qs.q.NeedsNotify() {
+		r.signal(qs.call)
+	}
+}
+
+// signal interrupts the guest through a call eventfd.
+func (r *Reactor) signal(fd int) {
+	if fd < 0 {
+		return
+	}
+	if _, err := unix.Write(fd, one[:]); err == nil {
+		r.cfg.Stats.Calls.Add(1)
+	}
+}
+
+func (r *Reactor) drop(why DropReason) {
+	r.cfg.Stats.Drops[why].Add(1)
+}

@@ -1,0 +1,125 @@
+package virtq
+
+import "encoding/binary"
+
+// RxResult is what Deliver did with a frame.
+type RxResult uint8
+
+// Deliver results.
+const (
+	RxDelivered RxResult = iota // frame written and its chains added to the used ring
+	RxNoBuffers                 // not enough RX chains available: nothing consumed
+	RxTooBig                    // without MRG_RXBUF, the frame does not fit one chain: nothing consumed
+	RxFault                     // the guest broke the rules: see the Fault
+)
+
+// String names the result for logs and metric labels.
+func (r RxResult) String() string {
+	switch r {
+	case RxDelivered:
+		return "delivered"
+	case RxNoBuffers:
+		return "no-buffers"
+	case RxTooBig:
+		return "too-big"
+	case RxFault:
+		return "fault"
+	}
+	return "unknown"
+}
+
+// numBuffersOff is the offset of num_buffers in virtio_net_hdr_v1.
+const numBuffersOff = 10
+
+// Deliver copies one frame into the receive queue q: hdr (the encoded
+// virtio_net_hdr, NetHeaderLen bytes) followed by the frame, which may be
+// in pieces (frame[0], frame[1], ...). It pops chains into c, a scratch
+// Chain the caller owns, and adds them to the used ring without
+// publishing, so the caller batches several frames per Publish.
+//
+// With VIRTIO_NET_F_MRG_RXBUF the frame spans as many chains as it needs
+// and num_buffers in the guest's copy of the header says how many; without
+// it the frame must fit in one chain and num_buffers (if the header has
+// it) is 1. When the frame cannot be placed, Deliver puts the chains it
+// popped back, consumes nothing and reports RxNoBuffers or RxTooBig. hdr
+// and frame are only read and stay the caller's.
+func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) {
+	total := len(hdr)
+	for _, p := range frame {
+		total += len(p)
+	}
+	startAvail, startPending := q.lastAvail, q.pending
+	src := reader{cur: hdr, rest: frame}
+	var numBuffers [2][]byte // the guest bytes holding num_buffers
+	written, chains := 0, 0
+	for chains == 0 || written < total {
+		if chains == 1 && !q.mergeable {
+			q.lastAvail, q.pending = startAvail, startPending
+			return RxTooBig, FaultNone
+		}
+		ok, f := q.Pop(c)
+		if f.Fatal() {
+			return RxFault, f
+		}
+		if !ok {
+			q.lastAvail, q.pending = startAvail, startPending
+			return RxNoBuffers, FaultNone
+		}
+		segs := c.WriteSegs()
+		if q.mergeable && c.WriteLen < len(hdr) {
+			return RxFault, FaultShortRxBuffer
+		}
+		if chains == 0 && len(hdr) >= numBuffersOff+2 {
+			numBuffers[0] = byteAt(segs, numBuffersOff)
+			numBuffers[1] = byteAt(segs, numBuffersOff+1)
+		}
+		n := src.fill(segs)
+		q.AddUsed(c.Head, uint32(n))
+		written += n
+		chains++
+	}
+	if numBuffers[0] != nil && numBuffers[1] != nil {
+		var v [2]byte
+		binary.LittleEndian.PutUint16(v[:], uint16(chains))
+		numBuffers[0][0], numBuffers[1][0] = v[0], v[1]
+	}
+	return RxDelivered, FaultNone
+}
+
+// reader walks the bytes of a header and frame pieces in order.
+type reader struct {
+	cur  []byte   // unread part of the current piece
+	rest [][]byte // pieces after the current one
+}
+
+// fill copies as much as fits into dst and returns the bytes copied.
+func (r *reader) fill(dst [][]byte) int {
+	n := 0
+	for _, d := range dst {
+		for len(d) > 0 {
+			if len(r.cur) == 0 {
+				if len(r.rest) == 0 {
+					return n
+				}
+				r.cur, r.rest = r.rest[0], r.rest[1:]
+				continue
+			}
+			k := copy(d, r.cur)
+			d, r.cur = d[k:], r.cur[k:]
+			n += k
+		}
+	}
+	return n
+}
+
+// byteAt returns a one-byte view of the byte at offset off across segs,
+// or nil when segs are shorter.
+func byteAt(segs [][]byte, off int) []byte {
+	for _, s := range segs {
+		if off < len(s) {
+			return s[off : off+1 : off+1]
+		}
+		off -= len(s)
+	}
+	return nil
+}
