@@ -30,20 +30,20 @@ func TestBadInputChangesNothing(t *testing.T) {
 		req  *netpb.CreateNetworkRequest
 		code codes.Code
 	}{
-		"blank name":             {&netpb.CreateNetworkRequest{Name: " ", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24"}, codes.InvalidArgument},
-		"empty name":             {&netpb.CreateNetworkRequest{Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24"}, codes.InvalidArgument},
-		"no family":              {&netpb.CreateNetworkRequest{Name: "x"}, codes.InvalidArgument},
-		"malformed cidr":         {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0/24"}, codes.InvalidArgument},
-		"non-canonical cidr":     {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.1/24"}, codes.InvalidArgument},
-		"v6 prefix given as v4":  {&netpb.CreateNetworkRequest{Name: "x", Ipv6Enabled: true, Ipv6Prefix: "10.1.0.0/24"}, codes.InvalidArgument},
-		"v4 subnet given as v6":  {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "fd00::/64"}, codes.InvalidArgument},
-		"enabled without cidr":   {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true}, codes.InvalidArgument},
-		"cidr without enabled":   {&netpb.CreateNetworkRequest{Name: "x", Ipv4Subnet: "10.1.0.0/24"}, codes.InvalidArgument},
-		"subnet too small":       {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/32"}, codes.InvalidArgument},
-		"bad dns":                {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24", DnsServers: []string{"dns.example"}}, codes.InvalidArgument},
-		"bad ntp":                {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24", NtpServers: []string{"224.0.0.1"}}, codes.InvalidArgument},
-		"duplicate name":         {&netpb.CreateNetworkRequest{Name: "prod", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24"}, codes.AlreadyExists},
-		"overlapping public":     {&netpb.CreateNetworkRequest{Name: "pub2", Ipv4Enabled: true, Ipv4Subnet: "100.64.0.128/25", IsPublic: true}, codes.AlreadyExists},
+		"blank name":            {&netpb.CreateNetworkRequest{Name: " ", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24"}, codes.InvalidArgument},
+		"empty name":            {&netpb.CreateNetworkRequest{Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24"}, codes.InvalidArgument},
+		"no family":             {&netpb.CreateNetworkRequest{Name: "x"}, codes.InvalidArgument},
+		"malformed cidr":        {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0/24"}, codes.InvalidArgument},
+		"non-canonical cidr":    {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.1/24"}, codes.InvalidArgument},
+		"v6 prefix given as v4": {&netpb.CreateNetworkRequest{Name: "x", Ipv6Enabled: true, Ipv6Prefix: "10.1.0.0/24"}, codes.InvalidArgument},
+		"v4 subnet given as v6": {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "fd00::/64"}, codes.InvalidArgument},
+		"enabled without cidr":  {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true}, codes.InvalidArgument},
+		"cidr without enabled":  {&netpb.CreateNetworkRequest{Name: "x", Ipv4Subnet: "10.1.0.0/24"}, codes.InvalidArgument},
+		"subnet too small":      {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/32"}, codes.InvalidArgument},
+		"bad dns":               {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24", DnsServers: []string{"dns.example"}}, codes.InvalidArgument},
+		"bad ntp":               {&netpb.CreateNetworkRequest{Name: "x", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24", NtpServers: []string{"224.0.0.1"}}, codes.InvalidArgument},
+		"duplicate name":        {&netpb.CreateNetworkRequest{Name: "prod", Ipv4Enabled: true, Ipv4Subnet: "10.1.0.0/24"}, codes.AlreadyExists},
+		"overlapping public":    {&netpb.CreateNetworkRequest{Name: "pub2", Ipv4Enabled: true, Ipv4Subnet: "100.64.0.128/25", IsPublic: true}, codes.AlreadyExists},
 	}
 	for name, tc := range netCases {
 		t.Run("CreateNetwork/"+name, func(t *testing.T) {
