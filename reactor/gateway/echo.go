@@ -76,9 +76,9 @@ func echoReply6(out, frame []byte, p *packet.Parsed) int {
 // checksum incrementally (the request's was verified). It returns len(m).
 func setEchoReply(m, req []byte, typ uint8) int {
 	copy(m, req)
-	old := binary.BigEndian.Uint16(m[0:2])
-	m[0] = typ
 	c := packet.ICMP(m)
+	old := binary.BigEndian.Uint16(m[0:2])
+	c.SetType(typ)
 	c.SetChecksum(packet.ChecksumUpdate(c.Checksum(), old, binary.BigEndian.Uint16(m[0:2])))
 	return len(m)
 }

@@ -28,9 +28,6 @@ func (e Ethernet) Src() MAC { return MAC(e[6:12]) }
 // EtherType returns the type field.
 func (e Ethernet) EtherType() uint16 { return binary.BigEndian.Uint16(e[12:14]) }
 
-// Payload returns the bytes after the header.
-func (e Ethernet) Payload() []byte { return e[EthernetHeaderLen:] }
-
 // Encode writes the header.
 func (e Ethernet) Encode(dst, src MAC, etherType uint16) {
 	copy(e[0:6], dst[:])

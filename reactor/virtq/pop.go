@@ -3,15 +3,15 @@ package virtq
 import "encoding/binary"
 
 // Pop takes the next available chain into c, which the caller owns (see
-// Chain). It reports false with FaultNone when nothing is available.
+// Chain). It reports true with FaultNone for a valid chain, and false with
+// FaultNone when nothing is available.
 //
-// A Fault other than FaultNone comes with true when the avail entry was
-// consumed: for FaultSegmentLimit, c holds the head and the first
-// cap(c.Segs) segments of a chain that is otherwise valid; the caller
-// either uses the truncated chain (RX may write less than offered) or
-// gives it back with AddUsed(c.Head, 0) and counts a drop. Any other
-// Fault is fatal (see Fault); the queue must not be used again until
-// Setup.
+// FaultSegmentLimit comes with true: the chain is valid but has more
+// buffers than c holds; c has its head and first cap(c.Segs) segments.
+// The caller either uses the truncated chain (RX may write less than
+// offered) or gives it back with AddUsed(c.Head, 0) and counts a drop.
+// Any other Fault is fatal (see Fault): the queue must not be used again
+// until Setup.
 //
 // Pop reads the avail idx only when it has consumed every entry seen so
 // far, so a batch of pops costs one atomic load.

@@ -47,30 +47,28 @@ type Queue struct {
 	mem  *guestmem.Table
 	size uint16
 	dir  Direction
-	feat Features
 
 	desc     []byte // the descriptor table, exactly (16-aligned, so never padded)
 	avail    []byte // the available ring, padded to whole 32-bit words
 	availOff int    // offset of the available ring in avail
 	used     []byte // the used ring, padded to whole 32-bit words
 
-	lastAvail  uint16 // next avail ring entry to pop
-	availIdx   uint16 // avail idx as last read; lastAvail never passes it
-	usedIdx    uint16 // used idx as last published
-	pending    uint16 // used elements written but not yet published
-	signalled  uint16 // used idx when NeedsNotify last looked
-	usedFlags  uint16 // our copy of used.flags
-	eventIdx   bool
-	indirect   bool
-	mergeable  bool
-	headerSize int
+	lastAvail uint16 // next avail ring entry to pop
+	availIdx  uint16 // avail idx as last read; lastAvail never passes it
+	usedIdx   uint16 // used idx as last published
+	pending   uint16 // used elements written but not yet published
+	signalled uint16 // used idx when NeedsNotify last looked
+	usedFlags uint16 // our copy of used.flags
+	eventIdx  bool
+	indirect  bool
+	mergeable bool
 }
 
 // Setup (re)starts q on the rings cfg describes in mem. It checks the
 // configuration and the ring addresses, reads the used idx the rings hold
 // (a reconnecting backend continues from there) and enables driver
-// notifications. The Queue keeps mem and views into it: run Setup again
-// after the table changes.
+// notifications. On error q is left as it was. The Queue keeps mem and
+// views into it: run Setup again after the table changes.
 func (q *Queue) Setup(mem *guestmem.Table, cfg Config) error {
 	if cfg.Size == 0 || cfg.Size > MaxSize || cfg.Size&(cfg.Size-1) != 0 {
 		return fmt.Errorf("virtq setup: size %d is not a power of 2 up to %d", cfg.Size, MaxSize)
@@ -92,20 +90,18 @@ func (q *Queue) Setup(mem *guestmem.Table, cfg Config) error {
 		return fmt.Errorf("virtq setup: used ring: %w", err)
 	}
 	*q = Queue{
-		mem:        mem,
-		size:       cfg.Size,
-		dir:        cfg.Dir,
-		feat:       cfg.Features,
-		desc:       desc.b,
-		avail:      avail.b,
-		availOff:   avail.off,
-		used:       used.b,
-		lastAvail:  cfg.LastAvail,
-		availIdx:   cfg.LastAvail,
-		eventIdx:   cfg.Features.Has(FeatureEventIdx),
-		indirect:   cfg.Features.Has(FeatureIndirectDesc),
-		mergeable:  cfg.Features.Has(FeatureNetMrgRxBuf),
-		headerSize: NetHeaderLen(cfg.Features),
+		mem:       mem,
+		size:      cfg.Size,
+		dir:       cfg.Dir,
+		desc:      desc.b,
+		avail:     avail.b,
+		availOff:  avail.off,
+		used:      used.b,
+		lastAvail: cfg.LastAvail,
+		availIdx:  cfg.LastAvail,
+		eventIdx:  cfg.Features.Has(FeatureEventIdx),
+		indirect:  cfg.Features.Has(FeatureIndirectDesc),
+		mergeable: cfg.Features.Has(FeatureNetMrgRxBuf),
 	}
 	q.usedIdx = load16(q.used, usedIdxOff)
 	q.signalled = q.usedIdx
@@ -127,11 +123,10 @@ func (q *Queue) LastAvail() uint16 { return q.lastAvail }
 // LastAvail, popped chains have not been given back yet.
 func (q *Queue) UsedIdx() uint16 { return q.usedIdx }
 
-// Offsets of the fields Setup places at the end of the rings.
-func (q *Queue) usedEventOff() int { return q.availOff + availRingOff + 2*int(q.size) }
-func (q *Queue) availEventOff() int {
-	return usedRingOff + usedElemSize*int(q.size)
-}
+// usedEventOff and availEventOff locate the event index fields that end
+// the available and used rings.
+func (q *Queue) usedEventOff() int  { return q.availOff + availRingOff + 2*int(q.size) }
+func (q *Queue) availEventOff() int { return usedRingOff + usedElemSize*int(q.size) }
 
 // view is a ring's host view, padded so that every 16-bit field's aligned
 // 32-bit word lies inside b; the ring starts at b[off].

@@ -53,10 +53,6 @@ func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) 
 	var numBuffers [2][]byte // the guest bytes holding num_buffers
 	written, chains := 0, 0
 	for chains == 0 || written < total {
-		if chains == 1 && !q.mergeable {
-			q.lastAvail, q.pending = startAvail, startPending
-			return RxTooBig, FaultNone
-		}
 		ok, f := q.Pop(c)
 		if f.Fatal() {
 			return RxFault, f
@@ -65,10 +61,14 @@ func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) 
 			q.lastAvail, q.pending = startAvail, startPending
 			return RxNoBuffers, FaultNone
 		}
-		segs := c.WriteSegs()
-		if q.mergeable && c.WriteLen < len(hdr) {
+		switch {
+		case !q.mergeable && c.WriteLen < total:
+			q.lastAvail, q.pending = startAvail, startPending
+			return RxTooBig, FaultNone
+		case q.mergeable && c.WriteLen < len(hdr):
 			return RxFault, FaultShortRxBuffer
 		}
+		segs := c.WriteSegs()
 		if chains == 0 && len(hdr) >= numBuffersOff+2 {
 			numBuffers[0] = byteAt(segs, numBuffersOff)
 			numBuffers[1] = byteAt(segs, numBuffersOff+1)

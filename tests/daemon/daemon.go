@@ -343,3 +343,27 @@ func (d *Daemon) DebugGet(path string) string {
 	}
 	return string(b)
 }
+
+// OpenFds counts the daemon process's open file descriptors.
+func (d *Daemon) OpenFds() (int, error) {
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/fd", d.cmd.Process.Pid))
+	if err != nil {
+		return 0, fmt.Errorf("list daemon fds: %w", err)
+	}
+	return len(ents), nil
+}
+
+// DebugPost posts to a path of the daemon's debug endpoint and returns ""
+// on success, else what went wrong.
+func (d *Daemon) DebugPost(path string) string {
+	res, err := http.Post("http://"+d.DebugAddr+path, "", nil)
+	if err != nil {
+		return err.Error()
+	}
+	defer res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		b, _ := io.ReadAll(res.Body)
+		return res.Status + ": " + string(b)
+	}
+	return ""
+}

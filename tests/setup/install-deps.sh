@@ -3,7 +3,10 @@
 # Idempotent and quiet when everything is there; needs root for apt-get.
 set -euo pipefail
 
-packages=(ca-certificates)
+# The real-guest tier (tests/e2e) needs QEMU, and busybox, dhcpcd, cpio
+# and gzip for its initramfs; tests/e2e/guest/build.sh fetches the guest
+# kernel package itself.
+packages=(ca-certificates qemu-system-x86 busybox-static dhcpcd-base cpio gzip)
 
 missing=()
 for p in "${packages[@]}"; do
@@ -12,6 +15,7 @@ done
 if ((${#missing[@]})); then
 	echo "installing test dependencies: ${missing[*]}"
 	export DEBIAN_FRONTEND=noninteractive
-	apt-get update -qq
-	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+	# Wait for another apt run (a parallel test setup) instead of failing.
+	apt-get -o DPkg::Lock::Timeout=600 update -qq
+	apt-get -o DPkg::Lock::Timeout=600 install -y -qq --no-install-recommends "${missing[@]}"
 fi

@@ -227,3 +227,6 @@ func waitEventfd(fd int, timeout time.Duration) error {
 	_, _ = unix.Read(fd, buf[:])
 	return nil
 }
+
+// KickTX notifies the device of the TX queue, whether it asked or not.
+func (g *Guest) KickTX() error { return kick(g.txKick) }
