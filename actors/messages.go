@@ -2,6 +2,7 @@ package actors
 
 import (
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -41,4 +42,13 @@ type nicNameFree struct{ name string }
 type nicState struct {
 	id    string
 	state netpb.NicState
+}
+
+// nicServices gives a NicActor the services its reactor offers.
+type nicServices struct{ svc reactor.Services }
+
+// nicLease tells a NetworkActor about a NIC's DHCP lease change.
+type nicLease struct {
+	id    string
+	lease reactor.Lease
 }

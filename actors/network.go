@@ -63,6 +63,8 @@ func (n *network) Receive(ctx actor.Context) {
 		ctx.Respond(ready{})
 	case nicState:
 		n.setState(ctx, msg)
+	case nicLease:
+		n.recordLease(msg)
 	case InjectReactorPanic:
 		if e := n.nics[msg.NicID]; e != nil {
 			ctx.Forward(e.pid)
@@ -117,7 +119,7 @@ func (n *network) load(ctx actor.Context) {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
 		}
-		e.pid = n.spawnNic(ctx, nic, ln)
+		e.pid = n.spawnNic(ctx, e, ln)
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 	}
 }
@@ -170,9 +172,10 @@ func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
 }
 
 // spawnNic starts the NicActor of rec, handing it the listening socket.
-func (n *network) spawnNic(ctx actor.Context, rec *persistence.NicRecord, ln *vhostuser.Listener) *actor.PID {
+func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) *actor.PID {
+	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
-	h := &nicHandle{ln: ln}
+	h := &nicHandle{ln: ln, svc: n.servicesFor(e)}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {
@@ -209,6 +212,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) any
 		return status.Errorf(codes.Internal, "store network: %v", err)
 	}
 	n.rec = &rec
+	n.pushServices(ctx, nil)
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
 	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp)
 	return networkView(n.rec, len(n.nics))

@@ -79,7 +79,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	if err != nil {
 		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	e.pid = n.spawnNic(ctx, rec, ln)
+	e.pid = n.spawnNic(ctx, e, ln)
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
 	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
@@ -211,6 +211,7 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) any 
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
 	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	n.pushServices(ctx, e)
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
 	n.Log.Info("nic updated", "nic", rec.ID, "routed_ipv4", rec.RoutedIPv4Prefixes, "routed_ipv6", rec.RoutedIPv6Prefixes)

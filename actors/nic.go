@@ -1,13 +1,10 @@
 package actors
 
 import (
-	"net/netip"
-
 	"github.com/asynkron/protoactor-go/actor"
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
@@ -17,6 +14,7 @@ import (
 // the counters keep counting.
 type nicHandle struct {
 	ln      *vhostuser.Listener
+	svc     reactor.Services
 	stats   reactor.Stats
 	reactor *reactor.Reactor
 }
@@ -61,6 +59,13 @@ func (c *nic) Receive(ctx actor.Context) {
 		c.reg.remove(ctx.Self())
 	case reactorEvent:
 		c.onReactorEvent(ctx, msg)
+	case nicServices:
+		c.handle.svc = msg.svc
+		if c.handle.reactor != nil {
+			if err := c.handle.reactor.Update(msg.svc); err != nil {
+				c.Log.Error("update nic services", "nic", c.rec.ID, "err", err)
+			}
+		}
 	case InjectReactorPanic:
 		if c.handle.reactor != nil {
 			c.handle.reactor.InjectPanic()
@@ -81,7 +86,7 @@ func (c *nic) startReactor(ctx actor.Context) {
 	cfg := reactor.Config{
 		NicID:    c.rec.ID,
 		Listener: c.handle.ln,
-		Gateway:  gatewayConfig(c.rec),
+		Services: c.handle.svc,
 		Stats:    &c.handle.stats,
 		Log:      c.Log,
 		CPU:      -1,
@@ -123,6 +128,8 @@ func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
 			state = netpb.NicState_NIC_STATE_ERROR
 		}
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: state})
+	case reactor.Lease:
+		ctx.Send(ctx.Parent(), nicLease{id: c.rec.ID, lease: ev})
 	case reactor.Crashed:
 		c.probe.reactorRestarts.Add(1)
 		c.Log.Error("reactor crashed; restarting it", "nic", c.rec.ID, "panic", ev.Value, "stack", string(ev.Stack))
@@ -140,15 +147,4 @@ func (c *nic) closeSocket() {
 		c.Log.Warn("close nic socket", "nic", c.rec.ID, "err", err)
 	}
 	c.handle.ln = nil
-}
-
-// gatewayConfig is the NIC as its gateway sees it.
-func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
-	var cfg gateway.Config
-	if m, err := parseMAC(rec.MAC); err == nil {
-		copy(cfg.MAC[:], m)
-	}
-	cfg.IPv4, _ = netip.ParseAddr(rec.IPv4Address)
-	cfg.IPv6, _ = netip.ParseAddr(rec.IPv6Address)
-	return cfg
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"log/slog"
 
-	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/vhostuser"
 )
 
@@ -15,8 +14,8 @@ type Config struct {
 	// Listener is the NIC's listening vhost-user socket. It stays the
 	// caller's: the Reactor polls and accepts on it but never closes it.
 	Listener *vhostuser.Listener
-	// Gateway describes the NIC as the gateway sees it (MAC, addresses).
-	Gateway gateway.Config
+	// Services are what the gateway knows and tells about the NIC.
+	Services Services
 	// Events receives what the owner must know. It is called on the
 	// reactor's thread and must not block.
 	Events func(Event)

@@ -37,7 +37,10 @@ func (r *Reactor) drainInbox() {
 }
 
 func (r *Reactor) handle(c command) {
-	switch c.(type) {
+	switch c := c.(type) {
+	case cmdServices:
+		r.svc = c.svc
+		r.cfg.Log.Info("nic services updated", "nic", r.cfg.NicID)
 	case cmdStop:
 		r.stopping = true
 	case cmdPanic:

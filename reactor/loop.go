@@ -19,6 +19,7 @@ const (
 	kindKick
 	kindBell
 	kindCancel
+	kindTimer
 )
 
 func tag(kind uint64, gen uint32, idx int) uint64 {
@@ -66,6 +67,14 @@ func (r *Reactor) armKick(q int) {
 	e.UserData = tag(kindKick, qs.gen, q)
 }
 
+// armTimer schedules the next unsolicited Router Advertisement.
+func (r *Reactor) armTimer() {
+	r.raTimer = uring.NsecToTimespec(int64(r.svc.RAInterval))
+	e := r.sqe()
+	e.PrepareTimeout(&r.raTimer, 0, 0)
+	e.UserData = tag(kindTimer, 0, 0)
+}
+
 // cancel withdraws the pending request with user data ud; its completion
 // arrives with -ECANCELED and is ignored by its generation.
 func (r *Reactor) cancel(ud uint64) {
@@ -80,6 +89,7 @@ func (r *Reactor) cancel(ud uint64) {
 func (r *Reactor) loop() {
 	r.armListen()
 	r.armBell()
+	r.armTimer()
 	for !r.stopping {
 		wait := uint32(1)
 		if r.txMore {
@@ -107,6 +117,9 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 		if !r.stopping {
 			r.armBell()
 		}
+	case kindTimer:
+		r.advertise()
+		r.armTimer()
 	case kindListen:
 		r.acceptAll()
 		r.armListen()
@@ -193,5 +206,8 @@ func (r *Reactor) updateState() {
 	if s != r.state {
 		r.state = s
 		r.cfg.Events(StateChanged{State: s, Reason: why})
+		if s == StateActive {
+			r.advertise()
+		}
 	}
 }

@@ -31,6 +31,7 @@ const (
 // Reactor serves one NIC. Its methods may be called from any goroutine.
 type Reactor struct {
 	cfg   Config
+	svc   *services
 	inbox chan command
 	bell  int
 	done  chan struct{}
@@ -39,6 +40,7 @@ type Reactor struct {
 	ring     *uring.Ring
 	cqes     []*uring.CompletionQueueEvent
 	bellBuf  [8]byte
+	raTimer  uring.Timespec
 	stopping bool
 	conn     *vhostuser.Session
 	connGen  uint32
@@ -82,12 +84,16 @@ func Start(cfg Config) (*Reactor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	svc, err := newServices(cfg.Services)
+	if err != nil {
+		return nil, err
+	}
 	bell, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
 		return nil, fmt.Errorf("inbox eventfd: %w", err)
 	}
 	r := &Reactor{
-		cfg: cfg, inbox: make(chan command, 16), bell: bell, done: make(chan struct{}),
+		cfg: cfg, svc: svc, inbox: make(chan command, 16), bell: bell, done: make(chan struct{}),
 		cqes:    make([]*uring.CompletionQueueEvent, ringEntries),
 		frame:   make([]byte, maxFrame),
 		out:     make([]byte, maxFrame),

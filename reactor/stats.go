@@ -20,12 +20,25 @@ const (
 	DropNoRxBuffer
 	// DropRxTooBig: the frame did not fit the guest's RX buffer.
 	DropRxTooBig
+	// DropSpoofedMAC: a TX frame from a MAC that is not the NIC's.
+	DropSpoofedMAC
+	// DropSpoofedIPv4: an IPv4 source that is neither the NIC's /32 nor in
+	// its routed prefixes (0.0.0.0 is allowed for DHCP only).
+	DropSpoofedIPv4
+	// DropSpoofedIPv6: an IPv6 source that is neither the NIC's /128, a
+	// link-local address, nor in its routed prefixes.
+	DropSpoofedIPv6
+	// DropToGateway: addressed to the gateway but nothing it answers.
+	DropToGateway
+	// DropServiceError: a DHCP message the server could not answer.
+	DropServiceError
 	// NumDropReasons is the number of reasons.
 	NumDropReasons
 )
 
 var dropNames = [NumDropReasons]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
+	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
 }
 
 // String names the reason as metrics label it.

@@ -3,7 +3,6 @@ package reactor
 import (
 	"golang.org/x/sys/unix"
 
-	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/virtq"
 )
@@ -74,22 +73,12 @@ func (r *Reactor) handleTx(c *virtq.Chain) {
 		r.drop(DropMalformed)
 		return
 	}
-	cfg := &r.cfg.Gateway
-	n := 0
-	switch gateway.Classify(&r.parsed, cfg) {
-	case gateway.ClassARP:
-		n = gateway.ARPReply(r.out, frame, &r.parsed, cfg)
-	case gateway.ClassEcho:
-		n = gateway.EchoReply(r.out, frame, &r.parsed, cfg)
-	case gateway.ClassIgnore:
-		return
-	default:
-		r.drop(DropUnrouted)
-		return
-	}
-	if n > 0 {
-		r.deliver(r.out[:n])
-	}
+	r.answer(frame)
+}
+
+// route forwards a frame to another NIC of the network.
+func (r *Reactor) route(frame []byte) {
+	r.drop(DropUnrouted)
 }
 
 // linearize returns the frame in segs after the virtio-net header.

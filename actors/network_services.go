@@ -1,0 +1,73 @@
+package actors
+
+import (
+	"encoding/hex"
+	"net/netip"
+	"time"
+
+	"github.com/asynkron/protoactor-go/actor"
+
+	"mvirt-net/persistence"
+	"mvirt-net/reactor"
+	"mvirt-net/reactor/gateway"
+)
+
+// servicesFor is what the gateway offers the NIC of e: its addresses and
+// prefixes, and the network's DNS and NTP servers.
+func (n *network) servicesFor(e *nicEntry) reactor.Services {
+	svc := reactor.Services{Routed4: e.routes4, Routed6: e.routes6}
+	svc.Gateway = gatewayConfig(e.rec)
+	for _, s := range n.rec.DNSServers {
+		if a, err := netip.ParseAddr(s); err == nil {
+			svc.DNS = append(svc.DNS, a)
+		}
+	}
+	for _, s := range n.rec.NTPServers {
+		if a, err := netip.ParseAddr(s); err == nil {
+			svc.NTP = append(svc.NTP, a)
+		}
+	}
+	return svc
+}
+
+// gatewayConfig is the NIC as its gateway sees it.
+func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
+	var cfg gateway.Config
+	if m, err := parseMAC(rec.MAC); err == nil {
+		copy(cfg.MAC[:], m)
+	}
+	cfg.IPv4, _ = netip.ParseAddr(rec.IPv4Address)
+	cfg.IPv6, _ = netip.ParseAddr(rec.IPv6Address)
+	return cfg
+}
+
+// pushServices sends every NIC (or just e) its current services.
+func (n *network) pushServices(ctx actor.Context, only *nicEntry) {
+	for _, e := range n.nics {
+		if only == nil || e == only {
+			ctx.Send(e.pid, nicServices{svc: n.servicesFor(e)})
+		}
+	}
+}
+
+// recordLease persists a NIC's DHCP lease change.
+func (n *network) recordLease(msg nicLease) {
+	e := n.nics[msg.id]
+	if e == nil {
+		return
+	}
+	l := msg.lease
+	rec := *e.rec
+	rec.Lease = &persistence.Lease{State: l.Kind, Hostname: l.Hostname, UpdatedAt: time.Now().UTC()}
+	if l.IPv6 {
+		rec.Lease.DUID = hex.EncodeToString(l.ClientID)
+	} else {
+		rec.Lease.ClientID = hex.EncodeToString(l.ClientID)
+	}
+	if err := n.Store.PutNic(&rec, e.rec); err != nil {
+		n.Log.Error("store lease", "nic", msg.id, "err", err)
+		return
+	}
+	e.rec = &rec
+	n.Log.Info("dhcp lease", "nic", msg.id, "ipv6", l.IPv6, "event", l.Kind, "addr", l.Addr, "hostname", l.Hostname)
+}

@@ -1,0 +1,125 @@
+package reactor
+
+import (
+	"mvirt-net/reactor/dhcp4"
+	"mvirt-net/reactor/dhcp6"
+	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/ndp"
+)
+
+// answer handles one parsed TX frame the gateway itself deals with, or
+// hands it to routing: the anti-spoofing checks first, then the
+// classification of package gateway.
+func (r *Reactor) answer(frame []byte) {
+	p, svc := &r.parsed, r.svc
+	if p.SrcMAC != svc.Gateway.MAC {
+		r.drop(DropSpoofedMAC)
+		return
+	}
+	class := gateway.Classify(p, &svc.Gateway)
+	if !r.sourceAllowed(class) {
+		return
+	}
+	n := 0
+	switch class {
+	case gateway.ClassARP:
+		n = gateway.ARPReply(r.out, frame, p, &svc.Gateway)
+	case gateway.ClassEcho:
+		n = gateway.EchoReply(r.out, frame, p, &svc.Gateway)
+	case gateway.ClassNeighborSolicit:
+		n = ndp.NeighborAdvert(r.out, frame, p, &svc.Gateway)
+	case gateway.ClassRouterSolicit:
+		n = ndp.RouterAdvertReply(r.out, frame, p, &svc.Gateway, &svc.ra)
+	case gateway.ClassDHCPv4:
+		n = r.dhcp4(frame)
+	case gateway.ClassDHCPv6:
+		n = r.dhcp6(frame)
+	case gateway.ClassRoute:
+		r.route(frame)
+		return
+	case gateway.ClassIgnore:
+		return
+	case gateway.ClassLocal:
+		r.drop(DropToGateway)
+		return
+	default:
+		r.drop(DropMalformed)
+		return
+	}
+	if n > 0 {
+		r.deliver(r.out[:n])
+	}
+}
+
+// sourceAllowed applies anti-spoofing to the frame's source address and
+// counts what it drops.
+func (r *Reactor) sourceAllowed(class gateway.Class) bool {
+	p, svc := &r.parsed, r.svc
+	switch {
+	case p.EtherType == 0x0806:
+		if p.Src.IsUnspecified() || svc.mayUseIPv4(p.Src) {
+			return true
+		}
+		r.drop(DropSpoofedIPv4)
+	case p.IPVersion == 4:
+		if svc.mayUseIPv4(p.Src) || (p.Src.IsUnspecified() && class == gateway.ClassDHCPv4) {
+			return true
+		}
+		r.drop(DropSpoofedIPv4)
+	case p.IPVersion == 6:
+		if svc.mayUseIPv6(p.Src) || (p.Src.IsUnspecified() && p.IPProto == 58) {
+			return true
+		}
+		r.drop(DropSpoofedIPv6)
+	default:
+		return true
+	}
+	return false
+}
+
+func (r *Reactor) dhcp4(frame []byte) int {
+	if r.svc.dhcp4 == nil {
+		r.drop(DropToGateway)
+		return 0
+	}
+	n, ev, err := r.svc.dhcp4.Handle(r.out, frame)
+	if err != nil {
+		r.drop(DropServiceError)
+		r.cfg.Log.Debug("dhcpv4 message not answered", "nic", r.cfg.NicID, "err", err)
+		return 0
+	}
+	if ev.Kind != dhcp4.EventNone {
+		r.cfg.Events(Lease{Kind: ev.Kind.String(), Addr: ev.Addr, ClientID: ev.ClientID, Hostname: ev.Hostname})
+	}
+	return n
+}
+
+func (r *Reactor) dhcp6(frame []byte) int {
+	if r.svc.dhcp6 == nil {
+		r.drop(DropToGateway)
+		return 0
+	}
+	n, ev, err := r.svc.dhcp6.Handle(r.out, frame)
+	if err != nil {
+		r.drop(DropServiceError)
+		r.cfg.Log.Debug("dhcpv6 message not answered", "nic", r.cfg.NicID, "err", err)
+		return 0
+	}
+	if ev.Kind != dhcp6.EventNone {
+		r.cfg.Events(Lease{IPv6: true, Kind: ev.Kind.String(), Addr: ev.Addr, ClientID: ev.ClientID, Hostname: ev.Hostname})
+	}
+	return n
+}
+
+// advertise sends an unsolicited Router Advertisement if the NIC has IPv6
+// and its RX ring runs.
+func (r *Reactor) advertise() {
+	if !r.svc.Gateway.IPv6.IsValid() || !r.queues[rxQueue].running {
+		return
+	}
+	if n := ndp.PeriodicRouterAdvert(r.out, &r.svc.ra); n > 0 {
+		r.deliver(r.out[:n])
+		r.flushRx()
+	}
+}
+
