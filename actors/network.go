@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -12,6 +13,9 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
+	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/route"
 	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
@@ -27,12 +31,15 @@ type network struct {
 	pool4 *ipam.Pool
 	pool6 *ipam.Pool
 	nics  map[string]*nicEntry
+	// routes is the network's route table, read by its reactors.
+	routes reactor.Routes
 	// deleting is set while a DeleteNetwork waits for its NICs to stop.
 	deleting bool
 }
 
 type nicEntry struct {
 	rec     *persistence.NicRecord
+	dest    *reactor.Dest
 	pid     *actor.PID
 	state   netpb.NicState
 	routes4 []netip.Prefix
@@ -122,6 +129,7 @@ func (n *network) load(ctx actor.Context) {
 		e.pid = n.spawnNic(ctx, e, ln)
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 	}
+	n.rebuildRoutes()
 }
 
 func parsedOrZero(s string) netip.Prefix {
@@ -167,15 +175,55 @@ func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
 			return nil, err
 		}
 	}
+	ib, err := inbox.New(inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame})
+	if err != nil {
+		return nil, fmt.Errorf("nic inbox: %w", err)
+	}
+	e.dest = &reactor.Dest{Inbox: ib, MAC: gatewayConfig(nic).MAC, MTU: reactor.DefaultMTU}
 	n.nics[nic.ID] = e
 	return e, nil
+}
+
+// Inbox sizing: 512 slots of 2 KiB hold a full TX ring's burst of
+// MTU-sized frames per NIC in 1 MiB.
+const (
+	inboxSlots    = 512
+	inboxMaxFrame = 9216 + 14
+)
+
+// rebuildRoutes publishes a new route table of every NIC's addresses and
+// routed prefixes; reactors pick it up at their next lookup.
+func (n *network) rebuildRoutes() {
+	b := route.NewBuilder[*reactor.Dest]()
+	for _, s := range []string{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
+		if p, err := netip.ParsePrefix(s); err == nil {
+			if err := b.SetSubnet(p); err != nil {
+				n.Log.Error("route table subnet", "network", n.id, "err", err)
+			}
+		}
+	}
+	for id, e := range n.nics {
+		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
+			if a, err := netip.ParseAddr(s); err == nil {
+				if err := b.Add(netip.PrefixFrom(a, a.BitLen()), e.dest); err != nil {
+					n.Log.Error("route table", "nic", id, "err", err)
+				}
+			}
+		}
+		for _, p := range slices.Concat(e.routes4, e.routes6) {
+			if err := b.Add(p, e.dest); err != nil {
+				n.Log.Error("route table", "nic", id, "err", err)
+			}
+		}
+	}
+	n.routes.Store(b.Build())
 }
 
 // spawnNic starts the NicActor of rec, handing it the listening socket.
 func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) *actor.PID {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
-	h := &nicHandle{ln: ln, svc: n.servicesFor(e)}
+	h := &nicHandle{ln: ln, svc: n.servicesFor(e), dest: e.dest, routes: &n.routes}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {

@@ -80,6 +80,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
 	e.pid = n.spawnNic(ctx, e, ln)
+	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
 	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
@@ -211,6 +212,7 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) any 
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
 	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	n.rebuildRoutes()
 	n.pushServices(ctx, e)
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -232,6 +234,7 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 	}
 	delete(n.nics, e.rec.ID)
 	n.release(e.rec)
+	n.rebuildRoutes()
 	ctx.Send(ctx.Parent(), nicGone{id: e.rec.ID})
 	sender := ctx.Sender()
 	ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) {

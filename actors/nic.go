@@ -15,6 +15,8 @@ import (
 type nicHandle struct {
 	ln      *vhostuser.Listener
 	svc     reactor.Services
+	dest    *reactor.Dest
+	routes  *reactor.Routes
 	stats   reactor.Stats
 	reactor *reactor.Reactor
 }
@@ -55,6 +57,9 @@ func (c *nic) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		c.stopReactor()
 		c.closeSocket()
+		if err := c.handle.dest.Inbox.Close(); err != nil {
+			c.Log.Warn("close nic inbox", "nic", c.rec.ID, "err", err)
+		}
 	case *actor.Stopped:
 		c.reg.remove(ctx.Self())
 	case reactorEvent:
@@ -87,6 +92,8 @@ func (c *nic) startReactor(ctx actor.Context) {
 		NicID:    c.rec.ID,
 		Listener: c.handle.ln,
 		Services: c.handle.svc,
+		Inbox:    c.handle.dest.Inbox,
+		Routes:   c.handle.routes,
 		Stats:    &c.handle.stats,
 		Log:      c.Log,
 		CPU:      -1,

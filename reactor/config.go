@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/vhostuser"
 )
 
@@ -16,6 +17,11 @@ type Config struct {
 	Listener *vhostuser.Listener
 	// Services are what the gateway knows and tells about the NIC.
 	Services Services
+	// Inbox is where other reactors route frames for this NIC. It stays
+	// the caller's, and outlives the reactor so routes to it stay valid.
+	Inbox *inbox.Inbox
+	// Routes is the route table of the NIC's network.
+	Routes *Routes
 	// Events receives what the owner must know. It is called on the
 	// reactor's thread and must not block.
 	Events func(Event)
@@ -33,6 +39,8 @@ func (c *Config) validate() error {
 		return errors.New("reactor needs a listener")
 	case c.Events == nil:
 		return errors.New("reactor needs an events callback")
+	case c.Inbox == nil || c.Routes == nil:
+		return errors.New("reactor needs an inbox and a route table")
 	case c.Stats == nil:
 		return errors.New("reactor needs stats")
 	case c.Log == nil:

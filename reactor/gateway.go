@@ -67,7 +67,11 @@ func (r *Reactor) sourceAllowed(class gateway.Class) bool {
 		}
 		r.drop(DropSpoofedIPv4)
 	case p.IPVersion == 6:
-		if svc.mayUseIPv6(p.Src) || (p.Src.IsUnspecified() && p.IPProto == 58) {
+		// :: is the source of DAD probes, and of router solicitations and
+		// MLD reports before an address is assigned (RFC 4861, RFC 3590):
+		// of nothing that is answered or forwarded.
+		if svc.mayUseIPv6(p.Src) || (p.Src.IsUnspecified() && p.IPProto == 58 &&
+			(class == gateway.ClassNeighborSolicit || class == gateway.ClassRouterSolicit || class == gateway.ClassIgnore)) {
 			return true
 		}
 		r.drop(DropSpoofedIPv6)
@@ -122,4 +126,3 @@ func (r *Reactor) advertise() {
 		r.flushRx()
 	}
 }
-

@@ -20,6 +20,7 @@ const (
 	kindBell
 	kindCancel
 	kindTimer
+	kindInbox
 )
 
 func tag(kind uint64, gen uint32, idx int) uint64 {
@@ -67,6 +68,13 @@ func (r *Reactor) armKick(q int) {
 	e.UserData = tag(kindKick, qs.gen, q)
 }
 
+// armInbox waits for the inbox doorbell.
+func (r *Reactor) armInbox() {
+	e := r.sqe()
+	e.PrepareRead(r.cfg.Inbox.Doorbell(), r.inboxBuf[:], 0)
+	e.UserData = tag(kindInbox, 0, 0)
+}
+
 // armTimer schedules the next unsolicited Router Advertisement.
 func (r *Reactor) armTimer() {
 	r.raTimer = uring.NsecToTimespec(int64(r.svc.RAInterval))
@@ -90,12 +98,17 @@ func (r *Reactor) loop() {
 	r.armListen()
 	r.armBell()
 	r.armTimer()
+	r.armInbox()
 	for !r.stopping {
 		wait := uint32(1)
-		if r.txMore {
+		if r.txMore || !r.cfg.Inbox.Park() {
 			wait = 0
 		}
-		if _, err := r.ring.SubmitAndWait(wait); err != nil && !errors.Is(err, unix.EINTR) {
+		_, err := r.ring.SubmitAndWait(wait)
+		if wait == 1 {
+			r.cfg.Inbox.Unpark()
+		}
+		if err != nil && !errors.Is(err, unix.EINTR) {
 			panic(fmt.Errorf("io_uring wait: %w", err))
 		}
 		n := r.ring.PeekBatchCQE(r.cqes)
@@ -106,6 +119,7 @@ func (r *Reactor) loop() {
 		if r.txMore {
 			r.processTx()
 		}
+		r.drainInboxFrames()
 	}
 }
 
@@ -117,6 +131,8 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 		if !r.stopping {
 			r.armBell()
 		}
+	case kindInbox:
+		r.armInbox()
 	case kindTimer:
 		r.advertise()
 		r.armTimer()

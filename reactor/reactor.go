@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mvirt-net/reactor/guestmem"
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/uring"
 	"mvirt-net/reactor/vhostuser"
@@ -59,6 +60,9 @@ type Reactor struct {
 	rxPieces  [1][]byte
 	rxPending bool
 	batch     batchStats
+	inboxBuf  [8]byte
+	touched   [maxTouched]*inbox.Inbox
+	nTouched  int
 }
 
 // queue is one virtqueue as the reactor runs it.

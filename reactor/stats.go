@@ -32,6 +32,10 @@ const (
 	DropToGateway
 	// DropServiceError: a DHCP message the server could not answer.
 	DropServiceError
+	// DropInboxFull: the destination NIC's inbox was full.
+	DropInboxFull
+	// DropTooBig: larger than the destination's MTU.
+	DropTooBig
 	// NumDropReasons is the number of reasons.
 	NumDropReasons
 )
@@ -39,6 +43,7 @@ const (
 var dropNames = [NumDropReasons]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
 	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
+	"inbox_full", "too_big",
 }
 
 // String names the reason as metrics label it.

@@ -50,6 +50,7 @@ func (r *Reactor) processTx() {
 		r.signal(qs.call)
 	}
 	r.flushRx()
+	r.flushRouted()
 	r.batch.flush(r.cfg.Stats)
 }
 
@@ -74,11 +75,6 @@ func (r *Reactor) handleTx(c *virtq.Chain) {
 		return
 	}
 	r.answer(frame)
-}
-
-// route forwards a frame to another NIC of the network.
-func (r *Reactor) route(frame []byte) {
-	r.drop(DropUnrouted)
 }
 
 // linearize returns the frame in segs after the virtio-net header.

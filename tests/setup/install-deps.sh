@@ -5,8 +5,9 @@ set -euo pipefail
 
 # The real-guest tier (tests/e2e) needs QEMU, and busybox, dhcpcd, cpio
 # and gzip for its initramfs; tests/e2e/guest/build.sh fetches the guest
-# kernel package itself.
-packages=(ca-certificates qemu-system-x86 busybox-static dhcpcd-base cpio gzip)
+# kernel package itself. tests/dpdk needs dpdk-testpmd, which only
+# dpdk-dev has; it brings every DPDK PMD (virtio_user and pcap among them).
+packages=(ca-certificates qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -1,0 +1,51 @@
+package inbox
+
+// Next returns the oldest committed frame not yet taken, skipping
+// cancelled ones, or false if there is none (the next frame in order may
+// be reserved but not yet committed). The consumer borrows the bytes until
+// Release; it may take several frames before releasing them together.
+func (q *Inbox) Next() ([]byte, bool) {
+	for {
+		m := &q.meta[q.read&q.mask]
+		if m.seq.Load() != q.read+1 {
+			return nil, false
+		}
+		pos, n := q.read, int(m.n)
+		q.read += uint64(m.span)
+		if n != 0 {
+			return q.frame(pos, n), true
+		}
+	}
+}
+
+// Release gives back every frame Next has returned, for producers to
+// reuse; their bytes must no longer be used.
+func (q *Inbox) Release() {
+	size := q.mask + 1
+	for p := q.head; p != q.read; p++ {
+		q.meta[p&q.mask].seq.Store(p + size)
+	}
+	q.head = q.read
+}
+
+// Park announces that the consumer is about to wait on the doorbell. It
+// reports false, and stays unparked, if a frame is already waiting: the
+// consumer must then drain instead of waiting. Call it after every frame
+// taken so far has been handled and the doorbell READ is armed.
+func (q *Inbox) Park() bool {
+	q.parked.Store(1)
+	if q.meta[q.read&q.mask].seq.Load() == q.read+1 {
+		q.parked.Store(0)
+		return false
+	}
+	return true
+}
+
+// Unpark tells producers that the consumer is awake, so that their Flush
+// costs no system call. The consumer calls it when its wait ends for any
+// reason; a Flush that rang the doorbell has already unparked it.
+func (q *Inbox) Unpark() {
+	if q.parked.Load() != 0 {
+		q.parked.Store(0)
+	}
+}

@@ -1,0 +1,70 @@
+// Package inbox is a reactor's packet inbox: other reactors (producers, on
+// their own OS threads) hand it routed frames; its own reactor (the one
+// consumer) drains them into its guest's RX queue. The hot path takes no
+// lock, makes no system call while the consumer is busy, and allocates
+// nothing per frame.
+//
+// # Shape
+//
+// The inbox is a bounded multi-producer single-consumer ring (Dmitry
+// Vyukov's bounded queue, sequence number per slot) over memory allocated
+// once by New: Config.Slots slots of SlotSize bytes, plus an overflow tail
+// so that a frame longer than a slot occupies several consecutive slots in
+// one contiguous piece of memory, even where it wraps past the ring's end.
+// Frames up to 2 KiB (every frame of a 1500-byte MTU, with room for a
+// virtio-net header) take one slot; a 9000-byte jumbo frame takes five.
+// Fixed 9 KiB slots would cost 4.5 times the memory for the common case,
+// and a separate pool for large frames a second allocator to get right.
+//
+// A producer Reserves room for one frame, copies the frame straight from
+// its guest's TX buffer into the Slot (the one copy between the two
+// guests; it may rewrite MACs and TTL there), Commits it, and after its
+// batch calls Flush once per inbox it committed to. A full or closed inbox
+// refuses the reservation: the producer drops the frame and the inbox
+// counts it. A producer never blocks.
+//
+// The consumer takes frames with Next, each a view into the ring, and
+// gives them back with Release, in order, after copying them into its
+// guest's RX buffers. Before it waits on its io_uring it calls Park; a
+// producer's Flush writes the Doorbell eventfd (which the consumer keeps a
+// READ of 8 bytes armed on) only when it finds the consumer parked, so a
+// busy consumer costs producers no system calls and a burst from several
+// producers costs at most one wake-up.
+//
+// # Memory ordering
+//
+// Position p (a 64-bit counter that never wraps) lives in slot p mod
+// Slots. Each slot carries an atomic sequence number:
+//
+//	seq == p          slot free for position p (the consumer released p-Slots)
+//	seq == p+1        frame at p committed (only the first slot of a frame)
+//	seq == p+Slots    released, free for position p+Slots
+//
+// A producer loads tail t, needs positions t..t+n-1, and loads the
+// sequence of the last one: if it reads t+n-1, the consumer has released
+// position t+n-1-Slots and, because it releases in position order, every
+// position before it; the producer then claims the range by a
+// compare-and-swap of tail from t to t+n, which at most one producer wins.
+// It writes the frame and its length, then stores seq = t+1. The consumer
+// loads the sequence of its next position and reads the frame only when it
+// reads p+1; Go's atomics are sequentially consistent, so that load
+// synchronizes with the producer's store and the frame bytes are visible.
+// Releasing stores p+Slots into each slot of the frame, in order, after the
+// consumer is done reading, and a producer's load of that value orders its
+// writes after those reads. Frames of one producer keep their order
+// (positions grow with each reservation) and each is taken exactly once.
+//
+// Park and Flush are a Dekker pair: the consumer stores parked = 1 then
+// loads the next slot's sequence; a producer stores a sequence (Commit)
+// then loads parked. Under sequential consistency at least one of the two
+// sees the other's store, so either the consumer sees the frame and does
+// not wait, or the producer sees the consumer parked and rings.
+//
+// # Caveat: unfinished reservations
+//
+// Frames are consumed in position order, so a reserved Slot that is never
+// committed stops the consumer at that position until the inbox is closed.
+// A producer must Commit or Cancel every Slot it reserves, also when it
+// panics in between (a fault copying from guest memory): it keeps the Slot
+// in a field and Cancels it in its recovery path.
+package inbox

@@ -1,0 +1,123 @@
+package inbox
+
+import (
+	"fmt"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/cpu"
+	"golang.org/x/sys/unix"
+)
+
+// Inbox is the packet inbox of one reactor.
+//
+// The inbox owns its ring memory for its whole life: producers borrow a
+// Slot's bytes from Reserve until Commit or Cancel, the consumer borrows a
+// frame's bytes from Next until Release. Neither may keep a view after
+// giving it back. Reserve, Slot methods, Flush and Drops may be called from
+// any goroutine; Next, Release, Park and Unpark belong to the consumer, one
+// goroutine at a time (a restarted reactor may take over the role of a
+// crashed one: frames the crashed one took but did not release are lost,
+// not stuck).
+type Inbox struct {
+	// Set by New, read-only afterwards (closed is written once, by Close).
+	meta     []slot
+	data     []byte
+	mask     uint64
+	maxFrame int
+	closed   atomic.Bool
+
+	_ cpu.CacheLinePad
+	// tail is the next position to reserve; producers CAS it.
+	tail atomic.Uint64
+
+	_ cpu.CacheLinePad
+	// parked is 1 while the consumer may be waiting on the doorbell.
+	parked atomic.Uint32
+
+	_ cpu.CacheLinePad
+	// head is the first position not yet released, read the first not yet
+	// taken by Next; both only the consumer's.
+	head, read uint64
+
+	_ cpu.CacheLinePad
+	drops [NumDropReasons]atomic.Uint64
+
+	// bellMu guards bell against Close: a producer rings under the read
+	// lock, Close closes the eventfd under the write lock, so no producer
+	// ever writes to an fd number that has been closed and perhaps reused.
+	// Only the ringing path (consumer parked) takes it.
+	bellMu sync.RWMutex
+	bell   int
+}
+
+// slot is the bookkeeping of one slot; see the package doc for seq.
+type slot struct {
+	seq atomic.Uint64
+	// n is the frame's length, 0 for a cancelled reservation; span is the
+	// number of slots it occupies. Written before seq marks the frame
+	// committed, read after.
+	n, span uint32
+}
+
+// New allocates an inbox and its doorbell eventfd.
+func New(cfg Config) (*Inbox, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	bell, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("inbox doorbell eventfd: %w", err)
+	}
+	q := &Inbox{
+		meta:     make([]slot, cfg.Slots),
+		data:     make([]byte, (uint64(cfg.Slots)+spanOf(cfg.MaxFrame)-1)*SlotSize),
+		mask:     uint64(cfg.Slots) - 1,
+		maxFrame: cfg.MaxFrame,
+		bell:     bell,
+	}
+	for i := range q.meta {
+		q.meta[i].seq.Store(uint64(i))
+	}
+	return q, nil
+}
+
+// Doorbell returns the eventfd the consumer waits on: a READ of 8 bytes
+// completes after a Flush found the consumer parked. The inbox owns the fd
+// and closes it in Close.
+func (q *Inbox) Doorbell() int {
+	q.bellMu.RLock()
+	defer q.bellMu.RUnlock()
+	return q.bell
+}
+
+// MaxFrame returns the longest frame the inbox accepts.
+func (q *Inbox) MaxFrame() int { return q.maxFrame }
+
+// Close refuses every later reservation and closes the doorbell. Producers
+// that still hold the inbox (through a route table not yet replaced) keep
+// working on valid memory: their Reserve fails and counts DropClosed, and
+// a Commit of a slot reserved before Close is harmless. Frames still in
+// the ring are discarded. The consumer must have cancelled its doorbell
+// READ (or torn down its io_uring) first. Close is idempotent.
+func (q *Inbox) Close() error {
+	q.bellMu.Lock()
+	defer q.bellMu.Unlock()
+	if q.closed.Swap(true) {
+		return nil
+	}
+	fd := q.bell
+	q.bell = -1
+	if err := unix.Close(fd); err != nil {
+		return fmt.Errorf("close inbox doorbell: %w", err)
+	}
+	return nil
+}
+
+// frame returns the bytes of a frame of n bytes at position pos. The
+// overflow tail of data makes it contiguous even when it wraps.
+func (q *Inbox) frame(pos uint64, n int) []byte {
+	off := int(pos&q.mask) << slotShift
+	return q.data[off : off+n : off+n]
+}

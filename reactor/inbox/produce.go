@@ -1,0 +1,95 @@
+package inbox
+
+import "golang.org/x/sys/unix"
+
+// Slot is room for one frame, reserved by a producer. The producer borrows
+// Bytes from Reserve until it calls Commit or Cancel, exactly once; the
+// zero Slot is nothing reserved, and its Cancel does nothing.
+type Slot struct {
+	q   *Inbox
+	pos uint64
+	buf []byte
+}
+
+// Reserve reserves room for a frame of n bytes. It reports false, and
+// counts the drop, when the inbox is closed, full, or n is not in
+// 1..MaxFrame; it never blocks.
+func (q *Inbox) Reserve(n int) (Slot, bool) {
+	if n < 1 || n > q.maxFrame {
+		q.drop(DropTooBig)
+		return Slot{}, false
+	}
+	if q.closed.Load() {
+		q.drop(DropClosed)
+		return Slot{}, false
+	}
+	span := spanOf(n)
+	for {
+		pos := q.tail.Load()
+		last := pos + span - 1
+		dif := int64(q.meta[last&q.mask].seq.Load() - last)
+		if dif < 0 {
+			// last-Slots is not released yet: the ring is full.
+			q.drop(DropFull)
+			return Slot{}, false
+		}
+		if dif == 0 && q.tail.CompareAndSwap(pos, pos+span) {
+			return Slot{q: q, pos: pos, buf: q.frame(pos, n)}, true
+		}
+		// Another producer moved tail since we loaded it: retry.
+	}
+}
+
+// Bytes returns the reserved room, exactly as long as the frame.
+func (s Slot) Bytes() []byte { return s.buf }
+
+// Commit hands the frame in Bytes to the consumer. Flush announces it.
+func (s Slot) Commit() {
+	s.publish(uint32(len(s.buf)))
+}
+
+// Cancel gives the reservation up; the consumer skips it, and it counts as
+// DropCancelled.
+func (s Slot) Cancel() {
+	if s.q == nil {
+		return
+	}
+	s.q.drop(DropCancelled)
+	s.publish(0)
+}
+
+func (s Slot) publish(n uint32) {
+	m := &s.q.meta[s.pos&s.q.mask]
+	m.n = n
+	m.span = uint32(spanOf(len(s.buf)))
+	m.seq.Store(s.pos + 1)
+}
+
+// Put copies frame into the inbox and commits it: Reserve, copy, Commit.
+// It reports false if the frame was dropped.
+func (q *Inbox) Put(frame []byte) bool {
+	s, ok := q.Reserve(len(frame))
+	if ok {
+		copy(s.buf, frame)
+		s.Commit()
+	}
+	return ok
+}
+
+var one = [8]byte{1}
+
+// Flush wakes the consumer if it is parked. A producer calls it once per
+// batch for every inbox it committed frames to; until then the consumer
+// may sleep on them. While the consumer is busy it costs one atomic load.
+func (q *Inbox) Flush() {
+	if q.parked.Load() == 0 || !q.parked.CompareAndSwap(1, 0) {
+		return
+	}
+	q.bellMu.RLock()
+	if !q.closed.Load() {
+		// EAGAIN (the counter at its maximum) means a wake-up is pending
+		// anyway; there is no other error for an eventfd write.
+		_, _ = unix.Write(q.bell, one[:])
+	}
+	q.bellMu.RUnlock()
+}

@@ -1,0 +1,162 @@
+package reactor
+
+import (
+	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/packet"
+	"mvirt-net/reactor/route"
+)
+
+// DefaultMTU is the IP MTU of every NIC.
+const DefaultMTU = 1500
+
+// Dest is where frames routed to one NIC go: its reactor's inbox, with the
+// MAC and MTU the frame must carry and fit. Its owner (the NetworkActor)
+// creates it with the NIC and puts it in the network's route table.
+type Dest struct {
+	Inbox *inbox.Inbox
+	MAC   packet.MAC
+	MTU   int
+}
+
+// Routes is a network's route table as its NetworkActor publishes it.
+type Routes = route.Published[*Dest]
+
+// maxTouched bounds the inboxes one TX pass remembers to flush; past it the
+// reactor flushes at once.
+const maxTouched = 16
+
+// route forwards a frame to the NIC owning its destination: the one copy
+// of the frame goes from the guest's TX buffer into the destination's
+// inbox, where the TTL is decremented and the MACs rewritten. Errors go
+// back to the sender as ICMP, as a router sends them.
+func (r *Reactor) route(frame []byte) {
+	p, gw := &r.parsed, &r.svc.Gateway
+	tbl := r.cfg.Routes.Load()
+	if tbl == nil {
+		r.drop(DropUnrouted)
+		return
+	}
+	d, ok := tbl.Lookup(p.Dst)
+	if !ok {
+		r.unreachable(frame, tbl.InNetwork(p.Dst))
+		return
+	}
+	if p.TTL <= 1 {
+		r.icmpError(frame, icmpTimeExceeded, 0)
+		return
+	}
+	n := p.End
+	if n-packet.EthernetHeaderLen > d.MTU {
+		r.tooBig(frame, d.MTU)
+		return
+	}
+	slot, ok := d.Inbox.Reserve(n)
+	if !ok {
+		r.drop(DropInboxFull)
+		return
+	}
+	b := slot.Bytes()
+	copy(b, frame[:n])
+	packet.Ethernet(b).Encode(d.MAC, gw.MAC, p.EtherType)
+	packet.DecTTL(b, p)
+	slot.Commit()
+	r.touch(d.Inbox)
+}
+
+// touch remembers an inbox to flush at the end of the pass.
+func (r *Reactor) touch(q *inbox.Inbox) {
+	for _, t := range r.touched[:r.nTouched] {
+		if t == q {
+			return
+		}
+	}
+	if r.nTouched == maxTouched {
+		q.Flush()
+		return
+	}
+	r.touched[r.nTouched] = q
+	r.nTouched++
+}
+
+// flushRouted wakes every destination this pass sent to.
+func (r *Reactor) flushRouted() {
+	for i, q := range r.touched[:r.nTouched] {
+		q.Flush()
+		r.touched[i] = nil
+	}
+	r.nTouched = 0
+}
+
+// drainInboxFrames delivers what other reactors routed to this NIC.
+func (r *Reactor) drainInboxFrames() {
+	q := r.cfg.Inbox
+	for {
+		f, ok := q.Next()
+		if !ok {
+			break
+		}
+		r.deliver(f)
+	}
+	q.Release()
+	r.flushRx()
+	r.batch.flush(r.cfg.Stats)
+}
+
+type icmpKind uint8
+
+const (
+	icmpTimeExceeded icmpKind = iota
+	icmpUnreachable
+)
+
+// unreachable answers a frame nobody in the network owns: host (address)
+// unreachable inside the network's prefixes, network unreachable (no
+// route) outside them.
+func (r *Reactor) unreachable(frame []byte, inNetwork bool) {
+	code := uint8(0)
+	if inNetwork {
+		code = 1
+		if r.parsed.IPVersion == 6 {
+			code = 3
+		}
+	}
+	r.drop(DropUnrouted)
+	r.icmpError(frame, icmpUnreachable, code)
+}
+
+func (r *Reactor) icmpError(frame []byte, kind icmpKind, code uint8) {
+	p, gw := &r.parsed, &r.svc.Gateway
+	n := 0
+	switch {
+	case p.IPVersion == 4 && kind == icmpTimeExceeded:
+		n = packet.PutICMPv4TimeExceeded(r.out, frame, p, gw.MAC, gateway.IPv4)
+	case p.IPVersion == 4:
+		n = packet.PutICMPv4DestUnreachable(r.out, frame, p, gw.MAC, gateway.IPv4, code)
+	case kind == icmpTimeExceeded:
+		n = packet.PutICMPv6TimeExceeded(r.out, frame, p, gw.MAC, gateway.IPv6)
+	default:
+		n = packet.PutICMPv6DestUnreachable(r.out, frame, p, gw.MAC, gateway.IPv6, code)
+	}
+	if n > 0 {
+		r.deliver(r.out[:n])
+	}
+}
+
+// tooBig answers a packet larger than the destination's MTU: fragmentation
+// needed (IPv4 with DF) or packet too big (IPv6). IPv4 without DF would
+// need fragmenting, which the router does not do: it is dropped.
+func (r *Reactor) tooBig(frame []byte, mtu int) {
+	p, gw := &r.parsed, &r.svc.Gateway
+	n := 0
+	switch {
+	case p.IPVersion == 6:
+		n = packet.PutICMPv6PacketTooBig(r.out, frame, p, gw.MAC, gateway.IPv6, uint32(mtu))
+	case packet.IPv4(frame[p.L3Off:]).DontFragment():
+		n = packet.PutICMPv4FragmentationNeeded(r.out, frame, p, gw.MAC, gateway.IPv4, uint16(mtu))
+	}
+	r.drop(DropTooBig)
+	if n > 0 {
+		r.deliver(r.out[:n])
+	}
+}
