@@ -31,7 +31,7 @@ const maxTouched = 16
 // inbox, where the TTL is decremented and the MACs rewritten. Errors go
 // back to the sender as ICMP, as a router sends them.
 func (r *Reactor) route(frame []byte) {
-	p, gw := &r.parsed, &r.svc.Gateway
+	p := &r.parsed
 	tbl := r.cfg.Routes.Load()
 	if tbl == nil {
 		r.drop(DropUnrouted)
@@ -58,7 +58,7 @@ func (r *Reactor) route(frame []byte) {
 	}
 	b := slot.Bytes()
 	copy(b, frame[:n])
-	packet.Ethernet(b).Encode(d.MAC, gw.MAC, p.EtherType)
+	packet.Ethernet(b).Encode(d.MAC, gateway.MAC, p.EtherType)
 	packet.DecTTL(b, p)
 	slot.Commit()
 	r.touch(d.Inbox)
@@ -126,17 +126,17 @@ func (r *Reactor) unreachable(frame []byte, inNetwork bool) {
 }
 
 func (r *Reactor) icmpError(frame []byte, kind icmpKind, code uint8) {
-	p, gw := &r.parsed, &r.svc.Gateway
+	p := &r.parsed
 	n := 0
 	switch {
 	case p.IPVersion == 4 && kind == icmpTimeExceeded:
-		n = packet.PutICMPv4TimeExceeded(r.out, frame, p, gw.MAC, gateway.IPv4)
+		n = packet.PutICMPv4TimeExceeded(r.out, frame, p, gateway.MAC, gateway.IPv4)
 	case p.IPVersion == 4:
-		n = packet.PutICMPv4DestUnreachable(r.out, frame, p, gw.MAC, gateway.IPv4, code)
+		n = packet.PutICMPv4DestUnreachable(r.out, frame, p, gateway.MAC, gateway.IPv4, code)
 	case kind == icmpTimeExceeded:
-		n = packet.PutICMPv6TimeExceeded(r.out, frame, p, gw.MAC, gateway.IPv6)
+		n = packet.PutICMPv6TimeExceeded(r.out, frame, p, gateway.MAC, gateway.IPv6)
 	default:
-		n = packet.PutICMPv6DestUnreachable(r.out, frame, p, gw.MAC, gateway.IPv6, code)
+		n = packet.PutICMPv6DestUnreachable(r.out, frame, p, gateway.MAC, gateway.IPv6, code)
 	}
 	if n > 0 {
 		r.deliver(r.out[:n])
@@ -147,13 +147,13 @@ func (r *Reactor) icmpError(frame []byte, kind icmpKind, code uint8) {
 // needed (IPv4 with DF) or packet too big (IPv6). IPv4 without DF would
 // need fragmenting, which the router does not do: it is dropped.
 func (r *Reactor) tooBig(frame []byte, mtu int) {
-	p, gw := &r.parsed, &r.svc.Gateway
+	p := &r.parsed
 	n := 0
 	switch {
 	case p.IPVersion == 6:
-		n = packet.PutICMPv6PacketTooBig(r.out, frame, p, gw.MAC, gateway.IPv6, uint32(mtu))
+		n = packet.PutICMPv6PacketTooBig(r.out, frame, p, gateway.MAC, gateway.IPv6, uint32(mtu))
 	case packet.IPv4(frame[p.L3Off:]).DontFragment():
-		n = packet.PutICMPv4FragmentationNeeded(r.out, frame, p, gw.MAC, gateway.IPv4, uint16(mtu))
+		n = packet.PutICMPv4FragmentationNeeded(r.out, frame, p, gateway.MAC, gateway.IPv4, uint16(mtu))
 	}
 	r.drop(DropTooBig)
 	if n > 0 {
