@@ -96,7 +96,7 @@ func (c *nic) startReactor(ctx actor.Context) {
 		Routes:   c.handle.routes,
 		Stats:    &c.handle.stats,
 		Log:      c.Log,
-		CPU:      -1,
+		CPUs:     c.ReactorCPUs,
 		Events: func(ev reactor.Event) {
 			<-started
 			root.Send(self, reactorEvent{r: r, ev: ev})

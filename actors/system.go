@@ -24,6 +24,8 @@ type Config struct {
 	SocketDir string
 	Log       *slog.Logger
 	Metrics   *Metrics
+	// ReactorCPUs pins every reactor thread to these CPUs; empty: unpinned.
+	ReactorCPUs []int
 }
 
 // deps are shared, read-only, by every actor of a tree.

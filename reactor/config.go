@@ -29,8 +29,9 @@ type Config struct {
 	Log *slog.Logger
 	// Stats are the NIC's counters, kept by the owner across restarts.
 	Stats *Stats
-	// CPU pins the reactor's thread to one CPU; -1 leaves it unpinned.
-	CPU int
+	// CPUs pins the reactor's thread to these CPUs; empty leaves it
+	// unpinned.
+	CPUs []int
 }
 
 func (c *Config) validate() error {

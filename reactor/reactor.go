@@ -139,11 +139,13 @@ func (r *Reactor) run(started chan<- error) {
 }
 
 func (r *Reactor) setup() error {
-	if r.cfg.CPU >= 0 {
+	if len(r.cfg.CPUs) > 0 {
 		var set unix.CPUSet
-		set.Set(r.cfg.CPU)
+		for _, c := range r.cfg.CPUs {
+			set.Set(c)
+		}
 		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return fmt.Errorf("pin reactor to cpu %d: %w", r.cfg.CPU, err)
+			return fmt.Errorf("pin reactor to cpus %v: %w", r.cfg.CPUs, err)
 		}
 	}
 	ring, err := uring.New(ringEntries, uring.Options{Flags: uring.SetupSingleIssuer | uring.SetupDeferTaskrun})

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"path/filepath"
+	"strconv"
 	"strings"
 )
 
@@ -18,6 +19,9 @@ type Config struct {
 	MetadataDir string
 	DebugListen string
 	LogLevel    string
+	// ReactorCPUs pins the reactors' threads, e.g. "2-3" or "1,3".
+	ReactorCPUs string
+	cpus        []int
 	// FaultInjection enables test-only fault hooks on the debug endpoint.
 	FaultInjection bool
 }
@@ -45,6 +49,7 @@ Flags:
 	fs.StringVar(&c.MetadataDir, "metadata-dir", "/var/lib/mvirt/net", "directory of the Badger metadata store (created if missing)")
 	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address for /debug/actors, /metrics and /debug/pprof/ (empty disables)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -90,6 +95,11 @@ func (c *Config) Validate() error {
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)
 	}
+	cpus, err := parseCPUList(c.ReactorCPUs)
+	if err != nil {
+		errs = append(errs, fmt.Errorf("--reactor-cpus %q: %w", c.ReactorCPUs, err))
+	}
+	c.cpus = cpus
 	return errors.Join(errs...)
 }
 
@@ -99,4 +109,29 @@ func (c *Config) level() (slog.Level, error) {
 		return 0, fmt.Errorf("--log-level %q: want debug, info, warn or error", c.LogLevel)
 	}
 	return l, nil
+}
+
+// parseCPUList parses a Linux CPU list such as "0,2-3".
+func parseCPUList(s string) ([]int, error) {
+	var out []int
+	if s == "" {
+		return nil, nil
+	}
+	for _, part := range strings.Split(s, ",") {
+		lo, hi, isRange := strings.Cut(part, "-")
+		a, err := strconv.Atoi(lo)
+		if err != nil || a < 0 {
+			return nil, fmt.Errorf("bad CPU %q", part)
+		}
+		b := a
+		if isRange {
+			if b, err = strconv.Atoi(hi); err != nil || b < a {
+				return nil, fmt.Errorf("bad CPU range %q", part)
+			}
+		}
+		for c := a; c <= b; c++ {
+			out = append(out, c)
+		}
+	}
+	return out, nil
 }

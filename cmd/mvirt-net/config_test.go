@@ -29,6 +29,7 @@ func TestValidate(t *testing.T) {
 		"bad level":       {"--log-level", "loud"},
 		"empty sockets":   {"--socket-dir", ""},
 		"long socket dir": {"--socket-dir", long},
+		"bad cpu list":    {"--reactor-cpus", "3-1"},
 	}
 	for name, args := range cases {
 		c, err := parseFlags(args, io.Discard)
@@ -54,5 +55,12 @@ func TestValidateMakesDirsAbsolute(t *testing.T) {
 	}
 	if !filepath.IsAbs(c.SocketDir) || !filepath.IsAbs(c.MetadataDir) {
 		t.Fatalf("not absolute: %+v", c)
+	}
+}
+
+func TestParseCPUList(t *testing.T) {
+	got, err := parseCPUList("0,2-4")
+	if err != nil || len(got) != 4 || got[0] != 0 || got[3] != 4 {
+		t.Fatalf("parseCPUList: %v %v", got, err)
 	}
 }
