@@ -29,6 +29,10 @@ func (r *Reactor) answer(frame []byte) {
 	case gateway.ClassNeighborSolicit:
 		n = ndp.NeighborAdvert(r.out, frame, p, &svc.Gateway)
 	case gateway.ClassRouterSolicit:
+		if !svc.Gateway.IPv6.IsValid() {
+			r.drop(DropToGateway)
+			return
+		}
 		n = ndp.RouterAdvertReply(r.out, frame, p, &svc.Gateway, &svc.ra)
 	case gateway.ClassDHCPv4:
 		n = r.dhcp4(frame)

@@ -143,10 +143,14 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 		if r.conn == nil || gen != r.connGen&0xffffff || res == -int32(unix.ECANCELED) {
 			return
 		}
-		if err := r.conn.HandleReadable(); err != nil {
+		r.inSession = true
+		err := r.conn.HandleReadable()
+		r.inSession = false
+		if err != nil {
 			r.disconnect(err.Error())
 			return
 		}
+		r.updateState()
 		if r.conn != nil {
 			r.armConn()
 		}
@@ -210,8 +214,14 @@ func (r *Reactor) disconnect(reason string) {
 	r.updateState()
 }
 
-// updateState reports the state the rings are in, if it changed.
+// updateState reports the state the rings are in, if it changed. While a
+// batch of frontend messages is being handled it waits for the end of the
+// batch: a ring the frontend stops and restarts (a new call eventfd, say)
+// is no state change.
 func (r *Reactor) updateState() {
+	if r.inSession {
+		return
+	}
 	s, why := StateIdle, ""
 	switch {
 	case r.faulted != "":

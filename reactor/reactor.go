@@ -51,6 +51,8 @@ type Reactor struct {
 	state    State
 	faulted  string
 	txMore   bool
+	// inSession is set while the Session handles frontend messages.
+	inSession bool
 
 	parsed    packet.Parsed
 	frame     []byte

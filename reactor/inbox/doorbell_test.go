@@ -165,7 +165,7 @@ func TestCloseWhileProducing(t *testing.T) {
 		})
 	}
 	wg.Go(func() {
-		for range 2_000 {
+		for !q.closed.Load() {
 			for {
 				if _, ok := q.Next(); !ok {
 					break
@@ -175,7 +175,11 @@ func TestCloseWhileProducing(t *testing.T) {
 			q.Park()
 		}
 	})
-	for q.tail.Load() < 5_000 {
+	deadline := time.Now().Add(10 * time.Second)
+	for q.tail.Load() < 32 {
+		if time.Now().After(deadline) {
+			t.Fatalf("producers stuck: tail %d, drops full %d", q.tail.Load(), q.Drops(DropFull))
+		}
 		runtime.Gosched()
 	}
 	if err := q.Close(); err != nil {

@@ -40,7 +40,7 @@ type Inbox struct {
 	// taken by Next; both only the consumer's.
 	head, read uint64
 
-	_ cpu.CacheLinePad
+	_     cpu.CacheLinePad
 	drops [NumDropReasons]atomic.Uint64
 
 	// bellMu guards bell against Close: a producer rings under the read
@@ -99,8 +99,9 @@ func (q *Inbox) MaxFrame() int { return q.maxFrame }
 // that still hold the inbox (through a route table not yet replaced) keep
 // working on valid memory: their Reserve fails and counts DropClosed, and
 // a Commit of a slot reserved before Close is harmless. Frames still in
-// the ring are discarded. The consumer must have cancelled its doorbell
-// READ (or torn down its io_uring) first. Close is idempotent.
+// the ring are discarded. A doorbell READ still armed on an io_uring keeps
+// the eventfd's file open until it is cancelled or the ring torn down, and
+// never completes; the consumer cancels it first. Close is idempotent.
 func (q *Inbox) Close() error {
 	q.bellMu.Lock()
 	defer q.bellMu.Unlock()

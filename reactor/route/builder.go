@@ -71,4 +71,3 @@ func check(p netip.Prefix) error {
 	}
 	return nil
 }
-

@@ -47,9 +47,14 @@ var (
 	buildErr error
 )
 
-// Build builds cmd/mvirt-net and cmd/mvirt with the race detector once
-// per process and returns the folder holding them. Later calls return the
-// result of the first until RemoveBinaries.
+// RaceDetector says whether Build builds with -race, as tests want;
+// benchmarks clear it before the first Build.
+var RaceDetector = true
+
+// Build builds cmd/mvirt-net and cmd/mvirt (with the race detector unless
+// RaceDetector is cleared) once per process and returns the folder
+// holding them. Later calls return the result of the first until
+// RemoveBinaries.
 func Build() (string, error) {
 	buildMu.Lock()
 	defer buildMu.Unlock()
@@ -87,7 +92,12 @@ func build() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create binary dir: %w", err)
 	}
-	cmd := exec.Command("go", "build", "-race", "-o", dir+string(filepath.Separator), "./cmd/mvirt-net", "./cmd/mvirt")
+	args := []string{"build"}
+	if RaceDetector {
+		args = append(args, "-race")
+	}
+	args = append(args, "-o", dir+string(filepath.Separator), "./cmd/mvirt-net", "./cmd/mvirt")
+	cmd := exec.Command("go", args...)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		_ = os.RemoveAll(dir)

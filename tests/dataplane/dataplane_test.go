@@ -33,9 +33,20 @@ type nicUnderTest struct {
 	*netpb.Nic
 	mac packet.MAC
 	ip  netip.Addr
+	// ip6 is the NIC's /128, invalid if its network has no IPv6.
+	ip6 netip.Addr
 }
 
 func setup(t *testing.T, nics int, args ...string) (*daemon.Daemon, []nicUnderTest) {
+	t.Helper()
+	return setupNetwork(t, &netpb.CreateNetworkRequest{
+		Name: "net", Ipv4Enabled: true, Ipv4Subnet: "10.0.0.0/24", Ipv6Enabled: true, Ipv6Prefix: "fd00::/64",
+	}, nics, args...)
+}
+
+// setupNetwork starts a daemon with args, creates the network req and nics
+// NICs in it.
+func setupNetwork(t *testing.T, req *netpb.CreateNetworkRequest, nics int, args ...string) (*daemon.Daemon, []nicUnderTest) {
 	t.Helper()
 	d := daemon.Start(t, daemon.NewDirs(t), args...)
 	t.Cleanup(func() {
@@ -43,9 +54,7 @@ func setup(t *testing.T, nics int, args ...string) (*daemon.Daemon, []nicUnderTe
 			t.Logf("actor tree and counters:\n%s", d.DebugGet("/debug/actors"))
 		}
 	})
-	n, err := d.Client.CreateNetwork(ctx(t), &netpb.CreateNetworkRequest{
-		Name: "net", Ipv4Enabled: true, Ipv4Subnet: "10.0.0.0/24", Ipv6Enabled: true, Ipv6Prefix: "fd00::/64",
-	})
+	n, err := d.Client.CreateNetwork(ctx(t), req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +65,8 @@ func setup(t *testing.T, nics int, args ...string) (*daemon.Daemon, []nicUnderTe
 			t.Fatal(err)
 		}
 		hw, _ := net.ParseMAC(nic.MacAddress)
-		out = append(out, nicUnderTest{Nic: nic, mac: packet.MAC(hw), ip: netip.MustParseAddr(nic.Ipv4Address)})
+		ip6, _ := netip.ParseAddr(nic.Ipv6Address)
+		out = append(out, nicUnderTest{Nic: nic, mac: packet.MAC(hw), ip: netip.MustParseAddr(nic.Ipv4Address), ip6: ip6})
 	}
 	return d, out
 }
@@ -108,12 +118,21 @@ func recv(t *testing.T, g *vmm.Guest) []byte {
 		if err != nil {
 			t.Fatalf("recv: %v", err)
 		}
-		var p packet.Parsed
-		if packet.Parse(f, &p); p.IPProto == 58 && p.ICMPType == 134 {
-			continue
+		if !isUnsolicitedRA(f) {
+			return f
 		}
-		return f
 	}
+}
+
+// allNodes is the link-local all-nodes group ff02::1.
+var allNodes = netip.MustParseAddr("ff02::1")
+
+// isUnsolicitedRA reports whether f is a Router Advertisement to all nodes,
+// as the gateway sends periodically.
+func isUnsolicitedRA(f []byte) bool {
+	var p packet.Parsed
+	packet.Parse(f, &p)
+	return p.IPProto == packet.ProtoICMPv6 && p.ICMPType == packet.ICMPv6RouterAdvert && p.Dst == allNodes
 }
 
 func nicState(t *testing.T, d *daemon.Daemon, id string) netpb.NicState {

@@ -79,7 +79,7 @@ func expectRouted(t *testing.T, to routedNic, src netip.Addr, ttl uint8) packet.
 // expectNothing checks that no frame other than RAs reaches g for a while.
 func expectNothing(t *testing.T, g *vmm.Guest) {
 	t.Helper()
-	deadline := time.Now().Add(300 * time.Millisecond)
+	deadline := time.Now().Add(500 * time.Millisecond)
 	for time.Now().Before(deadline) {
 		f, err := g.Recv(time.Until(deadline))
 		if err != nil {

@@ -1,0 +1,64 @@
+package e2e_test
+
+import (
+	"fmt"
+	"strings"
+)
+
+// gateway4 and gateway6 are the gateway addresses every guest sees.
+const (
+	gateway4 = "169.254.0.1"
+	gateway6 = "fe80::1"
+)
+
+// plan is what a guest's /init does, handed over on the kernel command
+// line as mvirt.KEY=VALUE parameters (guest/init documents them).
+type plan struct {
+	// static4, if set, is put on eth0 as a /32 with routes to and via the
+	// gateway instead of running DHCP.
+	static4 string
+	// lo are prefixes to add on lo, such as addresses of a routed prefix.
+	lo []string
+	// ping must answer an echo request; noping must not.
+	ping   []string
+	noping []string
+	// loop is pinged every 0.2 s from the test's "go" to its "stop".
+	loop string
+	// renew makes dhcpcd renew both leases after the loop.
+	renew bool
+}
+
+// Seconds the guest gives one positive check (a lease, a ping) and waits
+// for each line from the test.
+const (
+	guestWait = 30
+	guestHold = 300
+)
+
+// cmdline is the kernel command line that runs p in the guest named name.
+func (p plan) cmdline(name string) string {
+	addr := "dhcp"
+	if p.static4 != "" {
+		addr = "static4:" + p.static4
+	}
+	args := []string{
+		"console=ttyS0", "quiet", "panic=-1",
+		"mvirt.name=" + name, "mvirt.addr=" + addr,
+		fmt.Sprintf("mvirt.wait=%d", guestWait), fmt.Sprintf("mvirt.hold=%d", guestHold),
+	}
+	for _, l := range []struct {
+		key  string
+		vals []string
+	}{{"lo", p.lo}, {"ping", p.ping}, {"noping", p.noping}} {
+		if len(l.vals) > 0 {
+			args = append(args, "mvirt."+l.key+"="+strings.Join(l.vals, ","))
+		}
+	}
+	if p.loop != "" {
+		args = append(args, "mvirt.loop="+p.loop)
+	}
+	if p.renew {
+		args = append(args, "mvirt.renew=1")
+	}
+	return strings.Join(args, " ")
+}
