@@ -9,7 +9,7 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 STATICCHECK_VERSION        := v0.8.2
 
-.PHONY: all build run test deps lint proto clean
+.PHONY: all build run test deps lint proto clean bench
 
 all: build
 
@@ -27,6 +27,14 @@ deps:
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+
+# bench measures VM-to-VM throughput, latency and idle cost of the daemon
+# (built without -race) side by side with dpdk-testpmd's vhost PMD, all
+# driven by the simulated-VMM harness; it takes about 3.5 minutes and is not
+# part of test. BENCH_ARGS passes flags (go run ./tests/bench/cmd/mvbench -h).
+bench: deps
+	mkdir -p $(RUN_DIR)
+	$(GO) run ./tests/bench/cmd/mvbench -pprof $(RUN_DIR)/bench-daemon.pprof $(BENCH_ARGS)
 
 lint: $(TOOLS)/staticcheck
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

@@ -3,35 +3,22 @@ package dhcp4
 import (
 	"net/netip"
 	"time"
+
+	"mvirt-net/reactor/lease"
 )
 
-// EventKind says what happened to the lease.
-type EventKind uint8
+// EventKind says what happened to the lease; DHCPv4 and DHCPv6 share
+// the kinds of package lease.
+type EventKind = lease.Kind
 
 // Lease events.
 const (
-	// EventNone: nothing to persist.
-	EventNone EventKind = iota
-	// EventBound: the client took the lease (ACK in SELECTING or
-	// INIT-REBOOT state).
-	EventBound
-	// EventRenewed: the client extended its lease (RENEWING, REBINDING).
-	EventRenewed
-	// EventReleased: the client gave the address back.
-	EventReleased
-	// EventDeclined: the client found the address in use.
-	EventDeclined
+	EventNone     = lease.None
+	EventBound    = lease.Bound
+	EventRenewed  = lease.Renewed
+	EventReleased = lease.Released
+	EventDeclined = lease.Declined
 )
-
-var eventNames = [...]string{"none", "bound", "renewed", "released", "declined"}
-
-// String returns a short lower-case name.
-func (k EventKind) String() string {
-	if int(k) < len(eventNames) {
-		return eventNames[k]
-	}
-	return "unknown"
-}
 
 // Event reports a change of the lease to the Server's owner.
 type Event struct {

@@ -3,35 +3,22 @@ package dhcp6
 import (
 	"net/netip"
 	"time"
+
+	"mvirt-net/reactor/lease"
 )
 
-// EventKind says what happened to the binding.
-type EventKind uint8
+// EventKind says what happened to the binding; DHCPv4 and DHCPv6 share
+// the kinds of package lease.
+type EventKind = lease.Kind
 
 // Binding events.
 const (
-	// EventNone: nothing to persist.
-	EventNone EventKind = iota
-	// EventBound: the client took the address (Request, or Solicit with
-	// rapid commit).
-	EventBound
-	// EventRenewed: the client extended the binding (Renew, Rebind).
-	EventRenewed
-	// EventReleased: the client gave the address back.
-	EventReleased
-	// EventDeclined: the client found the address in use.
-	EventDeclined
+	EventNone     = lease.None
+	EventBound    = lease.Bound
+	EventRenewed  = lease.Renewed
+	EventReleased = lease.Released
+	EventDeclined = lease.Declined
 )
-
-var eventNames = [...]string{"none", "bound", "renewed", "released", "declined"}
-
-// String returns a short lower-case name.
-func (k EventKind) String() string {
-	if int(k) < len(eventNames) {
-		return eventNames[k]
-	}
-	return "unknown"
-}
 
 // Event reports a change of the binding to the Server's owner.
 type Event struct {

@@ -2,26 +2,14 @@ package packet
 
 import "testing"
 
-func BenchmarkParseIPv4UDP(b *testing.B) {
-	f := udp4Frame(1500, peer4)
-	var p Parsed
-	b.ReportAllocs()
-	for b.Loop() {
-		Parse(f, &p)
-	}
-}
+func BenchmarkParseIPv4UDP(b *testing.B) { benchmarkParse(b, udp4Frame(1500, peer4)) }
 
-func BenchmarkParseIPv6TCP(b *testing.B) {
-	f := fixture(b, "tcp6")
-	var p Parsed
-	b.ReportAllocs()
-	for b.Loop() {
-		Parse(f, &p)
-	}
-}
+func BenchmarkParseIPv6TCP(b *testing.B) { benchmarkParse(b, fixture(b, "tcp6")) }
 
-func BenchmarkParseARP(b *testing.B) {
-	f := fixture(b, "arpRequest")
+func BenchmarkParseARP(b *testing.B) { benchmarkParse(b, fixture(b, "arpRequest")) }
+
+// benchmarkParse measures Parse of frame f.
+func benchmarkParse(b *testing.B, f []byte) {
 	var p Parsed
 	b.ReportAllocs()
 	for b.Loop() {

@@ -91,11 +91,7 @@ func icmpv4Error(out, frame []byte, p *Parsed, srcMAC MAC, src netip.Addr, typ, 
 		Src:      src,
 		Dst:      p.Src,
 	})
-	m := ICMP(out[EthernetHeaderLen+IPv4MinHeaderLen : hdr+quote])
-	m[0], m[1] = typ, code
-	m.SetChecksum(0)
-	binary.BigEndian.PutUint32(m[4:8], word)
-	copy(m[ICMPHeaderLen:], orig[:quote])
+	m := putICMPError(out[EthernetHeaderLen+IPv4MinHeaderLen:hdr+quote], typ, code, word, orig)
 	m.SetChecksum(^Checksum(m, 0))
 	return hdr + quote
 }
@@ -129,11 +125,19 @@ func icmpv6Error(out, frame []byte, p *Parsed, srcMAC MAC, src netip.Addr, typ, 
 		Src:        src,
 		Dst:        p.Src,
 	})
-	m := ICMP(out[EthernetHeaderLen+IPv6HeaderLen : hdr+quote])
+	m := putICMPError(out[EthernetHeaderLen+IPv6HeaderLen:hdr+quote], typ, code, word, orig)
+	m.SetChecksum(TransportChecksum(ProtoICMPv6, src, p.Src, m))
+	return hdr + quote
+}
+
+// putICMPError writes into b, which is the whole ICMP message, an error of
+// typ and code with word after the checksum and as much of orig as fits
+// after that, and returns the message with its checksum field zero.
+func putICMPError(b []byte, typ, code uint8, word uint32, orig []byte) ICMP {
+	m := ICMP(b)
 	m[0], m[1] = typ, code
 	m.SetChecksum(0)
 	binary.BigEndian.PutUint32(m[4:8], word)
-	copy(m[ICMPHeaderLen:], orig[:quote])
-	m.SetChecksum(TransportChecksum(ProtoICMPv6, src, p.Src, m))
-	return hdr + quote
+	copy(m[ICMPHeaderLen:], orig)
+	return m
 }

@@ -118,12 +118,19 @@ func (s *Session) closeRingFds() {
 	}
 }
 
-func (s *Session) setVringNum(m *Message) error {
+// vringState decodes the VringState payload of m and looks up the ring it
+// names.
+func (s *Session) vringState(m *Message) (VringState, int, *ring, error) {
 	var st VringState
 	if err := st.UnmarshalBinary(m.Payload); err != nil {
-		return err
+		return st, 0, nil, err
 	}
 	q, r, err := s.ring(st.Index)
+	return st, q, r, err
+}
+
+func (s *Session) setVringNum(m *Message) error {
+	st, q, r, err := s.vringState(m)
 	if err != nil {
 		return err
 	}
@@ -156,11 +163,7 @@ func (s *Session) setVringAddr(m *Message) error {
 }
 
 func (s *Session) setVringBase(m *Message) error {
-	var st VringState
-	if err := st.UnmarshalBinary(m.Payload); err != nil {
-		return err
-	}
-	q, r, err := s.ring(st.Index)
+	st, q, r, err := s.vringState(m)
 	if err != nil {
 		return err
 	}
@@ -175,11 +178,7 @@ func (s *Session) setVringBase(m *Message) error {
 // getVringBase stops the ring until its next SET_VRING_KICK and answers
 // the index to resume from.
 func (s *Session) getVringBase(m *Message) ([]byte, error) {
-	var st VringState
-	if err := st.UnmarshalBinary(m.Payload); err != nil {
-		return nil, err
-	}
-	q, r, err := s.ring(st.Index)
+	st, q, r, err := s.vringState(m)
 	if err != nil {
 		return nil, err
 	}
@@ -223,11 +222,7 @@ func (s *Session) setVringFile(m *Message) error {
 }
 
 func (s *Session) setVringEnable(m *Message) error {
-	var st VringState
-	if err := st.UnmarshalBinary(m.Payload); err != nil {
-		return err
-	}
-	q, r, err := s.ring(st.Index)
+	st, q, r, err := s.vringState(m)
 	if err != nil {
 		return err
 	}

@@ -62,88 +62,52 @@ func TestConcurrentTx(t *testing.T) {
 // txDevice consumes wraparoundFrames frames and checks each.
 func txDevice(t *testing.T, p *pair, kick, call doorbell) {
 	c := virtq.NewChain(8)
-	seq := 0
-	for seq < wraparoundFrames {
-		p.dev.DisableNotify()
-		for batch := 0; ; batch++ {
-			ok, f := p.dev.Pop(&c)
-			if f != virtq.FaultNone {
-				t.Errorf("device: frame %d: %v", seq, f)
-				return
-			}
-			if !ok {
-				break
-			}
-			got := gather(c.ReadSegs())
-			want := frameFor(seq, frameLen(seq, 600))
-			if len(got) < vmm.NetHeaderLen || got[6] != byte(seq) || !bytes.Equal(got[vmm.NetHeaderLen:], want) {
-				t.Errorf("device: frame %d differs", seq)
-				return
-			}
-			p.dev.AddUsed(c.Head, 0)
-			seq++
-			if batch%32 == 31 {
-				p.dev.Publish()
-				if p.dev.NeedsNotify() {
-					call.ring()
-				}
-			}
+	serve(t, p, kick, call, func(seq int) (more, failed bool) {
+		ok, f := p.dev.Pop(&c)
+		if f != virtq.FaultNone {
+			t.Errorf("device: frame %d: %v", seq, f)
+			return false, true
 		}
-		p.dev.Publish()
-		if p.dev.NeedsNotify() {
-			call.ring()
+		if !ok {
+			return false, false
 		}
-		if seq == wraparoundFrames || p.dev.EnableNotify() {
-			continue
+		got := gather(c.ReadSegs())
+		want := frameFor(seq, frameLen(seq, 600))
+		if len(got) < vmm.NetHeaderLen || got[6] != byte(seq) || !bytes.Equal(got[vmm.NetHeaderLen:], want) {
+			t.Errorf("device: frame %d differs", seq)
+			return false, true
 		}
-		if !kick.wait() {
-			t.Errorf("device: no kick after frame %d: lost notification", seq)
-			return
-		}
-	}
+		p.dev.AddUsed(c.Head, 0)
+		return true, false
+	})
 }
 
 // txDriver sends wraparoundFrames frames and reaps their chains.
 func txDriver(t *testing.T, p *pair, kick, call doorbell) {
-	p.drv.DisableInterrupts()
-	sent, done := 0, 0
-	for done < wraparoundFrames {
+	sent := 0
+	drive(t, p, kick, call, func() bool {
 		for sent < wraparoundFrames && p.drv.FreeDescs() >= 2 {
 			if _, err := p.drv.AddTX(vmm.NetHeader{CsumStart: uint16(sent)}, frameFor(sent, frameLen(sent, 600))); err != nil {
 				t.Errorf("driver: %v", err)
-				return
+				return false
 			}
 			sent++
 		}
-		if p.drv.Publish() {
-			kick.ring()
-		}
+		return true
+	}, func(int) (int, bool) {
 		reaped := 0
 		for {
 			_, ok, err := p.drv.GetUsed()
 			if err != nil {
 				t.Errorf("driver: %v", err)
-				return
+				return reaped, false
 			}
 			if !ok {
-				break
+				return reaped, true
 			}
 			reaped++
 		}
-		done += reaped
-		if reaped > 0 || done == wraparoundFrames {
-			continue
-		}
-		if p.drv.EnableInterrupts() {
-			p.drv.DisableInterrupts()
-			continue
-		}
-		if !call.wait() {
-			t.Errorf("driver: no interrupt after %d frames done: lost notification", done)
-			return
-		}
-		p.drv.DisableInterrupts()
-	}
+	})
 }
 
 // TestConcurrentRx is TestConcurrentTx for the receive direction, with
@@ -175,30 +139,80 @@ func TestConcurrentRx(t *testing.T) {
 // queue runs dry.
 func rxDevice(t *testing.T, p *pair, kick, call doorbell) {
 	c := virtq.NewChain(8)
-	seq := 0
-	for seq < wraparoundFrames {
-		p.dev.DisableNotify()
-		for batch := 0; seq < wraparoundFrames; batch++ {
-			r, f := deliver(p, &c, frameFor(seq, frameLen(seq, 1514)))
-			if r == virtq.RxFault || r == virtq.RxTooBig {
-				t.Errorf("device: frame %d: %v %v", seq, r, f)
-				return
-			}
-			if r == virtq.RxNoBuffers {
-				break
-			}
-			seq++
-			if batch%32 == 31 {
-				p.dev.Publish()
-				if p.dev.NeedsNotify() {
-					call.ring()
-				}
+	serve(t, p, kick, call, func(seq int) (more, failed bool) {
+		if seq == wraparoundFrames {
+			return false, false
+		}
+		r, f := deliver(p, &c, frameFor(seq, frameLen(seq, 1514)))
+		if r == virtq.RxFault || r == virtq.RxTooBig {
+			t.Errorf("device: frame %d: %v %v", seq, r, f)
+			return false, true
+		}
+		return r != virtq.RxNoBuffers, false
+	})
+}
+
+// rxDriver keeps the queue full of buffers and checks every frame.
+func rxDriver(t *testing.T, p *pair, bufSize int, mergeable bool, kick, call doorbell) {
+	drive(t, p, kick, call, func() bool {
+		for p.drv.FreeDescs() > 0 {
+			if _, err := p.drv.AddRX(bufSize); err != nil {
+				t.Errorf("driver: %v", err)
+				return false
 			}
 		}
+		return true
+	}, func(seq int) (int, bool) {
+		got := 0
+		for ; ; seq++ {
+			hdr, frame, ok, err := p.drv.RecvFrame(mergeable)
+			if err != nil {
+				t.Errorf("driver: frame %d: %v", seq, err)
+				return got, false
+			}
+			if !ok {
+				return got, true
+			}
+			if hdr.Flags != vmm.NetHdrFDataValid || !bytes.Equal(frame, frameFor(seq, frameLen(seq, 1514))) {
+				t.Errorf("driver: frame %d differs (%d bytes)", seq, len(frame))
+				return got, false
+			}
+			got++
+		}
+	})
+}
+
+// serve is the device side of a concurrent test. With notifications
+// suppressed it calls handle for frame after frame until handle reports the
+// queue empty (more false), publishing used entries every 32 frames and at
+// the end of each batch and interrupting the driver when it asks; then it
+// re-enables notifications and, if the driver added nothing meanwhile,
+// sleeps until kicked. It returns after wraparoundFrames frames, or once
+// handle has reported an error (failed true).
+func serve(t *testing.T, p *pair, kick, call doorbell, handle func(seq int) (more, failed bool)) {
+	publish := func() {
 		p.dev.Publish()
 		if p.dev.NeedsNotify() {
 			call.ring()
 		}
+	}
+	seq := 0
+	for seq < wraparoundFrames {
+		p.dev.DisableNotify()
+		for batch := 0; ; batch++ {
+			more, failed := handle(seq)
+			if failed {
+				return
+			}
+			if !more {
+				break
+			}
+			seq++
+			if batch%32 == 31 {
+				publish()
+			}
+		}
+		publish()
 		if seq == wraparoundFrames || p.dev.EnableNotify() {
 			continue
 		}
@@ -209,38 +223,29 @@ func rxDevice(t *testing.T, p *pair, kick, call doorbell) {
 	}
 }
 
-// rxDriver keeps the queue full of buffers and checks every frame.
-func rxDriver(t *testing.T, p *pair, bufSize int, mergeable bool, kick, call doorbell) {
+// drive is the driver side of a concurrent test. With interrupts
+// suppressed it calls fill to add descriptors, kicks the device when it
+// asks, and calls take, which is given the number of frames done so far, to
+// take the used ones; when take found none it re-enables interrupts and,
+// if the device used nothing meanwhile, sleeps until interrupted. It
+// returns after wraparoundFrames frames, or once fill or take has reported
+// an error (false).
+func drive(t *testing.T, p *pair, kick, call doorbell, fill func() bool, take func(done int) (n int, ok bool)) {
 	p.drv.DisableInterrupts()
-	seq := 0
-	for seq < wraparoundFrames {
-		for p.drv.FreeDescs() > 0 {
-			if _, err := p.drv.AddRX(bufSize); err != nil {
-				t.Errorf("driver: %v", err)
-				return
-			}
+	done := 0
+	for done < wraparoundFrames {
+		if !fill() {
+			return
 		}
 		if p.drv.Publish() {
 			kick.ring()
 		}
-		got := 0
-		for {
-			hdr, frame, ok, err := p.drv.RecvFrame(mergeable)
-			if err != nil {
-				t.Errorf("driver: frame %d: %v", seq, err)
-				return
-			}
-			if !ok {
-				break
-			}
-			if hdr.Flags != vmm.NetHdrFDataValid || !bytes.Equal(frame, frameFor(seq, frameLen(seq, 1514))) {
-				t.Errorf("driver: frame %d differs (%d bytes)", seq, len(frame))
-				return
-			}
-			seq++
-			got++
+		n, ok := take(done)
+		if !ok {
+			return
 		}
-		if got > 0 || seq == wraparoundFrames {
+		done += n
+		if n > 0 || done == wraparoundFrames {
 			continue
 		}
 		if p.drv.EnableInterrupts() {
@@ -248,7 +253,7 @@ func rxDriver(t *testing.T, p *pair, bufSize int, mergeable bool, kick, call doo
 			continue
 		}
 		if !call.wait() {
-			t.Errorf("driver: no interrupt after %d frames: lost notification", seq)
+			t.Errorf("driver: no interrupt after %d frames done: lost notification", done)
 			return
 		}
 		p.drv.DisableInterrupts()

@@ -1,0 +1,43 @@
+package bench
+
+import (
+	"errors"
+	"time"
+)
+
+// idleSettle is how long connected idle NICs are left alone before the
+// measurement, for handshakes and first announcements to pass.
+const idleSettle = 2 * time.Second
+
+// idleCost creates a network of n NICs, connects a harness port to each
+// and sends nothing, then returns the daemon's CPU use over d, in percent
+// of one core.
+func idleCost(o *ourDaemon, n int, d time.Duration) (pct float64, err error) {
+	nics, err := o.createNetwork("bench-idle", "10.1.0.0/24", n)
+	if err != nil {
+		return 0, err
+	}
+	cfg := portConfig{QueueSize: 256, RxBufSize: 2048, TxBufSize: 2048}
+	ports := make([]*port, 0, n)
+	defer func() {
+		for _, p := range ports {
+			p.close()
+		}
+	}()
+	for _, nic := range nics {
+		p, err := dialPort(nic.Socket, cfg)
+		if err != nil {
+			return 0, err
+		}
+		ports = append(ports, p)
+	}
+	time.Sleep(idleSettle)
+	cpu0, err0 := o.cpu()
+	start := time.Now()
+	time.Sleep(d)
+	cpu1, err1 := o.cpu()
+	if err := errors.Join(err0, err1); err != nil {
+		return 0, err
+	}
+	return 100 * (cpu1 - cpu0).Seconds() / time.Since(start).Seconds(), nil
+}
