@@ -8,6 +8,7 @@ import (
 	"os"
 
 	"github.com/dgraph-io/badger/v4"
+	"github.com/dgraph-io/badger/v4/options"
 )
 
 // SchemaVersion is the version of the key layout this code reads and writes.
@@ -38,10 +39,16 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log}).
 		WithMemTableSize(8 << 20).
-		WithBlockCacheSize(8 << 20).
-		WithIndexCacheSize(4 << 20).
+		// A control plane's few kilobytes need no compression and no
+		// caches, whose housekeeping goroutines would wake an idle daemon.
+		WithCompression(options.None).
+		WithBlockCacheSize(0).
+		WithIndexCacheSize(0).
 		WithValueLogFileSize(64 << 20).
-		WithNumVersionsToKeep(1)
+		WithNumVersionsToKeep(1).
+		// Two compactors, the minimum: each wakes 20 times a second even when
+		// idle, and a control plane writes little.
+		WithNumCompactors(2)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store %s (is another mvirt-net running on it, or is it damaged?): %w", dir, err)
