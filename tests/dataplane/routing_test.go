@@ -209,3 +209,38 @@ func TestRoutedPrefix(t *testing.T) {
 	}
 	expectNothing(t, router.g)
 }
+
+// TestTooBigForDestination sends packets larger than the destination's
+// 1500-byte MTU: IPv4 with DF gets fragmentation needed, IPv6 packet too
+// big, each naming the MTU, and nothing reaches the destination.
+func TestTooBigForDestination(t *testing.T) {
+	d := daemon.Start(t, daemon.NewDirs(t))
+	n := createNetwork(t, d, "net")
+	a := createNic(t, d, &netpb.CreateNicRequest{NetworkId: n.Id})
+	b := createNic(t, d, &netpb.CreateNicRequest{NetworkId: n.Id})
+	payload := make([]byte, 1600)
+
+	big4 := packettest.ICMPv4(a.mac, gwMAC, a.ip, b.ip, 8, 0, packettest.Echo(9, 1, payload))
+	ip := packet.IPv4(big4[packet.EthernetHeaderLen:])
+	ip[6] |= 0x40 // DF
+	big4 = withTTL(big4, 64)
+	if err := a.g.Send(big4); err != nil {
+		t.Fatal(err)
+	}
+	f := recv(t, a.g)
+	p := packettest.Check(t, f)
+	if p.ICMPType != 3 || p.ICMPCode != 4 || packet.ICMP(f[p.L4Off:]).MTU() != 1500 {
+		t.Fatalf("want fragmentation needed with MTU 1500, got %+v", p)
+	}
+
+	big6 := packettest.ICMPv6(a.mac, gwMAC, a.ip6, b.ip6, 64, 128, 0, packettest.Echo(9, 2, payload))
+	if err := a.g.Send(big6); err != nil {
+		t.Fatal(err)
+	}
+	f = recv(t, a.g)
+	p = packettest.Check(t, f)
+	if p.ICMPType != 2 || packet.ICMP(f[p.L4Off:]).MTU6() != 1500 {
+		t.Fatalf("want packet too big with MTU 1500, got %+v", p)
+	}
+	expectNothing(t, b.g)
+}
