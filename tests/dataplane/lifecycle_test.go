@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"mvirt-net/rpc/netpb"
 	"mvirt-net/tests/daemon"
@@ -58,12 +59,20 @@ func TestReconnectHundredTimes(t *testing.T) {
 		g.Close()
 	}
 	waitState(t, d, nics[0].Id, netpb.NicState_NIC_STATE_CREATED)
-	gotGors := goroutines(t, d)
-	if got := openFds(t, d); got > fds {
-		t.Errorf("daemon fds: %d before, %d after 100 reconnects", fds, got)
-	}
-	if got := gotGors; got > gors+2 {
-		t.Errorf("daemon goroutines: %d before, %d after 100 reconnects", gors, got)
+	// A leak grows with the reconnects (100 of them); the runtime's and
+	// the servers' own short-lived goroutines come and go, so allow a few
+	// and give them time to end.
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		gotGors := goroutines(t, d)
+		gotFds := openFds(t, d)
+		if gotGors <= gors+3 && gotFds <= fds {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after 100 reconnects: daemon goroutines %d (before %d), fds %d (before %d)", gotGors, gors, gotFds, fds)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
