@@ -60,6 +60,9 @@ func TestDebugEndpoint(t *testing.T) {
 		`mvirt_net_nics{state="created"} 2`,
 		`mvirt_net_rpc_requests_total{code="OK",method="CreateNic"} 2`,
 		"mvirt_net_rpc_duration_seconds_bucket",
+		`mvirt_net_nic_tx_packets_total{network="` + n.Id + `",nic="` + nic.Id + `"} 0`,
+		`mvirt_net_nic_drops_total{network="` + n.Id + `",nic="` + nic.Id + `",reason="spoofed_mac"} 0`,
+		"mvirt_net_nic_reactor_restarts_total",
 		"go_goroutines",
 	} {
 		if !strings.Contains(metrics, want) {
