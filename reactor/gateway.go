@@ -9,16 +9,17 @@ import (
 
 // answer handles one parsed TX frame the gateway itself deals with, or
 // hands it to routing: the anti-spoofing checks first, then the
-// classification of package gateway.
-func (r *Reactor) answer(frame []byte) {
+// classification of package gateway. It reports false when routing holds
+// the frame back (see route).
+func (r *Reactor) answer(frame []byte) bool {
 	p, svc := &r.parsed, r.svc
 	if p.SrcMAC != svc.Gateway.MAC {
 		r.drop(DropSpoofedMAC)
-		return
+		return true
 	}
 	class := gateway.Classify(p, &svc.Gateway)
 	if !r.sourceAllowed(class) {
-		return
+		return true
 	}
 	n := 0
 	switch class {
@@ -31,7 +32,7 @@ func (r *Reactor) answer(frame []byte) {
 	case gateway.ClassRouterSolicit:
 		if !svc.Gateway.IPv6.IsValid() {
 			r.drop(DropToGateway)
-			return
+			return true
 		}
 		n = ndp.RouterAdvertReply(r.out, frame, p, &svc.Gateway, &svc.ra)
 	case gateway.ClassDHCPv4:
@@ -39,20 +40,20 @@ func (r *Reactor) answer(frame []byte) {
 	case gateway.ClassDHCPv6:
 		n = r.dhcp6(frame)
 	case gateway.ClassRoute:
-		r.route(frame)
-		return
+		return r.route(frame)
 	case gateway.ClassIgnore:
-		return
+		return true
 	case gateway.ClassLocal:
 		r.drop(DropToGateway)
-		return
+		return true
 	default:
 		r.drop(DropMalformed)
-		return
+		return true
 	}
 	if n > 0 {
 		r.deliver(r.out[:n])
 	}
+	return true
 }
 
 // sourceAllowed applies anti-spoofing to the frame's source address and

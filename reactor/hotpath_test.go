@@ -215,3 +215,44 @@ func BenchmarkRoutedFrame64(b *testing.B) { benchmarkRouted(b, 64) }
 
 // BenchmarkRoutedFrame1500 measures it per 1500-byte frame.
 func BenchmarkRoutedFrame1500(b *testing.B) { benchmarkRouted(b, 1500) }
+
+// TestFullInboxHoldsTXBack fills B's inbox: A's TX ring is held back, not
+// dropped, and goes on once B has drained; a destination that never
+// drains is dropped to after maxBlock.
+func TestFullInboxHoldsTXBack(t *testing.T) {
+	a, b := pair(t)
+	frame := udp(a, b, 128)
+	for b.r.cfg.Inbox.Put(frame) {
+	}
+	fill(t, a, frame, 8)
+	a.r.processTx()
+	if a.r.blockedOn != b.r.cfg.Inbox {
+		t.Fatal("A's TX ring not held back by B's full inbox")
+	}
+	if _, ok, _ := a.tx.GetUsed(); ok {
+		t.Fatal("A used a TX chain it could not place")
+	}
+	if n := a.r.cfg.Stats.Drops[DropInboxFull].Load(); n != 0 {
+		t.Fatalf("%d frames dropped instead of held back", n)
+	}
+	b.r.drainInboxFrames()
+	drain(t, a, b)
+	if !a.r.unblocked() {
+		t.Fatal("room in B's inbox not seen")
+	}
+	a.r.processTx()
+	b.r.drainInboxFrames()
+	if got := drain(t, a, b); got != 8 {
+		t.Fatalf("B received %d of the 8 held-back frames", got)
+	}
+
+	for b.r.cfg.Inbox.Put(frame) {
+	}
+	fill(t, a, frame, 1)
+	a.r.processTx()
+	a.r.blockedSince -= int64(maxBlock)
+	a.r.processTx()
+	if n := a.r.cfg.Stats.Drops[DropInboxFull].Load(); n != 1 {
+		t.Fatalf("after maxBlock want 1 drop, got %d", n)
+	}
+}

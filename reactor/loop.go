@@ -21,6 +21,7 @@ const (
 	kindCancel
 	kindTimer
 	kindInbox
+	kindRetry
 )
 
 func tag(kind uint64, gen uint32, idx int) uint64 {
@@ -75,6 +76,24 @@ func (r *Reactor) armInbox() {
 	e.UserData = tag(kindInbox, 0, 0)
 }
 
+// armRetry schedules a TX pass after maxBlock, once, for a ring held back
+// by a full inbox whose consumer does not wake it (one that stopped, say).
+func (r *Reactor) armRetry() {
+	if r.retryArmed {
+		return
+	}
+	r.retryArmed = true
+	r.retryTimer = uring.NsecToTimespec(int64(maxBlock))
+	e := r.sqe()
+	e.PrepareTimeout(&r.retryTimer, 0, 0)
+	e.UserData = tag(kindRetry, 0, 0)
+}
+
+// unblocked reports whether a TX ring held back by a full inbox may go on.
+func (r *Reactor) unblocked() bool {
+	return r.blockedOn != nil && r.blockedOn.Room(r.blockedLen)
+}
+
 // armTimer schedules the next unsolicited Router Advertisement.
 func (r *Reactor) armTimer() {
 	r.raTimer = uring.NsecToTimespec(int64(r.svc.RAInterval))
@@ -101,7 +120,7 @@ func (r *Reactor) loop() {
 	r.armInbox()
 	for !r.stopping {
 		wait := uint32(1)
-		if r.txMore || !r.cfg.Inbox.Park() {
+		if r.txMore || !r.cfg.Inbox.Park() || r.unblocked() {
 			wait = 0
 		}
 		_, err := r.ring.SubmitAndWait(wait)
@@ -116,7 +135,7 @@ func (r *Reactor) loop() {
 			r.dispatch(c.UserData, c.Res)
 		}
 		r.ring.CQAdvance(n)
-		if r.txMore {
+		if r.txMore || r.unblocked() {
 			r.processTx()
 		}
 		r.drainInboxFrames()
@@ -133,6 +152,11 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 		}
 	case kindInbox:
 		r.armInbox()
+	case kindRetry:
+		r.retryArmed = false
+		if r.blockedOn != nil {
+			r.processTx()
+		}
 	case kindTimer:
 		r.advertise()
 		r.armTimer()

@@ -38,19 +38,26 @@ type Reactor struct {
 	done  chan struct{}
 
 	// Everything below belongs to the reactor's thread.
-	ring     *uring.Ring
-	cqes     []*uring.CompletionQueueEvent
-	bellBuf  [8]byte
-	raTimer  uring.Timespec
-	stopping bool
-	conn     *vhostuser.Session
-	connGen  uint32
-	mem      guestmem.Table
-	queues   [vhostuser.NumQueues]queue
-	hdrLen   int
-	state    State
-	faulted  string
-	txMore   bool
+	ring    *uring.Ring
+	cqes    []*uring.CompletionQueueEvent
+	bellBuf [8]byte
+	raTimer uring.Timespec
+	// A TX ring held back by a full inbox: which inbox, for how long a
+	// frame, since when (nanotime), and the safety timer.
+	blockedOn    *inbox.Inbox
+	blockedLen   int
+	blockedSince int64
+	retryTimer   uring.Timespec
+	retryArmed   bool
+	stopping     bool
+	conn         *vhostuser.Session
+	connGen      uint32
+	mem          guestmem.Table
+	queues       [vhostuser.NumQueues]queue
+	hdrLen       int
+	state        State
+	faulted      string
+	txMore       bool
 	// inSession is set while the Session handles frontend messages.
 	inSession bool
 

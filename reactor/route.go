@@ -1,6 +1,8 @@
 package reactor
 
 import (
+	"time"
+
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
@@ -26,42 +28,70 @@ type Routes = route.Published[*Dest]
 // reactor flushes at once.
 const maxTouched = 16
 
+// maxBlock bounds how long a full destination inbox holds back a TX ring;
+// past it frames to a destination that does not drain are dropped, so one
+// stuck NIC cannot stall its senders' traffic to everyone else.
+const maxBlock = time.Millisecond
+
 // route forwards a frame to the NIC owning its destination: the one copy
 // of the frame goes from the guest's TX buffer into the destination's
 // inbox, where the TTL is decremented and the MACs rewritten. Errors go
-// back to the sender as ICMP, as a router sends them.
-func (r *Reactor) route(frame []byte) {
+// back to the sender as ICMP, as a router sends them. It reports false,
+// leaving the frame to the guest, when the destination's inbox is full and
+// the TX ring should wait for room (backpressure) rather than drop.
+func (r *Reactor) route(frame []byte) bool {
 	p := &r.parsed
 	tbl := r.cfg.Routes.Load()
 	if tbl == nil {
 		r.drop(DropUnrouted)
-		return
+		return true
 	}
 	d, ok := tbl.Lookup(p.Dst)
 	if !ok {
 		r.unreachable(frame, tbl.InNetwork(p.Dst))
-		return
+		return true
 	}
 	if p.TTL <= 1 {
 		r.icmpError(frame, icmpTimeExceeded, 0)
-		return
+		return true
 	}
 	n := p.End
 	if n-packet.EthernetHeaderLen > d.MTU {
 		r.tooBig(frame, d.MTU)
-		return
+		return true
+	}
+	if !d.Inbox.Room(n) && r.block(d.Inbox, n) {
+		return false
 	}
 	slot, ok := d.Inbox.Reserve(n)
 	if !ok {
 		r.drop(DropInboxFull)
-		return
+		return true
 	}
+	r.blockedSince = 0
 	b := slot.Bytes()
 	copy(b, frame[:n])
 	packet.Ethernet(b).Encode(d.MAC, gateway.MAC, p.EtherType)
 	packet.DecTTL(b, p)
 	slot.Commit()
 	r.touch(d.Inbox)
+	return true
+}
+
+// block decides whether the TX ring waits for room in the full inbox q,
+// for a frame of n bytes: only for maxBlock, and only if q takes one more
+// waiter. The reactor is then woken by q's consumer through its own inbox
+// doorbell, and retries.
+func (r *Reactor) block(q *inbox.Inbox, n int) bool {
+	now := nanotime()
+	if r.blockedSince == 0 {
+		r.blockedSince = now
+	}
+	if now-r.blockedSince >= int64(maxBlock) || !q.WaitForRoom(r.cfg.Inbox) {
+		return false
+	}
+	r.blockedOn, r.blockedLen = q, n
+	return true
 }
 
 // touch remembers an inbox to flush at the end of the pass.

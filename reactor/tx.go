@@ -14,6 +14,7 @@ import (
 func (r *Reactor) processTx() {
 	qs := &r.queues[txQueue]
 	r.txMore = false
+	r.blockedOn = nil
 	if !qs.running {
 		return
 	}
@@ -37,8 +38,12 @@ func (r *Reactor) processTx() {
 		}
 		if f == virtq.FaultSegmentLimit {
 			r.drop(DropSegmentLimit)
-		} else {
-			r.handleTx(&qs.chain)
+		} else if !r.handleTx(&qs.chain) {
+			// A full inbox holds the ring back: the chain stays the
+			// guest's and notifications stay off until there is room.
+			qs.q.Unpop()
+			r.armRetry()
+			break
 		}
 		qs.q.AddUsed(qs.chain.Head, 0)
 		if !qs.running {
@@ -56,25 +61,29 @@ func (r *Reactor) processTx() {
 
 // handleTx takes one frame the guest sent: the chain's readable bytes past
 // the virtio-net header. A frame in one segment is used in place; one in
-// several is copied into the reactor's frame buffer.
-func (r *Reactor) handleTx(c *virtq.Chain) {
+// several is copied into the reactor's frame buffer. It reports false when
+// the frame must wait for room at its destination (see route).
+func (r *Reactor) handleTx(c *virtq.Chain) bool {
 	if c.ReadLen <= r.hdrLen {
 		r.drop(DropMalformed)
-		return
+		return true
 	}
 	if c.ReadLen-r.hdrLen > len(r.frame) {
 		r.drop(DropOversize)
-		return
+		return true
 	}
 	frame := r.linearize(c.ReadSegs())
-	r.batch.txPackets++
-	r.batch.txBytes += uint64(len(frame))
 	packet.Parse(frame, &r.parsed)
 	if r.parsed.Reason != packet.ReasonNone {
 		r.drop(DropMalformed)
-		return
+		return true
 	}
-	r.answer(frame)
+	if !r.answer(frame) {
+		return false
+	}
+	r.batch.txPackets++
+	r.batch.txBytes += uint64(len(frame))
+	return true
 }
 
 // linearize returns the frame in segs after the virtio-net header.

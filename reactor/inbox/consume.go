@@ -26,6 +26,9 @@ func (q *Inbox) Release() {
 		q.meta[p&q.mask].seq.Store(p + size)
 	}
 	q.head = q.read
+	if q.waiting.Load() != 0 {
+		q.wakeWaiters()
+	}
 }
 
 // Park announces that the consumer is about to wait on the doorbell. It

@@ -31,6 +31,15 @@
 // busy consumer costs producers no system calls and a burst from several
 // producers costs at most one wake-up.
 //
+// # Backpressure
+//
+// A producer that finds the inbox full may wait instead of dropping: it
+// registers its own inbox with WaitForRoom, checks Room once more, and
+// sleeps on its own doorbell. The consumer's next Release Flushes every
+// registered producer inbox (one atomic load when none waits), waking the
+// producers that are parked. A producer bounds its wait itself, so a
+// consumer that stops draining cannot stall it.
+//
 // # Memory ordering
 //
 // Position p (a 64-bit counter that never wraps) lives in slot p mod

@@ -40,6 +40,12 @@ type Inbox struct {
 	// taken by Next; both only the consumer's.
 	head, read uint64
 
+	_ cpu.CacheLinePad
+	// waiting counts the producers registered in waiters, so that Release
+	// pays one atomic load when none waits.
+	waiting atomic.Int32
+	waiters [maxWaiters]atomic.Pointer[Inbox]
+
 	_     cpu.CacheLinePad
 	drops [NumDropReasons]atomic.Uint64
 

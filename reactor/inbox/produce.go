@@ -93,3 +93,11 @@ func (q *Inbox) Flush() {
 	}
 	q.bellMu.RUnlock()
 }
+
+// Room reports whether a Reserve of n bytes would find the ring free now.
+// It is a hint for backpressure: other producers may take the room first.
+func (q *Inbox) Room(n int) bool {
+	pos := q.tail.Load()
+	last := pos + spanOf(n) - 1
+	return int64(q.meta[last&q.mask].seq.Load()-last) >= 0
+}

@@ -167,3 +167,11 @@ func (w *walker) done() Fault {
 	}
 	return FaultNone
 }
+
+// Unpop gives back the chain the last Pop took, unused: the next Pop
+// returns it again. It is valid only right after a Pop that reported true
+// with FaultNone, before AddUsed of that chain; a device uses it to stop
+// taking frames it cannot place yet (backpressure) without losing them.
+func (q *Queue) Unpop() {
+	q.lastAvail--
+}
