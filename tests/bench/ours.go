@@ -36,14 +36,15 @@ type nicInfo struct {
 	endpoint
 }
 
-// startDaemon builds and starts the daemon and finds its pid.
-func startDaemon() (*ourDaemon, error) {
+// startDaemon builds and starts the daemon, with extra flags, and finds
+// its pid.
+func startDaemon(extra []string) (*ourDaemon, error) {
 	daemon.RaceDetector = false
 	dirs, cleanup, err := daemon.NewTempDirs()
 	if err != nil {
 		return nil, err
 	}
-	d, err := daemon.Launch(dirs, "--log-level", "info")
+	d, err := daemon.Launch(dirs, append([]string{"--log-level", "info"}, extra...)...)
 	if err != nil {
 		cleanup()
 		return nil, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strings"
 	"time"
 
 	"mvirt-net/reactor/packet"
@@ -33,6 +34,8 @@ type Config struct {
 	// Profile, if set, is where a CPU profile of the daemon during an
 	// extra run at the smallest size is written.
 	Profile string
+	// DaemonArgs are extra mvirt-net flags, e.g. --reactor-cpus.
+	DaemonArgs []string
 }
 
 // The endpoints of the harness-only and DPDK runs, which route nothing
@@ -71,8 +74,8 @@ func Run(cfg Config, w io.Writer) error {
 	for _, size := range cfg.Sizes {
 		res.Sizes = append(res.Sizes, &sizeResult{Size: size})
 	}
-	fmt.Fprintf(w, "machine: %s\nconfig: sizes=%v rounds=%d warmup=%s measure=%s queue=%d latency_samples=%d idle_nics=%d idle_time=%s\n",
-		res.Machine, cfg.Sizes, cfg.Rounds, cfg.Warmup, cfg.Measure, cfg.QueueSize, cfg.LatencySamples, cfg.IdleNICs, cfg.IdleTime)
+	fmt.Fprintf(w, "machine: %s\nconfig: sizes=%v rounds=%d warmup=%s measure=%s queue=%d latency_samples=%d idle_nics=%d idle_time=%s daemon_args=%q\n",
+		res.Machine, cfg.Sizes, cfg.Rounds, cfg.Warmup, cfg.Measure, cfg.QueueSize, cfg.LatencySamples, cfg.IdleNICs, cfg.IdleTime, strings.Join(cfg.DaemonArgs, " "))
 	err := errors.Join(runHarness(cfg, res, w), runBackends(cfg, res, w))
 	res.pickMedians()
 	res.skipEmpty()
@@ -82,7 +85,7 @@ func Run(cfg Config, w io.Writer) error {
 
 // runBackends starts our daemon and measures both back-ends.
 func runBackends(cfg Config, res *results, w io.Writer) (err error) {
-	o, err := startDaemon()
+	o, err := startDaemon(cfg.DaemonArgs)
 	if err != nil {
 		return fmt.Errorf("ours: %w", err)
 	}

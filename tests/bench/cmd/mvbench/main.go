@@ -27,7 +27,9 @@ func main() {
 	flag.DurationVar(&cfg.IdleTime, "idle-time", 30*time.Second, "how long the idle cost is measured")
 	flag.StringVar(&cfg.Testpmd, "testpmd", "dpdk-testpmd", "dpdk-testpmd binary")
 	flag.StringVar(&cfg.Profile, "pprof", "", "write a CPU profile of the daemon during an extra run at the smallest size here")
+	daemonArgs := flag.String("daemon-args", "", "extra mvirt-net flags, space-separated (e.g. \"--reactor-cpus 1\")")
 	flag.Parse()
+	cfg.DaemonArgs = strings.Fields(*daemonArgs)
 	cfg.QueueSize = uint16(*queue)
 	for _, f := range strings.Split(*sizes, ",") {
 		n, err := strconv.Atoi(strings.TrimSpace(f))
