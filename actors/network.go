@@ -79,7 +79,9 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Respond(nicNotFound(msg.NicID))
 		}
 	case *netpb.UpdateNetworkRequest:
-		ctx.Respond(n.update(ctx, msg))
+		if err := n.update(ctx, msg); err != nil {
+			ctx.Respond(err)
+		}
 	case *netpb.DeleteNetworkRequest:
 		n.delete(ctx, msg)
 	case createNic:
@@ -90,7 +92,9 @@ func (n *network) Receive(ctx actor.Context) {
 		}
 		ctx.Respond(n.createNic(ctx, msg.req))
 	case *netpb.UpdateNicRequest:
-		ctx.Respond(n.updateNic(ctx, msg))
+		if err := n.updateNic(ctx, msg); err != nil {
+			ctx.Respond(err)
+		}
 	case *netpb.DeleteNicRequest:
 		n.deleteNic(ctx, msg)
 	}
@@ -242,7 +246,9 @@ func (n *network) setState(ctx actor.Context, msg nicState) {
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
 }
 
-func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) any {
+// update replaces the network's DNS and NTP servers; it answers the sender
+// itself once every reactor has them, and returns only errors.
+func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) error {
 	if n.deleting {
 		return networkNotFound(req.GetId())
 	}
@@ -260,10 +266,11 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) any
 		return status.Errorf(codes.Internal, "store network: %v", err)
 	}
 	n.rec = &rec
-	n.pushServices(ctx, nil)
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
 	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp)
-	return networkView(n.rec, len(n.nics))
+	sender, view := ctx.Sender(), networkView(n.rec, len(n.nics))
+	n.pushServices(ctx, nil, func() { ctx.Send(sender, view) })
+	return nil
 }
 
 func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {

@@ -188,7 +188,9 @@ func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []n
 	return r4, r6, nil
 }
 
-func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) any {
+// updateNic replaces a NIC's routed prefixes; it answers the sender itself
+// once the NIC's reactor has them, and returns only errors.
+func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) error {
 	e := n.nics[req.GetId()]
 	if e == nil || n.deleting {
 		return nicNotFound(req.GetId())
@@ -213,11 +215,12 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) any 
 	}
 	e.rec, e.routes4, e.routes6 = &rec, r4, r6
 	n.rebuildRoutes()
-	n.pushServices(ctx, e)
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
 	n.Log.Info("nic updated", "nic", rec.ID, "routed_ipv4", rec.RoutedIPv4Prefixes, "routed_ipv6", rec.RoutedIPv6Prefixes)
-	return view
+	sender := ctx.Sender()
+	n.pushServices(ctx, e, func() { ctx.Send(sender, view) })
+	return nil
 }
 
 // deleteNic removes the NIC from the store and the network at once, and

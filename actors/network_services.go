@@ -41,13 +41,17 @@ func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
 	return cfg
 }
 
-// pushServices sends every NIC (or just e) its current services.
-func (n *network) pushServices(ctx actor.Context, only *nicEntry) {
+// pushServices sends every NIC (or just e) its current services and runs
+// then once every running reactor answers with them, so that an RPC that
+// changed them answers only when the next DHCP reply or RA carries them.
+func (n *network) pushServices(ctx actor.Context, only *nicEntry, then func()) {
+	var futures []*actor.Future
 	for _, e := range n.nics {
 		if only == nil || e == only {
-			ctx.Send(e.pid, nicServices{svc: n.servicesFor(e)})
+			futures = append(futures, ctx.RequestFuture(e.pid, nicServices{svc: n.servicesFor(e)}, DefaultRequestTimeout))
 		}
 	}
+	afterAll(ctx, futures, then)
 }
 
 // recordLease persists a NIC's DHCP lease change.

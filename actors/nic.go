@@ -65,12 +65,7 @@ func (c *nic) Receive(ctx actor.Context) {
 	case reactorEvent:
 		c.onReactorEvent(ctx, msg)
 	case nicServices:
-		c.handle.svc = msg.svc
-		if c.handle.reactor != nil {
-			if err := c.handle.reactor.Update(msg.svc); err != nil {
-				c.Log.Error("update nic services", "nic", c.rec.ID, "err", err)
-			}
-		}
+		c.updateServices(ctx, msg.svc)
 	case InjectReactorPanic:
 		if c.handle.reactor != nil {
 			c.handle.reactor.InjectPanic()
@@ -154,4 +149,34 @@ func (c *nic) closeSocket() {
 		c.Log.Warn("close nic socket", "nic", c.rec.ID, "err", err)
 	}
 	c.handle.ln = nil
+}
+
+// updateServices hands the reactor new services and answers the sender
+// (if any) once the reactor answers with them, without blocking the actor.
+func (c *nic) updateServices(ctx actor.Context, svc reactor.Services) {
+	c.handle.svc = svc
+	sender, root, r := ctx.Sender(), ctx.ActorSystem().Root, c.handle.reactor
+	if r == nil {
+		if sender != nil {
+			ctx.Respond(ready{})
+		}
+		return
+	}
+	applied, err := r.Update(svc)
+	if err != nil {
+		c.Log.Error("update nic services", "nic", c.rec.ID, "err", err)
+		if sender != nil {
+			ctx.Respond(ready{})
+		}
+		return
+	}
+	if sender != nil {
+		go func() {
+			select {
+			case <-applied:
+			case <-r.Done():
+			}
+			root.Send(sender, ready{})
+		}()
+	}
 }

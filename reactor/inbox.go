@@ -40,6 +40,7 @@ func (r *Reactor) handle(c command) {
 	switch c := c.(type) {
 	case cmdServices:
 		r.svc = c.svc
+		close(c.applied)
 		r.cfg.Log.Info("nic services updated", "nic", r.cfg.NicID)
 	case cmdStop:
 		r.stopping = true

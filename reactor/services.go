@@ -113,17 +113,22 @@ type Lease struct {
 
 func (Lease) isEvent() {}
 
-// Update replaces the NIC's services; it returns an error (and changes
-// nothing) if they are invalid.
-func (r *Reactor) Update(s Services) error {
+// Update replaces the NIC's services. The returned channel is closed once
+// the reactor answers with them (or has ended: see Done); invalid services
+// are an error and change nothing.
+func (r *Reactor) Update(s Services) (<-chan struct{}, error) {
 	svc, err := newServices(s)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	r.send(cmdServices{svc})
-	return nil
+	applied := make(chan struct{})
+	r.send(cmdServices{svc: svc, applied: applied})
+	return applied, nil
 }
 
-type cmdServices struct{ svc *services }
+type cmdServices struct {
+	svc     *services
+	applied chan struct{}
+}
 
 func (cmdServices) isCommand() {}
