@@ -62,7 +62,7 @@ func (n *network) recordLease(msg nicLease) {
 	}
 	l := msg.lease
 	rec := *e.rec
-	rec.Lease = &persistence.Lease{State: l.Kind, Hostname: l.Hostname, UpdatedAt: time.Now().UTC()}
+	rec.Lease = &persistence.Lease{State: l.Kind.String(), Hostname: l.Hostname, UpdatedAt: time.Now().UTC()}
 	if l.IPv6 {
 		rec.Lease.DUID = hex.EncodeToString(l.ClientID)
 	} else {
@@ -73,5 +73,5 @@ func (n *network) recordLease(msg nicLease) {
 		return
 	}
 	e.rec = &rec
-	n.Log.Info("dhcp lease", "nic", msg.id, "ipv6", l.IPv6, "event", l.Kind, "addr", l.Addr, "hostname", l.Hostname)
+	n.Log.Info("dhcp lease", "nic", msg.id, "ipv6", l.IPv6, "event", l.Kind.String(), "addr", l.Addr, "hostname", l.Hostname)
 }

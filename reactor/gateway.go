@@ -4,6 +4,7 @@ import (
 	"mvirt-net/reactor/dhcp4"
 	"mvirt-net/reactor/dhcp6"
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/lease"
 	"mvirt-net/reactor/ndp"
 )
 
@@ -36,9 +37,9 @@ func (r *Reactor) answer(frame []byte) bool {
 		}
 		n = ndp.RouterAdvertReply(r.out, frame, p, &svc.Gateway, &svc.ra)
 	case gateway.ClassDHCPv4:
-		n = r.dhcp4(frame)
+		n = r.dhcp(frame, false)
 	case gateway.ClassDHCPv6:
-		n = r.dhcp6(frame)
+		n = r.dhcp(frame, true)
 	case gateway.ClassRoute:
 		return r.route(frame)
 	case gateway.ClassIgnore:
@@ -86,36 +87,34 @@ func (r *Reactor) sourceAllowed(class gateway.Class) bool {
 	return false
 }
 
-func (r *Reactor) dhcp4(frame []byte) int {
-	if r.svc.dhcp4 == nil {
+// dhcp answers a DHCPv4 or DHCPv6 client message and reports the lease
+// change, if any, to the owner.
+func (r *Reactor) dhcp(frame []byte, v6 bool) int {
+	var (
+		n   int
+		l   = Lease{IPv6: v6}
+		err error
+	)
+	switch {
+	case !v6 && r.svc.dhcp4 != nil:
+		var ev dhcp4.Event
+		n, ev, err = r.svc.dhcp4.Handle(r.out, frame)
+		l.Kind, l.Addr, l.ClientID, l.Hostname = ev.Kind, ev.Addr, ev.ClientID, ev.Hostname
+	case v6 && r.svc.dhcp6 != nil:
+		var ev dhcp6.Event
+		n, ev, err = r.svc.dhcp6.Handle(r.out, frame)
+		l.Kind, l.Addr, l.ClientID, l.Hostname = ev.Kind, ev.Addr, ev.ClientID, ev.Hostname
+	default:
 		r.drop(DropToGateway)
 		return 0
 	}
-	n, ev, err := r.svc.dhcp4.Handle(r.out, frame)
 	if err != nil {
 		r.drop(DropServiceError)
-		r.cfg.Log.Debug("dhcpv4 message not answered", "nic", r.cfg.NicID, "err", err)
+		r.cfg.Log.Debug("dhcp message not answered", "nic", r.cfg.NicID, "ipv6", v6, "err", err)
 		return 0
 	}
-	if ev.Kind != dhcp4.EventNone {
-		r.cfg.Events(Lease{Kind: ev.Kind.String(), Addr: ev.Addr, ClientID: ev.ClientID, Hostname: ev.Hostname})
-	}
-	return n
-}
-
-func (r *Reactor) dhcp6(frame []byte) int {
-	if r.svc.dhcp6 == nil {
-		r.drop(DropToGateway)
-		return 0
-	}
-	n, ev, err := r.svc.dhcp6.Handle(r.out, frame)
-	if err != nil {
-		r.drop(DropServiceError)
-		r.cfg.Log.Debug("dhcpv6 message not answered", "nic", r.cfg.NicID, "err", err)
-		return 0
-	}
-	if ev.Kind != dhcp6.EventNone {
-		r.cfg.Events(Lease{IPv6: true, Kind: ev.Kind.String(), Addr: ev.Addr, ClientID: ev.ClientID, Hostname: ev.Hostname})
+	if l.Kind != lease.None {
+		r.cfg.Events(l)
 	}
 	return n
 }

@@ -8,6 +8,7 @@ import (
 	"mvirt-net/reactor/dhcp4"
 	"mvirt-net/reactor/dhcp6"
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/lease"
 	"mvirt-net/reactor/ndp"
 )
 
@@ -104,8 +105,8 @@ func (s *services) mayUseIPv6(a netip.Addr) bool {
 type Lease struct {
 	// IPv6 is set for DHCPv6, clear for DHCPv4.
 	IPv6 bool
-	// Kind is "bound", "renewed", "released" or "declined".
-	Kind     string
+	// Kind is what happened: bound, renewed, released or declined.
+	Kind     lease.Kind
 	Addr     netip.Addr
 	ClientID []byte
 	Hostname string

@@ -7,22 +7,10 @@ import (
 	"mvirt-net/reactor/lease"
 )
 
-// EventKind says what happened to the lease; DHCPv4 and DHCPv6 share
-// the kinds of package lease.
-type EventKind = lease.Kind
-
-// Lease events.
-const (
-	EventNone     = lease.None
-	EventBound    = lease.Bound
-	EventRenewed  = lease.Renewed
-	EventReleased = lease.Released
-	EventDeclined = lease.Declined
-)
-
 // Event reports a change of the lease to the Server's owner.
 type Event struct {
-	Kind EventKind
+	// Kind is what happened to the lease.
+	Kind lease.Kind
 	// Addr is the address concerned.
 	Addr netip.Addr
 	// ClientID is the client identifier option (61), or the hardware type

@@ -9,11 +9,13 @@ import (
 
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/packet"
+
+	"mvirt-net/reactor/lease"
 )
 
 // reply builds a reply of type typ to req into out, addressed as RFC 2131
 // §4.1 says, and reports ev when one is due.
-func (s *Server) reply(out []byte, req *dhcpv4.DHCPv4, typ dhcpv4.MessageType, ev EventKind) (int, Event, error) {
+func (s *Server) reply(out []byte, req *dhcpv4.DHCPv4, typ dhcpv4.MessageType, ev lease.Kind) (int, Event, error) {
 	resp := &dhcpv4.DHCPv4{
 		OpCode:        dhcpv4.OpcodeBootReply,
 		HWType:        req.HWType,
@@ -58,7 +60,7 @@ func (s *Server) reply(out []byte, req *dhcpv4.DHCPv4, typ dhcpv4.MessageType, e
 	if n == 0 {
 		return 0, Event{}, errors.New("dhcp4: reply does not fit the output buffer")
 	}
-	if ev == EventNone {
+	if ev == lease.None {
 		return n, Event{}, nil
 	}
 	return n, s.event(req, ev), nil

@@ -12,6 +12,8 @@ import (
 
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/packet"
+
+	"mvirt-net/reactor/lease"
 )
 
 // UDP ports of DHCPv4.
@@ -117,21 +119,21 @@ func (s *Server) Handle(out, frame []byte) (int, Event, error) {
 	}
 	switch t := req.MessageType(); t {
 	case dhcpv4.MessageTypeDiscover:
-		return s.reply(out, req, dhcpv4.MessageTypeOffer, EventNone)
+		return s.reply(out, req, dhcpv4.MessageTypeOffer, lease.None)
 	case dhcpv4.MessageTypeRequest:
 		return s.request(out, req)
 	case dhcpv4.MessageTypeInform:
-		return s.reply(out, req, dhcpv4.MessageTypeAck, EventNone)
+		return s.reply(out, req, dhcpv4.MessageTypeAck, lease.None)
 	case dhcpv4.MessageTypeRelease:
 		if !req.ClientIPAddr.Equal(s.addr) {
 			return 0, Event{}, fmt.Errorf("dhcp4: RELEASE of %v, the client's address is %v", req.ClientIPAddr, s.addr)
 		}
-		return 0, s.event(req, EventReleased), nil
+		return 0, s.event(req, lease.Released), nil
 	case dhcpv4.MessageTypeDecline:
 		if !req.RequestedIPAddress().Equal(s.addr) {
 			return 0, Event{}, fmt.Errorf("dhcp4: DECLINE of %v, the client's address is %v", req.RequestedIPAddress(), s.addr)
 		}
-		return 0, s.event(req, EventDeclined), nil
+		return 0, s.event(req, lease.Declined), nil
 	default:
 		return 0, Event{}, fmt.Errorf("dhcp4: unexpected message type %s", t)
 	}
@@ -144,28 +146,28 @@ func (s *Server) request(out []byte, req *dhcpv4.DHCPv4) (int, Event, error) {
 	case req.ServerIdentifier() != nil, requested != nil:
 		// SELECTING (server identifier present) or INIT-REBOOT.
 		if !requested.Equal(s.addr) {
-			return s.reply(out, req, dhcpv4.MessageTypeNak, EventNone)
+			return s.reply(out, req, dhcpv4.MessageTypeNak, lease.None)
 		}
-		return s.reply(out, req, dhcpv4.MessageTypeAck, EventBound)
+		return s.reply(out, req, dhcpv4.MessageTypeAck, lease.Bound)
 	case !req.ClientIPAddr.IsUnspecified():
 		// RENEWING (unicast) or REBINDING (broadcast).
 		if !req.ClientIPAddr.Equal(s.addr) {
-			return s.reply(out, req, dhcpv4.MessageTypeNak, EventNone)
+			return s.reply(out, req, dhcpv4.MessageTypeNak, lease.None)
 		}
-		return s.reply(out, req, dhcpv4.MessageTypeAck, EventRenewed)
+		return s.reply(out, req, dhcpv4.MessageTypeAck, lease.Renewed)
 	}
 	return 0, Event{}, errors.New("dhcp4: REQUEST with neither server identifier, requested address nor ciaddr")
 }
 
 // event returns the lease event of kind k for req.
-func (s *Server) event(req *dhcpv4.DHCPv4, k EventKind) Event {
+func (s *Server) event(req *dhcpv4.DHCPv4, k lease.Kind) Event {
 	ev := Event{Kind: k, Addr: s.cfg.Addr, Hostname: req.HostName()}
 	if id := req.Options.Get(dhcpv4.OptionClientIdentifier); len(id) > 0 {
 		ev.ClientID = id
 	} else {
 		ev.ClientID = append([]byte{byte(req.HWType)}, req.ClientHWAddr...)
 	}
-	if k == EventBound || k == EventRenewed {
+	if k == lease.Bound || k == lease.Renewed {
 		ev.LeaseTime = s.cfg.LeaseTime
 	}
 	return ev

@@ -12,6 +12,8 @@ import (
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/packet/packettest"
+
+	"mvirt-net/reactor/lease"
 )
 
 var (
@@ -136,7 +138,7 @@ func TestDORA(t *testing.T) {
 	disc := discover(dhcpv4.WithOption(dhcpv4.OptHostName("vm1")))
 	offer, ev := exchange(t, s, frame(disc, zero4, gateway.Broadcast4), nic4)
 	if offer.MessageType() != dhcpv4.MessageTypeOffer || !offer.YourIPAddr.Equal(net.IP(nic4.AsSlice())) ||
-		offer.TransactionID != disc.TransactionID || ev.Kind != EventNone {
+		offer.TransactionID != disc.TransactionID || ev.Kind != lease.None {
 		t.Fatalf("offer %v yiaddr %v xid %v event %v", offer.MessageType(), offer.YourIPAddr, offer.TransactionID, ev.Kind)
 	}
 	checkConfig(t, offer, true)
@@ -147,7 +149,7 @@ func TestDORA(t *testing.T) {
 		t.Fatalf("ack %v yiaddr %v broadcast %v", ack.MessageType(), ack.YourIPAddr, ack.IsBroadcast())
 	}
 	checkConfig(t, ack, true)
-	want := Event{Kind: EventBound, Addr: nic4, ClientID: append([]byte{1}, nicMAC[:]...), Hostname: "vm1", LeaseTime: time.Hour}
+	want := Event{Kind: lease.Bound, Addr: nic4, ClientID: append([]byte{1}, nicMAC[:]...), Hostname: "vm1", LeaseTime: time.Hour}
 	if ev.Kind != want.Kind || ev.Addr != want.Addr || !bytes.Equal(ev.ClientID, want.ClientID) ||
 		ev.Hostname != want.Hostname || ev.LeaseTime != want.LeaseTime {
 		t.Errorf("event %+v, want %+v", ev, want)
@@ -175,7 +177,7 @@ func request(mods ...dhcpv4.Modifier) *dhcpv4.DHCPv4 {
 
 func checkNAK(t *testing.T, nak *dhcpv4.DHCPv4, ev Event) {
 	t.Helper()
-	if nak.MessageType() != dhcpv4.MessageTypeNak || !nak.YourIPAddr.IsUnspecified() || ev.Kind != EventNone {
+	if nak.MessageType() != dhcpv4.MessageTypeNak || !nak.YourIPAddr.IsUnspecified() || ev.Kind != lease.None {
 		t.Errorf("NAK: %v yiaddr %v event %v", nak.MessageType(), nak.YourIPAddr, ev.Kind)
 	}
 	for _, o := range []dhcpv4.OptionCode{dhcpv4.OptionIPAddressLeaseTime, dhcpv4.OptionRouter, dhcpv4.OptionSubnetMask} {
@@ -188,7 +190,7 @@ func checkNAK(t *testing.T, nak *dhcpv4.DHCPv4, ev Event) {
 func TestInitReboot(t *testing.T) {
 	s := newServer(t, cfg)
 	ack, ev := exchange(t, s, frame(request(dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IP(nic4.AsSlice())))), zero4, gateway.Broadcast4), nic4)
-	if ack.MessageType() != dhcpv4.MessageTypeAck || ev.Kind != EventBound {
+	if ack.MessageType() != dhcpv4.MessageTypeAck || ev.Kind != lease.Bound {
 		t.Errorf("INIT-REBOOT: %v, event %v", ack.MessageType(), ev.Kind)
 	}
 	checkConfig(t, ack, true)
@@ -210,7 +212,7 @@ func TestSelectingWrongAddressAndOtherServer(t *testing.T) {
 		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(net.IPv4(192, 0, 2, 1))),
 		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IP(nic4.AsSlice()))),
 	), zero4, gateway.Broadcast4))
-	if n != 0 || ev.Kind != EventNone || err != nil {
+	if n != 0 || ev.Kind != lease.None || err != nil {
 		t.Errorf("REQUEST for another server: n=%d event %v err %v", n, ev.Kind, err)
 	}
 }
@@ -220,14 +222,14 @@ func TestRenewRebind(t *testing.T) {
 	ci := dhcpv4.WithClientIP(net.IP(nic4.AsSlice()))
 	// RENEWING: unicast to the server.
 	ack, ev := exchange(t, s, frame(request(ci), nic4, gateway.IPv4), nic4)
-	if ack.MessageType() != dhcpv4.MessageTypeAck || ev.Kind != EventRenewed || ev.LeaseTime != time.Hour ||
+	if ack.MessageType() != dhcpv4.MessageTypeAck || ev.Kind != lease.Renewed || ev.LeaseTime != time.Hour ||
 		!ack.ClientIPAddr.Equal(net.IP(nic4.AsSlice())) || !ack.YourIPAddr.Equal(net.IP(nic4.AsSlice())) {
 		t.Errorf("RENEW: %v event %v ciaddr %v", ack.MessageType(), ev.Kind, ack.ClientIPAddr)
 	}
 	checkConfig(t, ack, true)
 	// REBINDING: broadcast, still answered to ciaddr.
 	ack, ev = exchange(t, s, frame(request(ci, dhcpv4.WithBroadcast(true)), nic4, gateway.Broadcast4), nic4)
-	if ack.MessageType() != dhcpv4.MessageTypeAck || ev.Kind != EventRenewed {
+	if ack.MessageType() != dhcpv4.MessageTypeAck || ev.Kind != lease.Renewed {
 		t.Errorf("REBIND: %v event %v", ack.MessageType(), ev.Kind)
 	}
 	nak, ev := exchange(t, s, frame(request(dhcpv4.WithClientIP(net.IPv4(10, 0, 0, 77))), netip.MustParseAddr("10.0.0.77"), gateway.IPv4), gateway.Broadcast4)
@@ -241,17 +243,17 @@ func TestReleaseDecline(t *testing.T) {
 	rel := must(dhcpv4.New(dhcpv4.WithHwAddr(nicHW), dhcpv4.WithMessageType(dhcpv4.MessageTypeRelease),
 		dhcpv4.WithClientIP(net.IP(nic4.AsSlice())), sid, dhcpv4.WithOption(dhcpv4.OptHostName("vm1"))))
 	n, ev, err := s.Handle(out, frame(rel, nic4, gateway.IPv4))
-	if n != 0 || err != nil || ev.Kind != EventReleased || ev.Addr != nic4 || ev.Hostname != "vm1" {
+	if n != 0 || err != nil || ev.Kind != lease.Released || ev.Addr != nic4 || ev.Hostname != "vm1" {
 		t.Errorf("RELEASE: n=%d err=%v event %+v", n, err, ev)
 	}
 	dec := must(dhcpv4.New(dhcpv4.WithHwAddr(nicHW), dhcpv4.WithMessageType(dhcpv4.MessageTypeDecline), sid,
 		dhcpv4.WithOption(dhcpv4.OptRequestedIPAddress(net.IP(nic4.AsSlice())))))
 	n, ev, err = s.Handle(out, frame(dec, zero4, gateway.Broadcast4))
-	if n != 0 || err != nil || ev.Kind != EventDeclined || ev.Addr != nic4 {
+	if n != 0 || err != nil || ev.Kind != lease.Declined || ev.Addr != nic4 {
 		t.Errorf("DECLINE: n=%d err=%v event %+v", n, err, ev)
 	}
 	rel.ClientIPAddr = net.IPv4(10, 0, 0, 99)
-	if n, ev, err := s.Handle(out, frame(rel, nic4, gateway.IPv4)); n != 0 || ev.Kind != EventNone || err == nil {
+	if n, ev, err := s.Handle(out, frame(rel, nic4, gateway.IPv4)); n != 0 || ev.Kind != lease.None || err == nil {
 		t.Errorf("RELEASE of another address: n=%d event %v err %v", n, ev.Kind, err)
 	}
 }
@@ -260,7 +262,7 @@ func TestInform(t *testing.T) {
 	s := newServer(t, cfg)
 	inf := must(dhcpv4.NewInform(nicHW, net.IP(nic4.AsSlice())))
 	ack, ev := exchange(t, s, frame(inf, nic4, gateway.IPv4), nic4)
-	if ack.MessageType() != dhcpv4.MessageTypeAck || !ack.YourIPAddr.IsUnspecified() || ev.Kind != EventNone {
+	if ack.MessageType() != dhcpv4.MessageTypeAck || !ack.YourIPAddr.IsUnspecified() || ev.Kind != lease.None {
 		t.Errorf("INFORM: %v yiaddr %v event %v", ack.MessageType(), ack.YourIPAddr, ev.Kind)
 	}
 	checkConfig(t, ack, false)
@@ -301,7 +303,7 @@ func TestNotAnswered(t *testing.T) {
 	}
 	for name, f := range cases {
 		n, ev, err := s.Handle(out, f)
-		if n != 0 || ev.Kind != EventNone || err == nil {
+		if n != 0 || ev.Kind != lease.None || err == nil {
 			t.Errorf("%s: n=%d event %v err %v", name, n, ev.Kind, err)
 		}
 	}
@@ -325,7 +327,7 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("%+v accepted", c)
 		}
 	}
-	if EventBound.String() != "bound" || EventKind(99).String() != "unknown" {
-		t.Errorf("EventKind.String")
+	if lease.Bound.String() != "bound" || lease.Kind(99).String() != "unknown" {
+		t.Errorf("lease.Kind.String")
 	}
 }

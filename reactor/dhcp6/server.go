@@ -13,6 +13,8 @@ import (
 
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/packet"
+
+	"mvirt-net/reactor/lease"
 )
 
 // UDP ports of DHCPv6.
@@ -146,26 +148,26 @@ func (s *Server) respond(req *dhcpv6.Message) (*dhcpv6.Message, Event, error) {
 		if req.GetOneOption(dhcpv6.OptionRapidCommit) != nil {
 			r := s.newReply(req, dhcpv6.MessageTypeReply)
 			r.AddOption(&dhcpv6.OptionGeneric{OptionCode: dhcpv6.OptionRapidCommit})
-			return r, s.addIAs(r, req, EventBound), nil
+			return r, s.addIAs(r, req, lease.Bound), nil
 		}
 		r := s.newReply(req, dhcpv6.MessageTypeAdvertise)
 		r.AddOption(dhcpv6.OptPreference(255))
-		s.addIAs(r, req, EventNone)
+		s.addIAs(r, req, lease.None)
 		return r, Event{}, nil
 	case dhcpv6.MessageTypeRequest:
 		r := s.newReply(req, dhcpv6.MessageTypeReply)
-		return r, s.addIAs(r, req, EventBound), nil
+		return r, s.addIAs(r, req, lease.Bound), nil
 	case dhcpv6.MessageTypeRenew, dhcpv6.MessageTypeRebind:
 		r := s.newReply(req, dhcpv6.MessageTypeReply)
-		return r, s.addIAs(r, req, EventRenewed), nil
+		return r, s.addIAs(r, req, lease.Renewed), nil
 	case dhcpv6.MessageTypeConfirm:
 		return s.confirm(req)
 	case dhcpv6.MessageTypeRelease, dhcpv6.MessageTypeDecline:
 		r := s.newReply(req, dhcpv6.MessageTypeReply)
 		r.AddOption(&dhcpv6.OptStatusCode{StatusCode: iana.StatusSuccess})
-		kind := EventReleased
+		kind := lease.Released
 		if t == dhcpv6.MessageTypeDecline {
-			kind = EventDeclined
+			kind = lease.Declined
 		}
 		ev := s.event(req, kind)
 		if ia := req.Options.OneIANA(); ia != nil {
@@ -225,7 +227,7 @@ func (s *Server) newReply(req *dhcpv6.Message, t dhcpv6.MessageType) *dhcpv6.Mes
 // NoAddrsAvail in the others, NoPrefixAvail in IA_PDs, and a NoAddrsAvail
 // status if no IA_NA was asked for. It returns the event of kind k for the
 // binding made, or no event if none was.
-func (s *Server) addIAs(r, req *dhcpv6.Message, k EventKind) Event {
+func (s *Server) addIAs(r, req *dhcpv6.Message, k lease.Kind) Event {
 	var ev Event
 	for i, ia := range req.Options.IANA() {
 		resp := &dhcpv6.OptIANA{IaId: ia.IaId}
@@ -242,7 +244,7 @@ func (s *Server) addIAs(r, req *dhcpv6.Message, k EventKind) Event {
 			}
 		}
 		r.AddOption(resp)
-		if k != EventNone {
+		if k != lease.None {
 			ev = s.event(req, k)
 			ev.IAID = ia.IaId
 		}
@@ -259,7 +261,7 @@ func (s *Server) addIAs(r, req *dhcpv6.Message, k EventKind) Event {
 }
 
 // event returns the binding event of kind k for req.
-func (s *Server) event(req *dhcpv6.Message, k EventKind) Event {
+func (s *Server) event(req *dhcpv6.Message, k lease.Kind) Event {
 	ev := Event{Kind: k, Addr: s.cfg.Addr}
 	if cid := req.Options.ClientID(); cid != nil {
 		ev.ClientID = cid.ToBytes()
@@ -267,7 +269,7 @@ func (s *Server) event(req *dhcpv6.Message, k EventKind) Event {
 	if f := req.Options.FQDN(); f != nil && f.DomainName != nil {
 		ev.Hostname = strings.Join(f.DomainName.Labels, ".")
 	}
-	if k == EventBound || k == EventRenewed {
+	if k == lease.Bound || k == lease.Renewed {
 		ev.ValidLifetime = s.valid
 	}
 	return ev

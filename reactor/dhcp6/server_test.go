@@ -15,6 +15,8 @@ import (
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/packet/packettest"
+
+	"mvirt-net/reactor/lease"
 )
 
 var (
@@ -139,12 +141,12 @@ func checkIA(t *testing.T, resp *dhcpv6.Message) *dhcpv6.OptIANA {
 	return ia
 }
 
-func checkEvent(t *testing.T, ev Event, kind EventKind, cid dhcpv6.DUID) {
+func checkEvent(t *testing.T, ev Event, kind lease.Kind, cid dhcpv6.DUID) {
 	t.Helper()
 	if ev.Kind != kind || ev.Addr != nic6 || !bytes.Equal(ev.ClientID, cid.ToBytes()) {
 		t.Errorf("event %+v, want %v for %v", ev, kind, cid)
 	}
-	if (kind == EventBound || kind == EventRenewed) && (ev.IAID != iaid || ev.ValidLifetime != 2*time.Hour) {
+	if (kind == lease.Bound || kind == lease.Renewed) && (ev.IAID != iaid || ev.ValidLifetime != 2*time.Hour) {
 		t.Errorf("event IAID %x lifetime %v", ev.IAID, ev.ValidLifetime)
 	}
 }
@@ -154,7 +156,7 @@ func TestSolicitAdvertiseRequestReply(t *testing.T) {
 	sol := solicit(dhcpv6.WithFQDN(0, "vm1"))
 	adv, ev := exchange(t, s, sol, frame(sol), dhcpv6.MessageTypeAdvertise)
 	checkIA(t, adv)
-	if adv.Options.Preference() != 255 || ev.Kind != EventNone {
+	if adv.Options.Preference() != 255 || ev.Kind != lease.None {
 		t.Errorf("preference %d, event %v", adv.Options.Preference(), ev.Kind)
 	}
 	if adv.GetOneOption(dhcpv6.OptionRapidCommit) != nil {
@@ -164,7 +166,7 @@ func TestSolicitAdvertiseRequestReply(t *testing.T) {
 	req := must(dhcpv6.NewRequestFromAdvertise(adv, dhcpv6.WithFQDN(0, "vm1")))
 	rep, ev := exchange(t, s, req, frame(req), dhcpv6.MessageTypeReply)
 	checkIA(t, rep)
-	checkEvent(t, ev, EventBound, sol.Options.ClientID())
+	checkEvent(t, ev, lease.Bound, sol.Options.ClientID())
 	if ev.Hostname != "vm1" {
 		t.Errorf("hostname %q", ev.Hostname)
 	}
@@ -178,7 +180,7 @@ func TestRapidCommit(t *testing.T) {
 	if rep.GetOneOption(dhcpv6.OptionRapidCommit) == nil {
 		t.Errorf("no rapid commit option in the reply")
 	}
-	checkEvent(t, ev, EventBound, sol.Options.ClientID())
+	checkEvent(t, ev, lease.Bound, sol.Options.ClientID())
 }
 
 func TestRenewRebind(t *testing.T) {
@@ -186,12 +188,12 @@ func TestRenewRebind(t *testing.T) {
 	renew := message(dhcpv6.MessageTypeRenew, true, nic6)
 	rep, ev := exchange(t, s, renew, frame(renew), dhcpv6.MessageTypeReply)
 	checkIA(t, rep)
-	checkEvent(t, ev, EventRenewed, renew.Options.ClientID())
+	checkEvent(t, ev, lease.Renewed, renew.Options.ClientID())
 
 	rebind := message(dhcpv6.MessageTypeRebind, false, nic6)
 	rep, ev = exchange(t, s, rebind, frame(rebind), dhcpv6.MessageTypeReply)
 	checkIA(t, rep)
-	checkEvent(t, ev, EventRenewed, rebind.Options.ClientID())
+	checkEvent(t, ev, lease.Renewed, rebind.Options.ClientID())
 
 	// A stale address comes back with lifetimes 0.
 	stale := netip.MustParseAddr("2001:db8::77")
@@ -207,7 +209,7 @@ func TestConfirm(t *testing.T) {
 	s := newServer(t, cfg)
 	conf := message(dhcpv6.MessageTypeConfirm, false, nic6)
 	rep, ev := exchange(t, s, conf, frame(conf), dhcpv6.MessageTypeReply)
-	if st := rep.Options.Status(); st == nil || st.StatusCode != iana.StatusSuccess || ev.Kind != EventNone {
+	if st := rep.Options.Status(); st == nil || st.StatusCode != iana.StatusSuccess || ev.Kind != lease.None {
 		t.Errorf("confirm of own address: %v", st)
 	}
 	if len(rep.Options.IANA()) != 0 {
@@ -228,8 +230,8 @@ func TestReleaseDecline(t *testing.T) {
 	s := newServer(t, cfg)
 	for _, tc := range []struct {
 		t    dhcpv6.MessageType
-		kind EventKind
-	}{{dhcpv6.MessageTypeRelease, EventReleased}, {dhcpv6.MessageTypeDecline, EventDeclined}} {
+		kind lease.Kind
+	}{{dhcpv6.MessageTypeRelease, lease.Released}, {dhcpv6.MessageTypeDecline, lease.Declined}} {
 		m := message(tc.t, true, nic6)
 		rep, ev := exchange(t, s, m, frame(m), dhcpv6.MessageTypeReply)
 		if st := rep.Options.Status(); st == nil || st.StatusCode != iana.StatusSuccess {
@@ -248,7 +250,7 @@ func TestInformationRequest(t *testing.T) {
 	ir.MessageType = dhcpv6.MessageTypeInformationRequest
 	ir.AddOption(dhcpv6.OptRequestedOption(dhcpv6.OptionDNSRecursiveNameServer, dhcpv6.OptionSNTPServerList))
 	rep, ev := exchange(t, s, ir, frame(ir), dhcpv6.MessageTypeReply)
-	if len(rep.Options.IANA()) != 0 || ev.Kind != EventNone {
+	if len(rep.Options.IANA()) != 0 || ev.Kind != lease.None {
 		t.Errorf("IA_NA or event in an Information-request reply")
 	}
 	if sntp := rep.Options.SNTP(); len(sntp) != 1 || !sntp[0].Equal(net.ParseIP("2001:db8::123")) {
@@ -305,7 +307,7 @@ func TestNotAnswered(t *testing.T) {
 	out := make([]byte, 1514)
 	otherServer := message(dhcpv6.MessageTypeRequest, false, nic6)
 	otherServer.AddOption(dhcpv6.OptServerID(&dhcpv6.DUIDLL{HWType: iana.HWTypeEthernet, LinkLayerAddr: net.HardwareAddr{2, 0, 0, 0, 0, 2}}))
-	if n, ev, err := s.Handle(out, frame(otherServer)); n != 0 || ev.Kind != EventNone || err != nil {
+	if n, ev, err := s.Handle(out, frame(otherServer)); n != 0 || ev.Kind != lease.None || err != nil {
 		t.Errorf("Request for another server: n=%d event %v err %v", n, ev.Kind, err)
 	}
 
@@ -336,7 +338,7 @@ func TestNotAnswered(t *testing.T) {
 		"Solicit without client ID?": packettest.UDP(nicMAC, gateway.MAC, nicLL, gateway.AllDHCPAgents, ClientPort, ServerPort, []byte{1, 0, 0, 1}),
 	}
 	for name, f := range cases {
-		if n, ev, err := s.Handle(out, f); n != 0 || ev.Kind != EventNone || err == nil {
+		if n, ev, err := s.Handle(out, f); n != 0 || ev.Kind != lease.None || err == nil {
 			t.Errorf("%s: n=%d event %v err %v", name, n, ev.Kind, err)
 		}
 	}
@@ -363,8 +365,8 @@ func TestConfig(t *testing.T) {
 	if s.preferred != 3*time.Hour || s.valid != 3*time.Hour || len(s.info) != 0 || s.sntp != nil {
 		t.Errorf("defaults: preferred %v valid %v info %v", s.preferred, s.valid, s.info)
 	}
-	if EventRenewed.String() != "renewed" || EventKind(42).String() != "unknown" {
-		t.Errorf("EventKind.String")
+	if lease.Renewed.String() != "renewed" || lease.Kind(42).String() != "unknown" {
+		t.Errorf("lease.Kind.String")
 	}
 	if l := (&rfc1035label.Labels{Labels: cfg.DomainSearch}).ToBytes(); len(l) == 0 {
 		t.Errorf("domain search list does not encode")
