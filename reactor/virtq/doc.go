@@ -46,6 +46,6 @@
 //     as they are here.
 //
 // Guest memory is little-endian (virtio 1.x); the word arithmetic assumes
-// a little-endian host, which the build constraint of ring_unsafe.go
+// a little-endian host, which the build constraint of package ringword
 // enforces.
 package virtq

@@ -7,6 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mvirt-net/reactor/guestmem"
+
+	"mvirt-net/reactor/virtq/ringword"
 )
 
 // The fuzz guest has one 64 KiB region at fuzzBase: descriptor table,
@@ -165,13 +167,13 @@ func (e *fuzzEnv) run(t *testing.T, data []byte) int {
 // checkChain checks that a popped chain's views lie inside guest memory
 // and that its totals add up.
 func (e *fuzzEnv) checkChain(t *testing.T, c *Chain, size uint16) {
-	lo, hi := hostAddr(e.mem), hostAddr(e.mem)+fuzzSize
+	lo, hi := ringword.HostAddr(e.mem), ringword.HostAddr(e.mem)+fuzzSize
 	var r, w int
 	for i, s := range c.Segs {
 		if len(s) == 0 || cap(s) != len(s) {
 			t.Fatalf("segment %d: len %d cap %d", i, len(s), cap(s))
 		}
-		if a := hostAddr(s); a < lo || a+uintptr(len(s)) > hi {
+		if a := ringword.HostAddr(s); a < lo || a+uintptr(len(s)) > hi {
 			t.Fatalf("segment %d outside guest memory", i)
 		}
 		if i < c.Readable {

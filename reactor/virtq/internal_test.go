@@ -3,6 +3,8 @@ package virtq
 import (
 	"encoding/binary"
 	"testing"
+
+	"mvirt-net/reactor/virtq/ringword"
 )
 
 func TestNeedEvent(t *testing.T) {
@@ -31,14 +33,14 @@ func TestNeedEvent(t *testing.T) {
 // their field, at both positions within a word.
 func TestStore16KeepsNeighbour(t *testing.T) {
 	buf := make([]byte, 20)
-	lead := int(-hostAddr(buf) & 3)
+	lead := int(-ringword.HostAddr(buf) & 3)
 	buf = buf[lead : lead+16]
 	for i := range buf {
 		buf[i] = byte(0xa0 + i)
 	}
-	store16(buf, 4, 0x1234)
-	store16(buf, 10, 0xbeef)
-	if load16(buf, 4) != 0x1234 || load16(buf, 10) != 0xbeef {
+	ringword.Store16(buf, 4, 0x1234)
+	ringword.Store16(buf, 10, 0xbeef)
+	if ringword.Load16(buf, 4) != 0x1234 || ringword.Load16(buf, 10) != 0xbeef {
 		t.Fatal("load16 does not return what store16 stored")
 	}
 	if binary.LittleEndian.Uint16(buf[4:]) != 0x1234 || binary.LittleEndian.Uint16(buf[10:]) != 0xbeef {

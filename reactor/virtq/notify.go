@@ -1,5 +1,7 @@
 package virtq
 
+import "mvirt-net/reactor/virtq/ringword"
+
 // DisableNotify asks the driver not to kick the device: the owner is going
 // to poll the queue anyway. Without VIRTIO_F_EVENT_IDX it sets
 // VRING_USED_F_NO_NOTIFY; with it there is nothing to write, since the
@@ -22,17 +24,17 @@ func (q *Queue) DisableNotify() {
 // the owner sleeps until the driver adds more (vhost does the same).
 func (q *Queue) EnableNotify() bool {
 	if q.eventIdx {
-		store16(q.used, q.availEventOff(), q.availIdx)
+		ringword.Store16(q.used, q.availEventOff(), q.availIdx)
 	} else {
 		q.setUsedFlags(q.usedFlags &^ usedFNoNotify)
 	}
-	return load16(q.avail, q.availOff+availIdxOff) != q.availIdx
+	return ringword.Load16(q.avail, q.availOff+availIdxOff) != q.availIdx
 }
 
 // setUsedFlags writes used.flags if it changes.
 func (q *Queue) setUsedFlags(f uint16) {
 	if f != q.usedFlags {
 		q.usedFlags = f
-		store16(q.used, usedFlagsOff, f)
+		ringword.Store16(q.used, usedFlagsOff, f)
 	}
 }

@@ -1,6 +1,10 @@
 package virtq
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"mvirt-net/reactor/virtq/ringword"
+)
 
 // Pop takes the next available chain into c, which the caller owns (see
 // Chain). It reports true with FaultNone for a valid chain, and false with
@@ -20,7 +24,7 @@ func (q *Queue) Pop(c *Chain) (bool, Fault) {
 		if q.size == 0 {
 			return false, FaultNone
 		}
-		idx := load16(q.avail, q.availOff+availIdxOff)
+		idx := ringword.Load16(q.avail, q.availOff+availIdxOff)
 		if idx-q.lastAvail > q.size {
 			return false, FaultAvailIdxJump
 		}

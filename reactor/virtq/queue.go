@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"mvirt-net/reactor/guestmem"
+
+	"mvirt-net/reactor/virtq/ringword"
 )
 
 // Direction says which buffers a queue's chains may hold.
@@ -103,11 +105,11 @@ func (q *Queue) Setup(mem *guestmem.Table, cfg Config) error {
 		indirect:  cfg.Features.Has(FeatureIndirectDesc),
 		mergeable: cfg.Features.Has(FeatureNetMrgRxBuf),
 	}
-	q.usedIdx = load16(q.used, usedIdxOff)
+	q.usedIdx = ringword.Load16(q.used, usedIdxOff)
 	q.signalled = q.usedIdx
-	store16(q.used, usedFlagsOff, 0)
+	ringword.Store16(q.used, usedFlagsOff, 0)
 	if q.eventIdx {
-		store16(q.used, q.availEventOff(), q.lastAvail)
+		ringword.Store16(q.used, q.availEventOff(), q.lastAvail)
 	}
 	return nil
 }
@@ -150,7 +152,7 @@ func ringView(mem *guestmem.Table, space AddrSpace, addr uint64, n int, align ui
 	if !ok {
 		return view{}, fmt.Errorf("%d bytes at %#x: not inside one guest memory region", n, addr)
 	}
-	h := hostAddr(b)
+	h := ringword.HostAddr(b)
 	if uint64(h)%min(align, 4) != 0 {
 		return view{}, fmt.Errorf("host address %#x for %#x: %w to %d", h, addr, errRingUnaligned, align)
 	}
@@ -160,7 +162,7 @@ func ringView(mem *guestmem.Table, space AddrSpace, addr uint64, n int, align ui
 		return view{b: b}, nil
 	}
 	b, ok = translate(mem, space, addr-uint64(lead), uint64(lead+n+tail))
-	if !ok || hostAddr(b)&3 != 0 {
+	if !ok || ringword.HostAddr(b)&3 != 0 {
 		return view{}, fmt.Errorf("%d bytes at %#x: the ring's 32-bit words are not inside one guest memory region", n, addr)
 	}
 	return view{b: b, off: lead}, nil

@@ -1,6 +1,10 @@
 package virtq
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+
+	"mvirt-net/reactor/virtq/ringword"
+)
 
 // AddUsed writes a used element for the chain at head, of which the
 // device wrote n bytes, without publishing it. Give chains back in any
@@ -22,7 +26,7 @@ func (q *Queue) Publish() {
 	}
 	q.usedIdx += q.pending
 	q.pending = 0
-	store16(q.used, usedIdxOff, q.usedIdx)
+	ringword.Store16(q.used, usedIdxOff, q.usedIdx)
 }
 
 // NeedsNotify reports whether the driver wants an interrupt (a vhost-user
@@ -38,7 +42,7 @@ func (q *Queue) NeedsNotify() bool {
 		return false
 	}
 	if q.eventIdx {
-		return needEvent(load16(q.avail, q.usedEventOff()), cur, old)
+		return needEvent(ringword.Load16(q.avail, q.usedEventOff()), cur, old)
 	}
-	return load16(q.avail, q.availOff+availFlagsOff)&availFNoInterrupt == 0
+	return ringword.Load16(q.avail, q.availOff+availFlagsOff)&availFNoInterrupt == 0
 }

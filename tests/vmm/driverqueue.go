@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"mvirt-net/reactor/virtq/ringword"
 )
 
 // Descriptor and ring flags of a split virtqueue.
@@ -304,15 +306,15 @@ func (q *DriverQueue) AddRX(n int) (uint16, error) {
 func (q *DriverQueue) Publish() (kick bool) {
 	old, cur := q.kickedIdx, q.availIdx
 	q.kickedIdx = cur
-	ringStore16(q.avail, q.availOff+2, cur)
+	ringword.Store16(q.avail, q.availOff+2, cur)
 	if old == cur {
 		return false
 	}
 	if q.cfg.EventIdx {
-		event := ringLoad16(q.used, 4+8*int(q.size))
+		event := ringword.Load16(q.used, 4+8*int(q.size))
 		return cur-event-1 < cur-old
 	}
-	return ringLoad16(q.used, 0)&UsedFNoNotify == 0
+	return ringword.Load16(q.used, 0)&UsedFNoNotify == 0
 }
 
 // putDesc writes d at guest address gpa.

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"mvirt-net/reactor/virtq/ringword"
 )
 
 // Used is a chain the device gave back.
@@ -17,7 +19,7 @@ type Used struct {
 // fails if the device broke the rules: a head not in flight, a length
 // beyond the writable buffers, or a used idx that ran ahead.
 func (q *DriverQueue) GetUsed() (Used, bool, error) {
-	idx := ringLoad16(q.used, 2)
+	idx := ringword.Load16(q.used, 2)
 	if idx == q.lastUsed {
 		return Used{}, false, nil
 	}
@@ -29,7 +31,7 @@ func (q *DriverQueue) GetUsed() (Used, bool, error) {
 	n := binary.LittleEndian.Uint32(q.used[off+4:])
 	q.lastUsed++
 	if q.intrOn && q.cfg.EventIdx {
-		ringStore16(q.avail, q.usedEventOff(), q.lastUsed)
+		ringword.Store16(q.avail, q.usedEventOff(), q.lastUsed)
 	}
 	if id >= uint32(q.size) || !q.inflight[id].live {
 		return Used{}, false, fmt.Errorf("vmm: device returned descriptor %d, which is not in flight", id)
@@ -89,11 +91,11 @@ func (q *DriverQueue) RecvFrame(mergeable bool) (NetHeader, []byte, bool, error)
 func (q *DriverQueue) EnableInterrupts() bool {
 	q.intrOn = true
 	if q.cfg.EventIdx {
-		ringStore16(q.avail, q.usedEventOff(), q.lastUsed)
+		ringword.Store16(q.avail, q.usedEventOff(), q.lastUsed)
 	} else {
 		q.setAvailFlags(q.availFlags &^ AvailFNoInterrupt)
 	}
-	return ringLoad16(q.used, 2) != q.lastUsed
+	return ringword.Load16(q.used, 2) != q.lastUsed
 }
 
 // DisableInterrupts asks the device not to interrupt: without EVENT_IDX
@@ -103,7 +105,7 @@ func (q *DriverQueue) EnableInterrupts() bool {
 func (q *DriverQueue) DisableInterrupts() {
 	q.intrOn = false
 	if q.cfg.EventIdx {
-		ringStore16(q.avail, q.usedEventOff(), q.lastUsed-1)
+		ringword.Store16(q.avail, q.usedEventOff(), q.lastUsed-1)
 	} else {
 		q.setAvailFlags(q.availFlags | AvailFNoInterrupt)
 	}
@@ -112,7 +114,7 @@ func (q *DriverQueue) DisableInterrupts() {
 // setAvailFlags writes avail.flags.
 func (q *DriverQueue) setAvailFlags(f uint16) {
 	q.availFlags = f
-	ringStore16(q.avail, q.availOff, f)
+	ringword.Store16(q.avail, q.availOff, f)
 }
 
 // usedEventOff is the offset of used_event in q.avail.
