@@ -141,7 +141,7 @@ type Daemon struct {
 	Addr        string
 	DebugAddr   string
 	cmd         *exec.Cmd
-	log         *lockedBuffer
+	log         *LockedBuffer
 	done        chan struct{}
 	Conn        *grpc.ClientConn
 	Client      netpb.NetServiceClient
@@ -196,7 +196,7 @@ func Launch(dirs Dirs, extraArgs ...string) (*Daemon, error) {
 	}
 	d := &Daemon{
 		SocketDir: dirs.SocketDir, MetadataDir: dirs.MetadataDir,
-		Addr: addr, DebugAddr: debugAddr, log: &lockedBuffer{}, done: make(chan struct{}),
+		Addr: addr, DebugAddr: debugAddr, log: &LockedBuffer{}, done: make(chan struct{}),
 	}
 	args := append([]string{
 		"--listen", d.Addr, "--debug-listen", d.DebugAddr,
@@ -322,18 +322,21 @@ func freeAddr() (string, error) {
 	return l.Addr().String(), nil
 }
 
-type lockedBuffer struct {
+// LockedBuffer collects a process's output for reading while it runs.
+type LockedBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer
 }
 
-func (b *lockedBuffer) Write(p []byte) (int, error) {
+// Write appends p.
+func (b *LockedBuffer) Write(p []byte) (int, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.Write(p)
 }
 
-func (b *lockedBuffer) String() string {
+// String returns everything written so far.
+func (b *LockedBuffer) String() string {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	return b.buf.String()

@@ -1,16 +1,16 @@
 package dpdk_test
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"mvirt-net/tests/daemon"
 )
 
 const (
@@ -31,7 +31,7 @@ const (
 type testpmd struct {
 	cmd     *exec.Cmd
 	stdin   io.WriteCloser
-	out     *lockedBuffer
+	out     *daemon.LockedBuffer
 	done    chan struct{}
 	waitErr error
 }
@@ -57,7 +57,7 @@ func startTestpmd(t *testing.T, bin string, eal, app []string) *testpmd {
 	prefix := fmt.Sprintf("mvirt-net-test-%d-%d", os.Getpid(), time.Now().UnixNano())
 	args := append([]string{"--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix=" + prefix}, eal...)
 	args = append(append(args, "--"), app...)
-	p := &testpmd{cmd: exec.Command(bin, args...), out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &testpmd{cmd: exec.Command(bin, args...), out: &daemon.LockedBuffer{}, done: make(chan struct{})}
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	var err error
 	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
@@ -112,20 +112,3 @@ func (p *testpmd) quit() error {
 	return nil
 }
 
-// lockedBuffer collects a process's output for reading while it runs.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
