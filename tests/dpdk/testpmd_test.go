@@ -111,4 +111,3 @@ func (p *testpmd) quit() error {
 	}
 	return nil
 }
-
