@@ -92,6 +92,7 @@ func (c *nic) startReactor(ctx actor.Context) {
 		Stats:    &c.handle.stats,
 		Log:      c.Log,
 		CPUs:     c.ReactorCPUs,
+		BusyPoll: c.BusyPoll,
 		Events: func(ev reactor.Event) {
 			<-started
 			root.Send(self, reactorEvent{r: r, ev: ev})

@@ -26,6 +26,9 @@ type Config struct {
 	Metrics   *Metrics
 	// ReactorCPUs pins every reactor thread to these CPUs; empty: unpinned.
 	ReactorCPUs []int
+	// BusyPoll is how long a reactor polls its rings after its last frame
+	// (see reactor.Config); 0 never polls.
+	BusyPoll time.Duration
 }
 
 // deps are shared, read-only, by every actor of a tree.

@@ -3,6 +3,7 @@ package reactor
 import (
 	"errors"
 	"log/slog"
+	"time"
 
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/vhostuser"
@@ -32,6 +33,9 @@ type Config struct {
 	// CPUs pins the reactor's thread to these CPUs; empty leaves it
 	// unpinned.
 	CPUs []int
+	// BusyPoll is how long the reactor keeps polling its rings after the
+	// last frame before it sleeps on its ring again; 0 never polls.
+	BusyPoll time.Duration
 }
 
 func (c *Config) validate() error {
@@ -46,6 +50,8 @@ func (c *Config) validate() error {
 		return errors.New("reactor needs stats")
 	case c.Log == nil:
 		return errors.New("reactor needs a logger")
+	case c.BusyPoll < 0:
+		return errors.New("reactor busy-poll time must not be negative")
 	}
 	return nil
 }

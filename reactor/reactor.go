@@ -58,6 +58,8 @@ type Reactor struct {
 	state        State
 	faulted      string
 	txMore       bool
+	// pollUntil (nanotime) ends the busy-poll window the last frame opened.
+	pollUntil int64
 	// inSession is set while the Session handles frontend messages.
 	inSession bool
 
@@ -71,6 +73,7 @@ type Reactor struct {
 	batch     batchStats
 	inboxBuf  [8]byte
 	touched   [maxTouched]*inbox.Inbox
+	last      lastRoute
 	nTouched  int
 }
 

@@ -1,6 +1,7 @@
 package reactor
 
 import (
+	"net/netip"
 	"time"
 
 	"mvirt-net/reactor/gateway"
@@ -24,6 +25,13 @@ type Dest struct {
 // Routes is a network's route table as its NetworkActor publishes it.
 type Routes = route.Published[*Dest]
 
+// lastRoute is the route a reactor looked up last, in the table it used.
+type lastRoute struct {
+	tbl  *route.Table[*Dest]
+	dst  netip.Addr
+	dest *Dest
+}
+
 // maxTouched bounds the inboxes one TX pass remembers to flush; past it the
 // reactor flushes at once.
 const maxTouched = 16
@@ -46,7 +54,7 @@ func (r *Reactor) route(frame []byte) bool {
 		r.drop(DropUnrouted)
 		return true
 	}
-	d, ok := tbl.Lookup(p.Dst)
+	d, ok := r.lookup(tbl, p.Dst)
 	if !ok {
 		r.unreachable(frame, tbl.InNetwork(p.Dst))
 		return true
@@ -76,6 +84,20 @@ func (r *Reactor) route(frame []byte) bool {
 	slot.Commit()
 	r.touch(d.Inbox)
 	return true
+}
+
+// lookup finds dst in tbl, remembering the last answer: a burst of frames
+// to one destination costs one longest-prefix match. A new table (the
+// network changed) forgets it.
+func (r *Reactor) lookup(tbl *route.Table[*Dest], dst netip.Addr) (*Dest, bool) {
+	if tbl == r.last.tbl && dst == r.last.dst {
+		return r.last.dest, true
+	}
+	d, ok := tbl.Lookup(dst)
+	if ok {
+		r.last.tbl, r.last.dst, r.last.dest = tbl, dst, d
+	}
+	return d, ok
 }
 
 // block decides whether the TX ring waits for room in the full inbox q,
@@ -118,19 +140,26 @@ func (r *Reactor) flushRouted() {
 	r.nTouched = 0
 }
 
-// drainInboxFrames delivers what other reactors routed to this NIC.
-func (r *Reactor) drainInboxFrames() {
+// drainInboxFrames delivers what other reactors routed to this NIC and
+// returns how many frames it took.
+func (r *Reactor) drainInboxFrames() int {
 	q := r.cfg.Inbox
+	n := 0
 	for {
 		f, ok := q.Next()
 		if !ok {
 			break
 		}
 		r.deliver(f)
+		n++
 	}
 	q.Release()
+	if n == 0 {
+		return 0
+	}
 	r.flushRx()
 	r.batch.flush(r.cfg.Stats)
+	return n
 }
 
 type icmpKind uint8

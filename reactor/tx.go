@@ -10,16 +10,19 @@ import (
 // processTx drains the guest's TX queue: up to txBudget chains per pass,
 // each handled and returned to the used ring, then one publish and at most
 // one interrupt for the pass, for TX and for whatever the pass delivered
-// to RX.
-func (r *Reactor) processTx() {
+// to RX. It returns the number of chains it took. A busy-polling reactor
+// leaves guest kicks off when the ring runs empty; quiesce turns them on
+// before it sleeps.
+func (r *Reactor) processTx() int {
 	qs := &r.queues[txQueue]
 	r.txMore = false
 	r.blockedOn = nil
 	if !qs.running {
-		return
+		return 0
 	}
 	qs.q.DisableNotify()
-	for n := 0; ; n++ {
+	n := 0
+	for ; ; n++ {
 		if n == txBudget {
 			r.txMore = true
 			break
@@ -27,10 +30,10 @@ func (r *Reactor) processTx() {
 		ok, f := qs.q.Pop(&qs.chain)
 		if f != virtq.FaultNone && f != virtq.FaultSegmentLimit {
 			r.fault(txQueue, f)
-			return
+			return n
 		}
 		if !ok {
-			if qs.q.EnableNotify() {
+			if r.cfg.BusyPoll == 0 && qs.q.EnableNotify() {
 				qs.q.DisableNotify()
 				continue
 			}
@@ -47,7 +50,7 @@ func (r *Reactor) processTx() {
 		}
 		qs.q.AddUsed(qs.chain.Head, 0)
 		if !qs.running {
-			return
+			return n
 		}
 	}
 	qs.q.Publish()
@@ -57,6 +60,7 @@ func (r *Reactor) processTx() {
 	r.flushRx()
 	r.flushRouted()
 	r.batch.flush(r.cfg.Stats)
+	return n
 }
 
 // handleTx takes one frame the guest sent: the chain's readable bytes past

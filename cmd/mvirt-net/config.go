@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Config is everything the daemon is told on its command line.
@@ -22,6 +23,9 @@ type Config struct {
 	// ReactorCPUs pins the reactors' threads, e.g. "2-3" or "1,3".
 	ReactorCPUs string
 	cpus        []int
+	// BusyPoll is how long a reactor polls its rings after its last frame
+	// before it sleeps again.
+	BusyPoll time.Duration
 	// FaultInjection enables test-only fault hooks on the debug endpoint.
 	FaultInjection bool
 }
@@ -50,6 +54,7 @@ Flags:
 	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address for /debug/actors, /metrics and /debug/pprof/ (empty disables)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
+	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -59,6 +64,14 @@ Flags:
 	}
 	return c, nil
 }
+
+// defaultBusyPoll keeps a loaded reactor polling across the short gaps
+// between a guest's batches; maxBusyPoll bounds the CPU a NIC that just
+// went quiet may spend.
+const (
+	defaultBusyPoll = 50 * time.Microsecond
+	maxBusyPoll     = 10 * time.Millisecond
+)
 
 // maxSocketPath is the longest unix socket path the kernel accepts
 // (sun_path is 108 bytes with its terminating NUL).
@@ -94,6 +107,9 @@ func (c *Config) Validate() error {
 	}
 	if _, err := c.level(); err != nil {
 		errs = append(errs, err)
+	}
+	if c.BusyPoll < 0 || c.BusyPoll > maxBusyPoll {
+		errs = append(errs, fmt.Errorf("--busy-poll %s: want 0 to %s", c.BusyPoll, maxBusyPoll))
 	}
 	cpus, err := parseCPUList(c.ReactorCPUs)
 	if err != nil {

@@ -13,7 +13,7 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "[::1]:50054" || c.SocketDir != "/run/mvirt/net" || c.MetadataDir != "/var/lib/mvirt/net" ||
-		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" {
+		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" || c.BusyPoll != defaultBusyPoll {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -30,6 +30,8 @@ func TestValidate(t *testing.T) {
 		"empty sockets":   {"--socket-dir", ""},
 		"long socket dir": {"--socket-dir", long},
 		"bad cpu list":    {"--reactor-cpus", "3-1"},
+		"negative poll":   {"--busy-poll", "-1us"},
+		"endless poll":    {"--busy-poll", "1s"},
 	}
 	for name, args := range cases {
 		c, err := parseFlags(args, io.Discard)

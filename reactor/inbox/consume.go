@@ -23,7 +23,7 @@ func (q *Inbox) Next() ([]byte, bool) {
 func (q *Inbox) Release() {
 	size := q.mask + 1
 	for p := q.head; p != q.read; p++ {
-		q.meta[p&q.mask].seq.Store(p + size)
+		storeRelease(&q.meta[p&q.mask].seq, p+size)
 	}
 	q.head = q.read
 	if q.waiting.Load() != 0 {

@@ -62,7 +62,7 @@ func (s Slot) publish(n uint32) {
 	m := &s.q.meta[s.pos&s.q.mask]
 	m.n = n
 	m.span = uint32(spanOf(len(s.buf)))
-	m.seq.Store(s.pos + 1)
+	storeRelease(&m.seq, s.pos+1)
 }
 
 // Put copies frame into the inbox and commits it: Reserve, copy, Commit.

@@ -38,3 +38,10 @@ func (q *Queue) setUsedFlags(f uint16) {
 		ringword.Store16(q.used, usedFlagsOff, f)
 	}
 }
+
+// Available reports whether the driver made chains available that Pop has
+// not taken yet: one atomic load, for an owner that polls the queue
+// instead of waiting for a kick.
+func (q *Queue) Available() bool {
+	return q.size != 0 && (q.lastAvail != q.availIdx || ringword.Load16(q.avail, q.availOff+availIdxOff) != q.lastAvail)
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -61,9 +62,15 @@ func oursExtras(o *ourDaemon, nics []nicInfo, cfg Config, res *results, w io.Wri
 	}
 	if res.IdleNICs = cfg.IdleNICs; cfg.IdleNICs > 0 {
 		var err error
-		if res.IdlePct, err = idleCost(o, cfg.IdleNICs, cfg.IdleTime); err != nil {
+		idleProfile := ""
+		if cfg.Profile != "" {
+			idleProfile = strings.TrimSuffix(cfg.Profile, ".pprof") + "-idle.pprof"
+		}
+		if res.IdlePct, err = idleCost(o, cfg.IdleNICs, cfg.IdleTime, idleProfile); err != nil {
 			res.IdleNote = err.Error()
 			errs = append(errs, fmt.Errorf("idle: %w", err))
+		} else if idleProfile != "" {
+			fmt.Fprintf(w, "daemon CPU profile of %d idle NICs: %s\n", cfg.IdleNICs, idleProfile)
 		}
 	}
 	return errors.Join(errs...)

@@ -1,0 +1,8 @@
+//go:build !amd64 || race
+
+package inbox
+
+import "sync/atomic"
+
+// storeRelease publishes v in seq; see release_amd64.go.
+func storeRelease(seq *atomic.Uint64, v uint64) { seq.Store(v) }
