@@ -25,7 +25,12 @@ var ErrNotFound = errors.New("not found")
 
 // Store is the Badger-backed metadata store. It is safe for concurrent use.
 type Store struct {
-	db *badger.DB
+	db  *badger.DB
+	log *slog.Logger
+	// stopCompact, closed by Close, stops compactLoop, which then closes
+	// compactDone.
+	stopCompact chan struct{}
+	compactDone chan struct{}
 }
 
 // Open opens (creating if needed) the store in dir. A directory locked by
@@ -46,23 +51,32 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		WithIndexCacheSize(0).
 		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).
-		// Two compactors, the minimum: each wakes 20 times a second even when
-		// idle, and a control plane writes little.
-		WithNumCompactors(2)
+		// No Badger compactors: each would wake 20 times a second even when
+		// idle, most of an idle daemon's CPU. Without them level 0 would only
+		// grow until writes stall at NumLevelZeroTablesStall, so the store
+		// compacts it itself, rarely (compactLoop). Flatten treats a tree
+		// whose only data is in level 0 as flat unless level 0 holds more than
+		// NumLevelZeroTables tables, hence that limit sits just below ours.
+		WithNumCompactors(0).
+		WithNumLevelZeroTables(compactL0Tables - 1)
 	db, err := badger.Open(opts)
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store %s (is another mvirt-net running on it, or is it damaged?): %w", dir, err)
 	}
-	s := &Store{db: db}
+	s := &Store{db: db, log: log, stopCompact: make(chan struct{}), compactDone: make(chan struct{})}
 	if err := s.checkSchema(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("metadata store %s: %w", dir, err)
 	}
+	go s.compactLoop()
 	return s, nil
 }
 
-// Close flushes and closes the database.
+// Close stops the store's compaction, waiting for one in progress, then
+// flushes and closes the database. Call it once.
 func (s *Store) Close() error {
+	close(s.stopCompact)
+	<-s.compactDone
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close metadata store: %w", err)
 	}
