@@ -1,6 +1,6 @@
 package reactor
 
-import "golang.org/x/sys/unix"
+import "mvirt-net/reactor/eventfd"
 
 // command is a control message from the owner, delivered through the inbox
 // channel and announced on the doorbell eventfd the ring waits on.
@@ -12,14 +12,12 @@ type cmdPanic struct{}
 func (cmdStop) isCommand()  {}
 func (cmdPanic) isCommand() {}
 
-var one = [8]byte{1}
-
 // send queues c for the reactor and rings its doorbell. It returns at once
 // if the reactor has ended.
 func (r *Reactor) send(c command) {
 	select {
 	case r.inbox <- c:
-		_, _ = unix.Write(r.bell, one[:])
+		eventfd.Signal(r.bell)
 	case <-r.done:
 	}
 }

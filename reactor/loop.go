@@ -176,7 +176,9 @@ func (r *Reactor) quiesce() bool {
 }
 
 // yield gives the CPU to another runnable thread, if there is one, between
-// two empty looks at the rings.
+// two empty looks at the rings. Unlike eventfd.Signal it is an ordinary
+// system call: while another thread has the CPU, the Go scheduler may lend
+// the reactor's P to the rest of the daemon.
 func yield() {
 	_, _, _ = unix.Syscall(unix.SYS_SCHED_YIELD, 0, 0, 0)
 }

@@ -1,8 +1,7 @@
 package reactor
 
 import (
-	"golang.org/x/sys/unix"
-
+	"mvirt-net/reactor/eventfd"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/virtq"
 )
@@ -151,7 +150,7 @@ func (r *Reactor) signal(fd int) {
 	if fd < 0 {
 		return
 	}
-	if _, err := unix.Write(fd, one[:]); err == nil {
+	if eventfd.Signal(fd) {
 		r.cfg.Stats.Calls.Add(1)
 	}
 }

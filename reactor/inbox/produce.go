@@ -1,6 +1,6 @@
 package inbox
 
-import "golang.org/x/sys/unix"
+import "mvirt-net/reactor/eventfd"
 
 // Slot is room for one frame, reserved by a producer. The producer borrows
 // Bytes from Reserve until it calls Commit or Cancel, exactly once; the
@@ -76,8 +76,6 @@ func (q *Inbox) Put(frame []byte) bool {
 	return ok
 }
 
-var one = [8]byte{1}
-
 // Flush wakes the consumer if it is parked. A producer calls it once per
 // batch for every inbox it committed frames to; until then the consumer
 // may sleep on them. While the consumer is busy it costs one atomic load.
@@ -87,9 +85,7 @@ func (q *Inbox) Flush() {
 	}
 	q.bellMu.RLock()
 	if !q.closed.Load() {
-		// EAGAIN (the counter at its maximum) means a wake-up is pending
-		// anyway; there is no other error for an eventfd write.
-		_, _ = unix.Write(q.bell, one[:])
+		eventfd.Signal(q.bell)
 	}
 	q.bellMu.RUnlock()
 }

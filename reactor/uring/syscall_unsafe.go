@@ -25,6 +25,11 @@ func (r *Ring) enter(submit, waitNr, flags uint32, extArg bool) (uint32, unix.Er
 		r.waitArg.ts = uint64(uintptr(unsafe.Pointer(&r.waitTS)))
 		n, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(waitNr),
 			uintptr(flags|enterExtArg), uintptr(unsafe.Pointer(&r.waitArg)), unsafe.Sizeof(r.waitArg))
+	} else if waitNr == 0 {
+		// Nothing to wait for: the call does not block, so it is made raw
+		// and the Go scheduler does not hand the caller's P away.
+		n, _, errno = unix.RawSyscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), 0,
+			uintptr(flags), 0, 0)
 	} else {
 		n, _, errno = unix.Syscall6(unix.SYS_IO_URING_ENTER, uintptr(r.fd), uintptr(submit), uintptr(waitNr),
 			uintptr(flags), 0, 0)

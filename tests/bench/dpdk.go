@@ -33,7 +33,7 @@ func startDPDKBackend(bin string) (*dpdkBackend, error) {
 		b.sockets[i] = filepath.Join(dir, fmt.Sprintf("vhost%d.sock", i))
 		vdevs = append(vdevs, fmt.Sprintf("net_vhost%d,iface=%s,queues=1", i, b.sockets[i]))
 	}
-	if b.pmd, err = startTestpmd(bin, fmt.Sprintf("mvbench-vhost-%d", os.Getpid()), vdevs, []string{"--forward-mode=mac"}); err != nil {
+	if b.pmd, err = startTestpmd(bin, fmt.Sprintf("mvbench-vhost-%d", os.Getpid()), ForwardingCPU, vdevs, []string{"--forward-mode=mac"}); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
@@ -91,7 +91,7 @@ type virtioUserRun struct {
 func runVirtioUser(bin, socket string, a, b endpoint, size int, sinkPort *port, w window, cpu cpuFunc) (out virtioUserRun, err error) {
 	out.Size = size
 	vdev := fmt.Sprintf("net_virtio_user0,path=%s,queues=1,queue_size=1024,mac=%s", socket, a.MAC)
-	pmd, err := startTestpmd(bin, fmt.Sprintf("mvbench-vuser-%d", os.Getpid()), []string{vdev}, []string{
+	pmd, err := startTestpmd(bin, fmt.Sprintf("mvbench-vuser-%d", os.Getpid()), 1-ForwardingCPU, []string{vdev}, []string{
 		"--forward-mode=txonly", fmt.Sprintf("--txpkts=%d", size),
 		fmt.Sprintf("--tx-ip=%s,%s", a.IP, b.IP), fmt.Sprintf("--eth-peer=0,%s", gatewayMAC),
 	})

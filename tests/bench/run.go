@@ -12,6 +12,15 @@ import (
 	"mvirt-net/reactor/packet"
 )
 
+// ForwardingCPU is the CPU testpmd forwards on as the reference; the
+// default daemon arguments pin our reactors to it too, so that both
+// back-ends forward on one and the same core while the harness runs on
+// the other. The virtio_user cross-check forwards on the other CPU.
+const ForwardingCPU = 1
+
+// DefaultDaemonArgs pins the reactors to ForwardingCPU.
+const DefaultDaemonArgs = "--reactor-cpus 1"
+
 // Config is what a benchmark run does.
 type Config struct {
 	// Sizes are the Ethernet frame sizes (no FCS, no virtio header).
@@ -34,7 +43,8 @@ type Config struct {
 	// Profile, if set, is where a CPU profile of the daemon during an
 	// extra run at the smallest size is written.
 	Profile string
-	// DaemonArgs are extra mvirt-net flags, e.g. --reactor-cpus.
+	// DaemonArgs are extra mvirt-net flags, e.g. --reactor-cpus
+	// (DefaultDaemonArgs, unless told otherwise).
 	DaemonArgs []string
 }
 

@@ -21,8 +21,7 @@ const testpmdStartTimeout = 30 * time.Second
 // testpmd is an interactive dpdk-testpmd process driven through its
 // standard input, with options that work without hugepages or devices:
 // no PCI, 512 MB of plain memory, no shared runtime files, one
-// forwarding lcore (1) beside the main lcore (0), which only reads
-// commands.
+// forwarding lcore beside the main lcore, which only reads commands.
 type testpmd struct {
 	cmd    *exec.Cmd
 	prefix string
@@ -33,11 +32,12 @@ type testpmd struct {
 
 // startTestpmd runs bin with the given virtual devices and testpmd
 // options and waits for its prompt. prefix keeps its runtime files apart
-// from any other DPDK process.
-func startTestpmd(bin, prefix string, vdevs, opts []string) (*testpmd, error) {
+// from any other DPDK process. testpmd forwards on CPU fwdCPU (0 or 1)
+// and reads commands on the other.
+func startTestpmd(bin, prefix string, fwdCPU int, vdevs, opts []string) (*testpmd, error) {
 	// stdbuf makes its standard output line-buffered: a pipe would hold
 	// the answers to commands back until exit.
-	args := []string{"-oL", bin, "-l", "0,1", "--main-lcore", "0", "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix}
+	args := []string{"-oL", bin, "-l", "0,1", "--main-lcore", strconv.Itoa(1 - fwdCPU), "--no-huge", "-m", "512", "--no-pci", "--no-shconf", "--file-prefix", prefix}
 	for _, v := range vdevs {
 		args = append(args, "--vdev", v)
 	}
