@@ -268,17 +268,25 @@ func TestFullInboxHoldsTXBack(t *testing.T) {
 	}
 }
 
-// TestBusyPollSuppressesKicks: while a reactor busy-polls, a guest that
-// adds TX chains is told not to kick; once it goes back to sleep
-// (quiesce) the next chain asks for a kick again, and a chain added in
-// between is found instead of slept on.
+// TestBusyPollSuppressesKicks: a trickle of frames does not start busy
+// polling, a batch does; while a reactor busy-polls, a guest that adds TX
+// chains is told not to kick; once it goes back to sleep (quiesce) the
+// next chain asks for a kick again, and a chain added in between is found
+// instead of slept on.
 func TestBusyPollSuppressesKicks(t *testing.T) {
 	a, b := pair(t)
 	frame := udp(a, b, 128)
-	fill(t, a, frame, 4)
 	a.r.cfg.BusyPoll = time.Millisecond
-	if !a.r.poll() {
-		t.Fatal("poll found no work on a TX ring with 4 chains")
+	fill(t, a, frame, pollMinFrames-1)
+	if !a.r.poll(false) {
+		t.Fatal("poll found no work on a TX ring with chains")
+	}
+	if a.r.pollUntil > nanotime() {
+		t.Fatal("a trickle of frames opened the busy-poll window")
+	}
+	fill(t, a, frame, pollMinFrames)
+	if !a.r.poll(false) {
+		t.Fatal("poll found no work on a TX ring with chains")
 	}
 	if a.r.pollUntil <= nanotime() {
 		t.Fatal("work did not open the busy-poll window")
@@ -292,7 +300,7 @@ func TestBusyPollSuppressesKicks(t *testing.T) {
 	if a.r.quiesce() {
 		t.Fatal("quiesce slept on a TX ring with a chain waiting")
 	}
-	if !a.r.poll() {
+	if !a.r.poll(true) {
 		t.Fatal("poll did not take the waiting chain")
 	}
 	if !a.r.quiesce() {
@@ -305,9 +313,9 @@ func TestBusyPollSuppressesKicks(t *testing.T) {
 	if !a.tx.Publish() {
 		t.Fatal("guest not asked to kick after the reactor went to sleep")
 	}
-	a.r.poll()
+	a.r.poll(false)
 	b.r.drainInboxFrames()
-	if got := drain(t, a, b); got != 6 {
-		t.Fatalf("B received %d of 6 frames", got)
+	if want := 2*pollMinFrames + 1; drain(t, a, b) != want {
+		t.Fatalf("B did not receive all %d frames", want)
 	}
 }

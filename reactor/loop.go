@@ -139,28 +139,34 @@ func (r *Reactor) loop() {
 			r.dispatch(c.UserData, c.Res)
 		}
 		r.ring.CQAdvance(n)
-		if !r.poll() && polling {
+		if !r.poll(polling) && polling {
 			yield()
 		}
 	}
 }
 
+// pollMinFrames is how many frames one wake-up must bring for the reactor
+// to start busy-polling: a NIC with a trickle of traffic sleeps between
+// frames instead of spinning after each one.
+const pollMinFrames = 8
+
 // poll does the data-plane work waiting in memory: TX chains the guest
 // made available and frames in the inbox. It reports whether there was
-// any, and if so extends the busy-poll window.
-func (r *Reactor) poll() bool {
-	worked := false
+// any. Work extends the busy-poll window while the reactor is polling;
+// from sleep, the frames handled since the last poll (those of a kick
+// included) open it only if there are pollMinFrames of them.
+func (r *Reactor) poll(polling bool) bool {
 	tx := &r.queues[txQueue]
 	if r.txMore || r.unblocked() || (r.blockedOn == nil && tx.running && tx.q.Available()) {
-		worked = r.processTx() > 0
+		r.processTx()
 	}
-	if r.drainInboxFrames() > 0 {
-		worked = true
-	}
-	if worked && r.cfg.BusyPoll > 0 {
+	r.drainInboxFrames()
+	n := r.handled
+	r.handled = 0
+	if n > 0 && r.cfg.BusyPoll > 0 && (polling || n >= pollMinFrames) {
 		r.pollUntil = nanotime() + int64(r.cfg.BusyPoll)
 	}
-	return worked
+	return n > 0
 }
 
 // quiesce prepares to sleep on the ring: the guest is asked to kick for

@@ -60,6 +60,9 @@ type Reactor struct {
 	txMore       bool
 	// pollUntil (nanotime) ends the busy-poll window the last frame opened.
 	pollUntil int64
+	// handled counts the frames taken from TX and the inbox since poll
+	// last looked.
+	handled int
 	// inSession is set while the Session handles frontend messages.
 	inSession bool
 

@@ -141,8 +141,8 @@ func (r *Reactor) flushRouted() {
 }
 
 // drainInboxFrames delivers what other reactors routed to this NIC and
-// returns how many frames it took.
-func (r *Reactor) drainInboxFrames() int {
+// counts the frames it took in r.handled.
+func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
 	n := 0
 	for {
@@ -155,11 +155,11 @@ func (r *Reactor) drainInboxFrames() int {
 	}
 	q.Release()
 	if n == 0 {
-		return 0
+		return
 	}
 	r.flushRx()
 	r.batch.flush(r.cfg.Stats)
-	return n
+	r.handled += n
 }
 
 type icmpKind uint8

@@ -9,15 +9,15 @@ import (
 // processTx drains the guest's TX queue: up to txBudget chains per pass,
 // each handled and returned to the used ring, then one publish and at most
 // one interrupt for the pass, for TX and for whatever the pass delivered
-// to RX. It returns the number of chains it took. A busy-polling reactor
+// to RX. It counts the chains it took in r.handled. A busy-polling reactor
 // leaves guest kicks off when the ring runs empty; quiesce turns them on
 // before it sleeps.
-func (r *Reactor) processTx() int {
+func (r *Reactor) processTx() {
 	qs := &r.queues[txQueue]
 	r.txMore = false
 	r.blockedOn = nil
 	if !qs.running {
-		return 0
+		return
 	}
 	qs.q.DisableNotify()
 	n := 0
@@ -29,7 +29,7 @@ func (r *Reactor) processTx() int {
 		ok, f := qs.q.Pop(&qs.chain)
 		if f != virtq.FaultNone && f != virtq.FaultSegmentLimit {
 			r.fault(txQueue, f)
-			return n
+			return
 		}
 		if !ok {
 			if r.cfg.BusyPoll == 0 && qs.q.EnableNotify() {
@@ -49,7 +49,7 @@ func (r *Reactor) processTx() int {
 		}
 		qs.q.AddUsed(qs.chain.Head, 0)
 		if !qs.running {
-			return n
+			return
 		}
 	}
 	qs.q.Publish()
@@ -59,7 +59,7 @@ func (r *Reactor) processTx() int {
 	r.flushRx()
 	r.flushRouted()
 	r.batch.flush(r.cfg.Stats)
-	return n
+	r.handled += n
 }
 
 // handleTx takes one frame the guest sent: the chain's readable bytes past
