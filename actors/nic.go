@@ -84,15 +84,16 @@ func (c *nic) startReactor(ctx actor.Context) {
 	var r *reactor.Reactor
 	started := make(chan struct{})
 	cfg := reactor.Config{
-		NicID:    c.rec.ID,
-		Listener: c.handle.ln,
-		Services: c.handle.svc,
-		Inbox:    c.handle.dest.Inbox,
-		Routes:   c.handle.routes,
-		Stats:    &c.handle.stats,
-		Log:      c.Log,
-		CPUs:     c.ReactorCPUs,
-		BusyPoll: c.BusyPoll,
+		NicID:         c.rec.ID,
+		Listener:      c.handle.ln,
+		Services:      c.handle.svc,
+		Inbox:         c.handle.dest.Inbox,
+		Routes:        c.handle.routes,
+		Stats:         &c.handle.stats,
+		Log:           c.Log,
+		CPUs:          c.ReactorCPUs,
+		BusyPoll:      c.BusyPoll,
+		BusyPollBatch: c.BusyPollBatch,
 		Events: func(ev reactor.Event) {
 			<-started
 			root.Send(self, reactorEvent{r: r, ev: ev})

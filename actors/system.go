@@ -29,6 +29,9 @@ type Config struct {
 	// BusyPoll is how long a reactor polls its rings after its last frame
 	// (see reactor.Config); 0 never polls.
 	BusyPoll time.Duration
+	// BusyPollBatch is how many frames a wake-up must bring for a reactor
+	// to start polling (see reactor.Config).
+	BusyPollBatch int
 }
 
 // deps are shared, read-only, by every actor of a tree.

@@ -36,7 +36,15 @@ type Config struct {
 	// BusyPoll is how long the reactor keeps polling its rings after the
 	// last frame before it sleeps on its ring again; 0 never polls.
 	BusyPoll time.Duration
+	// BusyPollBatch is how many frames one wake-up must bring for polling
+	// to start (0: DefaultBusyPollBatch): a NIC with a trickle of traffic
+	// sleeps between frames instead of spinning after each one; 1 polls
+	// after every frame, for the lowest latency.
+	BusyPollBatch int
 }
+
+// DefaultBusyPollBatch is the BusyPollBatch of a zero Config.
+const DefaultBusyPollBatch = 8
 
 func (c *Config) validate() error {
 	switch {
@@ -52,6 +60,8 @@ func (c *Config) validate() error {
 		return errors.New("reactor needs a logger")
 	case c.BusyPoll < 0:
 		return errors.New("reactor busy-poll time must not be negative")
+	case c.BusyPollBatch < 0:
+		return errors.New("reactor busy-poll batch must not be negative")
 	}
 	return nil
 }

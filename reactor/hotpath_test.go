@@ -276,15 +276,15 @@ func TestFullInboxHoldsTXBack(t *testing.T) {
 func TestBusyPollSuppressesKicks(t *testing.T) {
 	a, b := pair(t)
 	frame := udp(a, b, 128)
-	a.r.cfg.BusyPoll = time.Millisecond
-	fill(t, a, frame, pollMinFrames-1)
+	a.r.cfg.BusyPoll, a.r.cfg.BusyPollBatch = time.Millisecond, DefaultBusyPollBatch
+	fill(t, a, frame, DefaultBusyPollBatch-1)
 	if !a.r.poll(false) {
 		t.Fatal("poll found no work on a TX ring with chains")
 	}
 	if a.r.pollUntil > nanotime() {
 		t.Fatal("a trickle of frames opened the busy-poll window")
 	}
-	fill(t, a, frame, pollMinFrames)
+	fill(t, a, frame, DefaultBusyPollBatch)
 	if !a.r.poll(false) {
 		t.Fatal("poll found no work on a TX ring with chains")
 	}
@@ -315,7 +315,7 @@ func TestBusyPollSuppressesKicks(t *testing.T) {
 	}
 	a.r.poll(false)
 	b.r.drainInboxFrames()
-	if want := 2*pollMinFrames + 1; drain(t, a, b) != want {
+	if want := 2*DefaultBusyPollBatch + 1; drain(t, a, b) != want {
 		t.Fatalf("B did not receive all %d frames", want)
 	}
 }

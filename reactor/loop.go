@@ -145,16 +145,11 @@ func (r *Reactor) loop() {
 	}
 }
 
-// pollMinFrames is how many frames one wake-up must bring for the reactor
-// to start busy-polling: a NIC with a trickle of traffic sleeps between
-// frames instead of spinning after each one.
-const pollMinFrames = 8
-
 // poll does the data-plane work waiting in memory: TX chains the guest
 // made available and frames in the inbox. It reports whether there was
 // any. Work extends the busy-poll window while the reactor is polling;
 // from sleep, the frames handled since the last poll (those of a kick
-// included) open it only if there are pollMinFrames of them.
+// included) open it only if there are Config.BusyPollBatch of them.
 func (r *Reactor) poll(polling bool) bool {
 	tx := &r.queues[txQueue]
 	if r.txMore || r.unblocked() || (r.blockedOn == nil && tx.running && tx.q.Available()) {
@@ -163,7 +158,7 @@ func (r *Reactor) poll(polling bool) bool {
 	r.drainInboxFrames()
 	n := r.handled
 	r.handled = 0
-	if n > 0 && r.cfg.BusyPoll > 0 && (polling || n >= pollMinFrames) {
+	if n > 0 && r.cfg.BusyPoll > 0 && (polling || n >= r.cfg.BusyPollBatch) {
 		r.pollUntil = nanotime() + int64(r.cfg.BusyPoll)
 	}
 	return n > 0

@@ -103,6 +103,9 @@ func Start(cfg Config) (*Reactor, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	if cfg.BusyPollBatch == 0 {
+		cfg.BusyPollBatch = DefaultBusyPollBatch
+	}
 	svc, err := newServices(cfg.Services)
 	if err != nil {
 		return nil, err

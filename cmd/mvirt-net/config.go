@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"mvirt-net/reactor"
 )
 
 // Config is everything the daemon is told on its command line.
@@ -26,6 +28,9 @@ type Config struct {
 	// BusyPoll is how long a reactor polls its rings after its last frame
 	// before it sleeps again.
 	BusyPoll time.Duration
+	// BusyPollBatch is how many frames a wake-up must bring to start
+	// polling.
+	BusyPollBatch int
 	// FaultInjection enables test-only fault hooks on the debug endpoint.
 	FaultInjection bool
 }
@@ -55,6 +60,7 @@ Flags:
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
+	fs.IntVar(&c.BusyPollBatch, "busy-poll-batch", reactor.DefaultBusyPollBatch, "frames one wake-up must bring for a reactor to start polling: a NIC with a trickle of traffic sleeps between frames; 1 polls after every frame (lowest latency, most CPU)")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -71,6 +77,8 @@ Flags:
 const (
 	defaultBusyPoll = 50 * time.Microsecond
 	maxBusyPoll     = 10 * time.Millisecond
+	// maxBusyPollBatch bounds --busy-poll-batch at one TX pass's budget.
+	maxBusyPollBatch = 256
 )
 
 // maxSocketPath is the longest unix socket path the kernel accepts
@@ -110,6 +118,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BusyPoll < 0 || c.BusyPoll > maxBusyPoll {
 		errs = append(errs, fmt.Errorf("--busy-poll %s: want 0 to %s", c.BusyPoll, maxBusyPoll))
+	}
+	if c.BusyPollBatch < 1 || c.BusyPollBatch > maxBusyPollBatch {
+		errs = append(errs, fmt.Errorf("--busy-poll-batch %d: want 1 to %d", c.BusyPollBatch, maxBusyPollBatch))
 	}
 	cpus, err := parseCPUList(c.ReactorCPUs)
 	if err != nil {

@@ -32,6 +32,7 @@ func TestValidate(t *testing.T) {
 		"bad cpu list":    {"--reactor-cpus", "3-1"},
 		"negative poll":   {"--busy-poll", "-1us"},
 		"endless poll":    {"--busy-poll", "1s"},
+		"zero batch":      {"--busy-poll-batch", "0"},
 	}
 	for name, args := range cases {
 		c, err := parseFlags(args, io.Discard)

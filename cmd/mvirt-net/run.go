@@ -45,7 +45,7 @@ func run(ctx context.Context, cfg *Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	tree, err := actors.Start(actors.Config{
-		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll,
+		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
 	})
 	if err != nil {
 		return err
