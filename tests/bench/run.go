@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 const ForwardingCPU = 1
 
 // DefaultDaemonArgs pins the reactors to ForwardingCPU.
-const DefaultDaemonArgs = "--reactor-cpus 1"
+var DefaultDaemonArgs = "--reactor-cpus " + strconv.Itoa(ForwardingCPU)
 
 // Config is what a benchmark run does.
 type Config struct {
