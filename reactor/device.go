@@ -23,8 +23,13 @@ func (r *Reactor) AddRegion(reg vhostuser.Region) error {
 	return r.mem.Add(memRegion(reg), fd)
 }
 
-// RemoveRegion unmaps a region of guest memory.
+// RemoveRegion unmaps a region of guest memory, once no destination reads
+// frames lent from it; if one still does after settleTimeout, the region
+// stays mapped.
 func (r *Reactor) RemoveRegion(reg vhostuser.Region) {
+	if !r.settle() {
+		return
+	}
 	if err := r.mem.Remove(memRegion(reg)); err != nil {
 		r.cfg.Log.Warn("remove memory region", "nic", r.cfg.NicID, "err", err)
 	}
@@ -58,6 +63,9 @@ func (r *Reactor) StartRing(q int, cfg vhostuser.RingConfig) error {
 	}
 	qs.running, qs.kick, qs.call = true, cfg.Kick, cfg.Call
 	qs.gen++
+	if q == txQueue {
+		r.inflight.reserve(int(cfg.Size))
+	}
 	r.hdrLen = virtq.NetHeaderLen(virtq.Features(cfg.Features))
 	r.faulted = ""
 	r.armKick(q)
@@ -69,9 +77,14 @@ func (r *Reactor) StartRing(q int, cfg vhostuser.RingConfig) error {
 	return nil
 }
 
-// StopRing stops queue q and returns where the guest should resume.
+// StopRing stops queue q and returns where the guest should resume. TX
+// chains lent to destinations go back to the guest first, as their
+// destinations release them.
 func (r *Reactor) StopRing(q int) uint16 {
 	qs := &r.queues[q]
+	if q == txQueue {
+		r.settle()
+	}
 	if qs.running {
 		r.cancel(tag(kindKick, qs.gen, q))
 		qs.running = false

@@ -6,6 +6,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"mvirt-net/reactor/guestmem"
 	"mvirt-net/reactor/uring"
 	"mvirt-net/reactor/vhostuser"
 )
@@ -117,6 +118,10 @@ func (r *Reactor) cancel(ud uint64) {
 // between empty looks: a loaded NIC then costs no kick, doorbell or
 // wake-up per batch.
 func (r *Reactor) loop() {
+	// Frames a crashed predecessor took from the inbox but did not
+	// release are lost; releasing them gives their senders' lent TX
+	// chains back.
+	r.cfg.Inbox.Release()
 	r.armListen()
 	r.armBell()
 	r.armTimer()
@@ -154,6 +159,8 @@ func (r *Reactor) poll(polling bool) bool {
 	tx := &r.queues[txQueue]
 	if r.txMore || r.unblocked() || (r.blockedOn == nil && tx.running && tx.q.Available()) {
 		r.processTx()
+	} else {
+		r.reapTx()
 	}
 	r.drainInboxFrames()
 	n := r.handled
@@ -165,15 +172,16 @@ func (r *Reactor) poll(polling bool) bool {
 }
 
 // quiesce prepares to sleep on the ring: the guest is asked to kick for
-// its next TX chain and the inbox is parked, so producers ring its
-// doorbell. It reports false when work arrived meanwhile.
+// its next TX chain, the destinations of lent frames to ring when they
+// release them, and the inbox is parked, so producers ring its doorbell.
+// It reports false when work arrived meanwhile.
 func (r *Reactor) quiesce() bool {
 	tx := &r.queues[txQueue]
 	if r.blockedOn == nil && tx.running && tx.q.EnableNotify() {
 		tx.q.DisableNotify()
 		return false
 	}
-	return r.cfg.Inbox.Park()
+	return r.awaitRelease() && r.cfg.Inbox.Park()
 }
 
 // yield gives the CPU to another runnable thread, if there is one, between
@@ -272,7 +280,11 @@ func (r *Reactor) disconnect(reason string) {
 	}
 	r.conn = nil
 	r.connGen++
-	if err := r.mem.Close(); err != nil {
+	if !r.settle() {
+		// A destination may still read it: leave it mapped for good
+		// rather than let it read whatever is mapped there next.
+		r.mem = guestmem.Table{}
+	} else if err := r.mem.Close(); err != nil {
 		r.cfg.Log.Warn("unmap guest memory", "nic", r.cfg.NicID, "err", err)
 	}
 	r.faulted = ""

@@ -71,13 +71,19 @@ type Reactor struct {
 	out       []byte
 	rxChain   virtq.Chain
 	rxHdr     [12]byte
-	rxPieces  [1][]byte
+	rxPieces  [2][]byte
 	rxPending bool
 	batch     batchStats
 	inboxBuf  [8]byte
 	touched   [maxTouched]*inbox.Inbox
-	last      lastRoute
-	nTouched  int
+	// inPlace is set while the frame handled is the guest's own buffer;
+	// lent is the frame route lent out of it, if any; inflight holds
+	// the TX chains lent (see inflight.go).
+	inPlace  bool
+	lent     inflightChain
+	inflight inflight
+	last     lastRoute
+	nTouched int
 }
 
 // queue is one virtqueue as the reactor runs it.

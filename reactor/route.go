@@ -32,6 +32,14 @@ type lastRoute struct {
 	dest *Dest
 }
 
+// Frames longer than lendMin bytes are lent to their destination; the
+// first lendHead bytes (Ethernet and IP headers, which routing rewrites)
+// are copied. Shorter frames are cheaper to copy whole than to track.
+const (
+	lendMin  = 256
+	lendHead = 128
+)
+
 // maxTouched bounds the inboxes one TX pass remembers to flush; past it the
 // reactor flushes at once.
 const maxTouched = 16
@@ -41,12 +49,16 @@ const maxTouched = 16
 // stuck NIC cannot stall its senders' traffic to everyone else.
 const maxBlock = time.Millisecond
 
-// route forwards a frame to the NIC owning its destination: the one copy
-// of the frame goes from the guest's TX buffer into the destination's
-// inbox, where the TTL is decremented and the MACs rewritten. Errors go
-// back to the sender as ICMP, as a router sends them. It reports false,
-// leaving the frame to the guest, when the destination's inbox is full and
-// the TX ring should wait for room (backpressure) rather than drop.
+// route forwards a frame to the NIC owning its destination. Its first
+// bytes are copied into the destination's inbox, where the MACs are
+// rewritten and the TTL decremented; the rest of a frame longer than
+// lendMin that lies in one guest buffer is lent (attached, not copied), so
+// the destination's reactor copies it once, straight from this guest's
+// buffer into its own guest's, and the TX chain stays in flight until then
+// (r.lent). Errors go back to the sender as ICMP, as a router sends them.
+// It reports false, leaving the frame to the guest, when the destination's
+// inbox is full and the TX ring should wait for room (backpressure) rather
+// than drop.
 func (r *Reactor) route(frame []byte) bool {
 	p := &r.parsed
 	tbl := r.cfg.Routes.Load()
@@ -71,16 +83,25 @@ func (r *Reactor) route(frame []byte) bool {
 	if !d.Inbox.Room(n) && r.block(d.Inbox, n) {
 		return false
 	}
-	slot, ok := d.Inbox.Reserve(n)
+	head := n
+	lend := r.inPlace && n > lendMin && !r.inflight.full()
+	if lend {
+		head = lendHead
+	}
+	slot, ok := d.Inbox.Reserve(head)
 	if !ok {
 		r.drop(DropInboxFull)
 		return true
 	}
 	r.blockedSince = 0
 	b := slot.Bytes()
-	copy(b, frame[:n])
+	copy(b, frame[:head])
 	packet.Ethernet(b).Encode(d.MAC, gateway.MAC, p.EtherType)
 	packet.DecTTL(b, p)
+	if lend {
+		slot.Attach(frame[head:n])
+		r.lent = inflightChain{q: d.Inbox, pos: slot.Pos()}
+	}
 	slot.Commit()
 	r.touch(d.Inbox)
 	return true
@@ -146,11 +167,11 @@ func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
 	n := 0
 	for {
-		f, ok := q.Next()
+		f, tail, ok := q.Next()
 		if !ok {
 			break
 		}
-		r.deliver(f)
+		r.deliver(f, tail)
 		n++
 	}
 	q.Release()
@@ -198,7 +219,7 @@ func (r *Reactor) icmpError(frame []byte, kind icmpKind, code uint8) {
 		n = packet.PutICMPv6DestUnreachable(r.out, frame, p, gateway.MAC, gateway.IPv6, code)
 	}
 	if n > 0 {
-		r.deliver(r.out[:n])
+		r.deliver(r.out[:n], nil)
 	}
 }
 
@@ -216,6 +237,6 @@ func (r *Reactor) tooBig(frame []byte, mtu int) {
 	}
 	r.drop(DropTooBig)
 	if n > 0 {
-		r.deliver(r.out[:n])
+		r.deliver(r.out[:n], nil)
 	}
 }

@@ -6,13 +6,15 @@ import (
 	"mvirt-net/reactor/virtq"
 )
 
-// processTx drains the guest's TX queue: up to txBudget chains per pass,
-// each handled and returned to the used ring, then one publish and at most
-// one interrupt for the pass, for TX and for whatever the pass delivered
-// to RX. It counts the chains it took in r.handled. A busy-polling reactor
+// processTx drains the guest's TX queue: first it gives back the chains
+// whose lent frames were released (reapTx), then it takes up to txBudget
+// chains, each handled and returned to the used ring (or lent), then one
+// publish and at most one interrupt for the pass, for TX and for whatever
+// the pass delivered to RX. It counts the chains it took in r.handled. A busy-polling reactor
 // leaves guest kicks off when the ring runs empty; quiesce turns them on
 // before it sleeps.
 func (r *Reactor) processTx() {
+	r.reapTx()
 	qs := &r.queues[txQueue]
 	r.txMore = false
 	r.blockedOn = nil
@@ -47,7 +49,13 @@ func (r *Reactor) processTx() {
 			r.armRetry()
 			break
 		}
-		qs.q.AddUsed(qs.chain.Head, 0)
+		if r.lent.q != nil {
+			r.lent.head, r.lent.gen = qs.chain.Head, qs.gen
+			r.inflight.push(r.lent)
+			r.lent = inflightChain{}
+		} else {
+			qs.q.AddUsed(qs.chain.Head, 0)
+		}
 		if !qs.running {
 			return
 		}
@@ -75,7 +83,8 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 		r.drop(DropOversize)
 		return true
 	}
-	frame := r.linearize(c.ReadSegs())
+	frame, inPlace := r.linearize(c.ReadSegs())
+	r.inPlace = inPlace
 	packet.Parse(frame, &r.parsed)
 	if r.parsed.Reason != packet.ReasonNone {
 		r.drop(DropMalformed)
@@ -89,39 +98,45 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 	return true
 }
 
-// linearize returns the frame in segs after the virtio-net header.
-func (r *Reactor) linearize(segs [][]byte) []byte {
+// linearize returns the frame in segs after the virtio-net header, and
+// whether it is the guest's buffer itself (a frame in one segment) rather
+// than a copy in the reactor's frame buffer.
+func (r *Reactor) linearize(segs [][]byte) ([]byte, bool) {
 	skip := r.hdrLen
 	for len(segs) > 0 && len(segs[0]) <= skip {
 		skip -= len(segs[0])
 		segs = segs[1:]
 	}
 	if len(segs) == 1 {
-		return segs[0][skip:]
+		return segs[0][skip:], true
 	}
 	n := copy(r.frame, segs[0][skip:])
 	for _, s := range segs[1:] {
 		n += copy(r.frame[n:], s)
 	}
-	return r.frame[:n]
+	return r.frame[:n], false
 }
 
-// deliver copies a frame into the guest's RX queue; publishing waits for
-// the end of the batch (flushRx).
-func (r *Reactor) deliver(frame []byte) {
+// deliver copies a frame, head then tail (which may be nil), into the
+// guest's RX queue; publishing waits for the end of the batch (flushRx).
+func (r *Reactor) deliver(head, tail []byte) {
 	qs := &r.queues[rxQueue]
 	if !qs.running {
 		r.drop(DropNoRxBuffer)
 		return
 	}
-	r.rxPieces[0] = frame
-	res, f := qs.q.Deliver(&r.rxChain, r.rxHdr[:r.hdrLen], r.rxPieces[:])
-	r.rxPieces[0] = nil
+	r.rxPieces[0], r.rxPieces[1] = head, tail
+	pieces := r.rxPieces[:1]
+	if tail != nil {
+		pieces = r.rxPieces[:2]
+	}
+	res, f := qs.q.Deliver(&r.rxChain, r.rxHdr[:r.hdrLen], pieces)
+	r.rxPieces[0], r.rxPieces[1] = nil, nil
 	switch res {
 	case virtq.RxDelivered:
 		r.rxPending = true
 		r.batch.rxPackets++
-		r.batch.rxBytes += uint64(len(frame))
+		r.batch.rxBytes += uint64(len(head) + len(tail))
 	case virtq.RxNoBuffers:
 		r.drop(DropNoRxBuffer)
 	case virtq.RxTooBig:

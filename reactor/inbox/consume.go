@@ -2,28 +2,32 @@ package inbox
 
 // Next returns the oldest committed frame not yet taken, skipping
 // cancelled ones, or false if there is none (the next frame in order may
-// be reserved but not yet committed). The consumer borrows the bytes until
-// Release; it may take several frames before releasing them together.
-func (q *Inbox) Next() ([]byte, bool) {
+// be reserved but not yet committed). The frame is head, its bytes in the
+// ring, then tail, the bytes its producer attached (nil if none). The
+// consumer borrows both until Release; it may take several frames before
+// releasing them together.
+func (q *Inbox) Next() (head, tail []byte, ok bool) {
 	for {
 		m := &q.meta[q.read&q.mask]
 		if m.seq.Load() != q.read+1 {
-			return nil, false
+			return nil, nil, false
 		}
 		pos, n := q.read, int(m.n)
 		q.read += uint64(m.span)
 		if n != 0 {
-			return q.frame(pos, n), true
+			return q.frame(pos, n), m.tail, true
 		}
 	}
 }
 
 // Release gives back every frame Next has returned, for producers to
-// reuse; their bytes must no longer be used.
+// reuse; neither their bytes nor their tails may be used any more.
 func (q *Inbox) Release() {
 	size := q.mask + 1
 	for p := q.head; p != q.read; p++ {
-		storeRelease(&q.meta[p&q.mask].seq, p+size)
+		m := &q.meta[p&q.mask]
+		m.tail = nil
+		storeRelease(&m.seq, p+size)
 	}
 	q.head = q.read
 	if q.waiting.Load() != 0 {
@@ -51,4 +55,12 @@ func (q *Inbox) Unpark() {
 	if q.parked.Load() != 0 {
 		q.parked.Store(0)
 	}
+}
+
+// Released reports whether the frame a producer committed at position pos
+// (Slot.Pos) is done with: the consumer released it, or the inbox is
+// closed, which its owner does only once the consumer has stopped. Its
+// attached tail may then be reused. Any goroutine may call it.
+func (q *Inbox) Released(pos uint64) bool {
+	return q.meta[pos&q.mask].seq.Load()-pos > q.mask || q.closed.Load()
 }

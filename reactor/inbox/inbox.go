@@ -60,10 +60,12 @@ type Inbox struct {
 // slot is the bookkeeping of one slot; see the package doc for seq.
 type slot struct {
 	seq atomic.Uint64
-	// n is the frame's length, 0 for a cancelled reservation; span is the
-	// number of slots it occupies. Written before seq marks the frame
-	// committed, read after.
+	// n is the length of the frame's bytes in the ring, 0 for a cancelled
+	// reservation; span is the number of slots they occupy; tail is the
+	// rest of the frame, outside the ring (see Slot.Attach). Written
+	// before seq marks the frame committed, read after.
 	n, span uint32
+	tail    []byte
 }
 
 // New allocates an inbox and its doorbell eventfd.

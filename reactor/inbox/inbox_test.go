@@ -41,7 +41,7 @@ func TestRoundTrip(t *testing.T) {
 			if !q.Put(want) {
 				t.Fatalf("round %d: Put(%d bytes) refused", round, n)
 			}
-			got, ok := q.Next()
+			got, _, ok := q.Next()
 			if !ok || !bytes.Equal(got, want) {
 				t.Fatalf("round %d: frame of %d bytes: got %d bytes, %v", round, n, len(got), ok)
 			}
@@ -51,7 +51,7 @@ func TestRoundTrip(t *testing.T) {
 			q.Release()
 		}
 	}
-	if _, ok := q.Next(); ok {
+	if _, _, ok := q.Next(); ok {
 		t.Error("frame left over")
 	}
 }
@@ -65,7 +65,7 @@ func TestBatchReleaseInOrder(t *testing.T) {
 	}
 	var got [][]byte
 	for {
-		f, ok := q.Next()
+		f, _, ok := q.Next()
 		if !ok {
 			break
 		}
@@ -106,7 +106,7 @@ func TestFullDropsAndCounts(t *testing.T) {
 	if d := q.Drops(DropFull); d != 2 {
 		t.Errorf("DropFull = %d, want 2", d)
 	}
-	if _, ok := q.Next(); !ok {
+	if _, _, ok := q.Next(); !ok {
 		t.Fatal("no frame")
 	}
 	if q.Put(pattern(64, 5)) {
@@ -143,7 +143,7 @@ func TestReserveCommitCancel(t *testing.T) {
 	if !q.Put([]byte("second")) {
 		t.Fatal("Put refused")
 	}
-	if _, ok := q.Next(); ok {
+	if _, _, ok := q.Next(); ok {
 		t.Fatal("frame taken past an uncommitted reservation")
 	}
 	first.Cancel()
@@ -152,7 +152,7 @@ func TestReserveCommitCancel(t *testing.T) {
 	third.Bytes()[4] = 'd'
 	third.Commit()
 	for _, want := range []string{"second", "third"} {
-		f, ok := q.Next()
+		f, _, ok := q.Next()
 		if !ok || string(f) != want {
 			t.Fatalf("got %q, %v; want %q", f, ok, want)
 		}
@@ -201,5 +201,58 @@ func TestConfig(t *testing.T) {
 	}
 	if DropFull.String() != "full" || NumDropReasons.String() != "unknown" {
 		t.Error("drop reason names")
+	}
+}
+
+// TestAttachedTail: a frame whose tail stays outside the ring arrives as
+// head and tail, uncopied; its position counts as released only once the
+// consumer released it, stays so when the slot is reused, and a closed
+// inbox releases what it still held.
+func TestAttachedTail(t *testing.T) {
+	q := newInbox(t, Config{Slots: 4, MaxFrame: 256})
+	head, tail := pattern(64, 1), pattern(1400, 2)
+	s, ok := q.Reserve(len(head))
+	if !ok {
+		t.Fatal("reservation refused")
+	}
+	copy(s.Bytes(), head)
+	s.Attach(tail)
+	pos := s.Pos()
+	s.Commit()
+	if q.Released(pos) {
+		t.Fatal("released before the consumer took it")
+	}
+	h, tl, ok := q.Next()
+	if !ok || !bytes.Equal(h, head) || len(tl) != len(tail) || &tl[0] != &tail[0] {
+		t.Fatalf("got head %d bytes, tail %d bytes (same memory: %v)", len(h), len(tl), len(tl) > 0 && &tl[0] == &tail[0])
+	}
+	if q.Released(pos) {
+		t.Fatal("released while the consumer still reads it")
+	}
+	q.Release()
+	if !q.Released(pos) {
+		t.Fatal("not released after Release")
+	}
+	for range 9 {
+		if !q.Put(head) {
+			t.Fatal("Put refused")
+		}
+		if _, tl, ok := q.Next(); !ok || tl != nil {
+			t.Fatalf("plain frame: ok %v, tail %d bytes", ok, len(tl))
+		}
+		q.Release()
+	}
+	if !q.Released(pos) {
+		t.Fatal("released position forgotten when its slot was reused")
+	}
+	s, _ = q.Reserve(len(head))
+	s.Attach(tail)
+	pos = s.Pos()
+	s.Commit()
+	if err := q.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if !q.Released(pos) {
+		t.Fatal("a closed inbox still holds a tail")
 	}
 }

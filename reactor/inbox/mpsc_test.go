@@ -58,7 +58,7 @@ func TestMultiProducer(t *testing.T) {
 	var next [producers]uint64
 	for total := 0; total < producers*perProducer; {
 		for {
-			f, ok := q.Next()
+			f, _, ok := q.Next()
 			if !ok {
 				break
 			}
@@ -79,7 +79,7 @@ func TestMultiProducer(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if _, ok := q.Next(); ok {
+	if _, _, ok := q.Next(); ok {
 		t.Error("frame beyond the last")
 	}
 	t.Logf("full-ring refusals retried: %d", q.Drops(DropFull))

@@ -6,9 +6,10 @@ import "mvirt-net/reactor/eventfd"
 // Bytes from Reserve until it calls Commit or Cancel, exactly once; the
 // zero Slot is nothing reserved, and its Cancel does nothing.
 type Slot struct {
-	q   *Inbox
-	pos uint64
-	buf []byte
+	q    *Inbox
+	pos  uint64
+	buf  []byte
+	tail []byte
 }
 
 // Reserve reserves room for a frame of n bytes. It reports false, and
@@ -43,7 +44,17 @@ func (q *Inbox) Reserve(n int) (Slot, bool) {
 // Bytes returns the reserved room, exactly as long as the frame.
 func (s Slot) Bytes() []byte { return s.buf }
 
-// Commit hands the frame in Bytes to the consumer. Flush announces it.
+// Attach makes tail the rest of the frame: the consumer gets Bytes then
+// tail, read from where tail lies, without a copy into the ring. The
+// producer must keep tail's memory valid and unchanged until Released
+// reports the slot's position (Pos) released.
+func (s *Slot) Attach(tail []byte) { s.tail = tail }
+
+// Pos returns the slot's position, for Released.
+func (s Slot) Pos() uint64 { return s.pos }
+
+// Commit hands the frame in Bytes (and its attached tail) to the consumer.
+// Flush announces it.
 func (s Slot) Commit() {
 	s.publish(uint32(len(s.buf)))
 }
@@ -62,6 +73,9 @@ func (s Slot) publish(n uint32) {
 	m := &s.q.meta[s.pos&s.q.mask]
 	m.n = n
 	m.span = uint32(spanOf(len(s.buf)))
+	if n != 0 {
+		m.tail = s.tail
+	}
 	storeRelease(&m.seq, s.pos+1)
 }
 

@@ -7,9 +7,10 @@ import "encoding/binary"
 // and updates p.TTL. It returns false and leaves the frame untouched when the
 // packet must not be forwarded: TTL or hop limit of 1 or less (the caller
 // then sends Time Exceeded) or no valid IP header. p must come from Parse of
-// frame.
+// the frame; frame may be a copy of only its first bytes, as long as they
+// hold the IP header.
 func DecTTL(frame []byte, p *Parsed) bool {
-	if p.TTL <= 1 || p.End > len(frame) {
+	if p.TTL <= 1 || p.L3Off+IPv4MinHeaderLen > len(frame) || (p.IPVersion == 6 && p.L3Off+IPv6HeaderLen > len(frame)) {
 		return false
 	}
 	switch p.IPVersion {

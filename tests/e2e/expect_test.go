@@ -54,10 +54,12 @@ func (g *guest) expectAddresses(t *testing.T) {
 	g.expectOK(t, "route6", map[string]string{"via": gateway6})
 }
 
-// expectPings checks that every address answered the guest's pings.
+// expectPings checks that every address answered the guest's pings, the
+// full-size ones (1500-byte packets) too.
 func (g *guest) expectPings(t *testing.T, addrs ...string) {
 	t.Helper()
 	for _, a := range addrs {
 		g.expectOK(t, "ping/"+a, nil)
+		g.expectOK(t, "bigping/"+a, nil)
 	}
 }

@@ -1,0 +1,135 @@
+package reactor
+
+import (
+	"time"
+
+	"mvirt-net/reactor/inbox"
+)
+
+// A TX chain whose frame was routed by reference (route attached the
+// frame's bytes in guest memory to the destination's inbox instead of
+// copying them) stays in flight until the destination's reactor has copied
+// it into its own guest and released it: only then does the chain go back
+// to the guest's used ring. The guest memory it points into stays mapped
+// as long as anything is in flight (settle).
+
+// inflightChain is one TX chain lent to a destination inbox.
+type inflightChain struct {
+	q    *inbox.Inbox
+	pos  uint64
+	gen  uint32 // the TX ring's generation when the chain was taken
+	head uint16
+}
+
+// inflight is a FIFO of the chains lent, oldest first: a destination
+// releases frames in order, and the frames of one TX ring usually go to a
+// few destinations that drain as fast as each other.
+type inflight struct {
+	ring       []inflightChain
+	head, tail uint32 // positions; ring[pos % len(ring)]
+}
+
+// settleTimeout bounds how long a reactor waits for destinations to release
+// frames that still point into its guest's memory before it gives the
+// memory up anyway (by leaking it, never by unmapping it under a reader).
+const settleTimeout = time.Second
+
+func (f *inflight) len() int   { return int(f.tail - f.head) }
+func (f *inflight) full() bool { return f.len() == len(f.ring) }
+
+// reserve makes room for size chains, the TX ring's size, keeping the
+// chains in flight. It allocates when a ring starts, never per frame.
+func (f *inflight) reserve(size int) {
+	if len(f.ring) >= size {
+		return
+	}
+	ring := make([]inflightChain, max(size, 2*len(f.ring)))
+	n := f.len()
+	for i := range n {
+		ring[i] = f.ring[(f.head+uint32(i))%uint32(len(f.ring))]
+	}
+	f.ring, f.head, f.tail = ring, 0, uint32(n)
+}
+
+func (f *inflight) push(c inflightChain) {
+	f.ring[f.tail%uint32(len(f.ring))] = c
+	f.tail++
+}
+
+func (f *inflight) front() *inflightChain { return &f.ring[f.head%uint32(len(f.ring))] }
+
+func (f *inflight) pop() {
+	*f.front() = inflightChain{}
+	f.head++
+}
+
+// reapTx gives back to the guest, in one publish and at most one interrupt,
+// every chain in flight that its destination has released, oldest first.
+// Chains of an earlier generation of the ring (stopped since) are only
+// forgotten.
+func (r *Reactor) reapTx() {
+	f := &r.inflight
+	if f.len() == 0 {
+		return
+	}
+	qs := &r.queues[txQueue]
+	n := 0
+	for f.len() > 0 {
+		c := f.front()
+		if !c.q.Released(c.pos) {
+			break
+		}
+		if qs.running && c.gen == qs.gen {
+			qs.q.AddUsed(c.head, 0)
+			n++
+		}
+		f.pop()
+	}
+	if n == 0 {
+		return
+	}
+	qs.q.Publish()
+	if qs.q.NeedsNotify() {
+		r.signal(qs.call)
+	}
+}
+
+// awaitRelease prepares to sleep while chains are in flight: the oldest
+// one's destination is asked to ring this reactor's doorbell when it next
+// releases frames, or, if it takes no more waiters, the retry timer is
+// armed. It reports false when that chain is released already.
+func (r *Reactor) awaitRelease() bool {
+	f := &r.inflight
+	if f.len() == 0 {
+		return true
+	}
+	c := f.front()
+	if c.q.Released(c.pos) {
+		return false
+	}
+	if !c.q.WaitForRoom(r.cfg.Inbox) {
+		r.armRetry()
+		return true
+	}
+	return !c.q.Released(c.pos)
+}
+
+// settle waits until no destination reads this guest's memory any more,
+// reaping as it goes, so that the memory can be unmapped or the TX ring
+// stopped. It reports false if frames were still in flight after
+// settleTimeout.
+func (r *Reactor) settle() bool {
+	deadline := nanotime() + int64(settleTimeout)
+	for {
+		r.reapTx()
+		if r.inflight.len() == 0 {
+			return true
+		}
+		if nanotime() > deadline {
+			r.cfg.Log.Error("destinations still hold frames of this guest's memory",
+				"nic", r.cfg.NicID, "frames", r.inflight.len())
+			return false
+		}
+		time.Sleep(20 * time.Microsecond)
+	}
+}
