@@ -16,12 +16,22 @@
 // Fixed 9 KiB slots would cost 4.5 times the memory for the common case,
 // and a separate pool for large frames a second allocator to get right.
 //
-// A producer Reserves room for one frame, copies the frame straight from
-// its guest's TX buffer into the Slot (the one copy between the two
-// guests; it may rewrite MACs and TTL there), Commits it, and after its
-// batch calls Flush once per inbox it committed to. A full or closed inbox
-// refuses the reservation: the producer drops the frame and the inbox
-// counts it. A producer never blocks.
+// A producer Reserves room for one frame, copies the frame from its
+// guest's TX buffer into the Slot (it may rewrite MACs and TTL there),
+// Commits it, and after its batch calls Flush once per inbox it committed
+// to. A full or closed inbox refuses the reservation: the producer drops
+// the frame and the inbox counts it. A producer never blocks.
+//
+// # Lending
+//
+// A producer may put only a frame's first bytes in the Slot and Attach
+// the rest where it lies, in its guest's TX buffer: the consumer then
+// copies the frame once, from one guest straight into the other, and the
+// ring carries headers only. The producer keeps the attached bytes valid
+// until Released reports the slot's position released: the consumer's
+// Release (which stores the released sequence number) or Close. The
+// producer polls that, in order, to give its TX buffers back to its
+// guest, and may WaitForRoom to be woken by the next Release.
 //
 // The consumer takes frames with Next, each a view into the ring, and
 // gives them back with Release, in order, after copying them into its
