@@ -84,7 +84,9 @@ func (r *Reactor) route(frame []byte) bool {
 		return false
 	}
 	head := n
-	lend := r.inPlace && n > lendMin && !r.inflight.full()
+	// A frame back to this NIC itself is not lent: settle, waiting on the
+	// reactor's own thread, would wait for itself.
+	lend := r.inPlace && n > lendMin && !r.inflight.full() && d.Inbox != r.cfg.Inbox
 	if lend {
 		head = lendHead
 	}
