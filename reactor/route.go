@@ -33,11 +33,12 @@ type lastRoute struct {
 }
 
 // Frames longer than lendMin bytes are lent to their destination; the
-// first lendHead bytes (Ethernet and IP headers, which routing rewrites)
-// are copied. Shorter frames are cheaper to copy whole than to track.
+// first lendHead bytes (the Ethernet and IP headers, which routing
+// rewrites) are copied, and kept with the inbox's bookkeeping. Shorter
+// frames are cheaper to copy whole than to track.
 const (
 	lendMin  = 256
-	lendHead = 128
+	lendHead = inbox.InlineLen
 )
 
 // maxTouched bounds the inboxes one TX pass remembers to flush; past it the

@@ -66,7 +66,19 @@ type slot struct {
 	// before seq marks the frame committed, read after.
 	n, span uint32
 	tail    []byte
+	// inline holds the bytes of a frame of up to InlineLen bytes, instead
+	// of the slot's data: consecutive positions then use consecutive
+	// memory, two cache lines each with the bookkeeping, where slots of
+	// data are a power of two apart and fall into the same few cache
+	// sets as each other and as the guests' buffers.
+	inline [InlineLen]byte
 }
+
+// InlineLen is the longest frame (or frame head, see Slot.Attach) that is
+// kept with a slot's bookkeeping rather than in its data: it makes a slot's
+// bookkeeping 128 bytes, and holds an Ethernet header and the longest IPv4
+// header.
+const InlineLen = 88
 
 // New allocates an inbox and its doorbell eventfd.
 func New(cfg Config) (*Inbox, error) {
@@ -124,9 +136,13 @@ func (q *Inbox) Close() error {
 	return nil
 }
 
-// frame returns the bytes of a frame of n bytes at position pos. The
-// overflow tail of data makes it contiguous even when it wraps.
+// frame returns the bytes of a frame of n bytes at position pos: inline
+// if they fit, else in the slots' data, whose overflow tail makes them
+// contiguous even when they wrap.
 func (q *Inbox) frame(pos uint64, n int) []byte {
+	if n <= InlineLen {
+		return q.meta[pos&q.mask].inline[:n:n]
+	}
 	off := int(pos&q.mask) << slotShift
 	return q.data[off : off+n : off+n]
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"testing"
+	"unsafe"
 )
 
 func newInbox(t testing.TB, cfg Config) *Inbox {
@@ -254,5 +255,13 @@ func TestAttachedTail(t *testing.T) {
 	}
 	if !q.Released(pos) {
 		t.Fatal("a closed inbox still holds a tail")
+	}
+}
+
+// TestSlotBookkeepingSize: a slot's bookkeeping with its inline bytes is
+// two cache lines, as InlineLen is chosen for.
+func TestSlotBookkeepingSize(t *testing.T) {
+	if n := unsafe.Sizeof(slot{}); n != 128 {
+		t.Fatalf("slot bookkeeping is %d bytes, want 128", n)
 	}
 }
