@@ -7,6 +7,7 @@ import (
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
+	"mvirt-net/reactor/prefetch"
 	"mvirt-net/reactor/route"
 )
 
@@ -169,13 +170,20 @@ func (r *Reactor) flushRouted() {
 func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
 	n := 0
-	for {
-		f, tail, ok := q.Next()
-		if !ok {
-			break
+	f, tail, ok := q.Next()
+	for ok {
+		// While this frame is copied, the next one's source and
+		// destination come into the cache.
+		nf, ntail, nok := q.Next()
+		if nok && ntail != nil {
+			prefetch.Read(ntail)
+			if b := r.queues[rxQueue].q.PeekBuffer(1); b != nil {
+				prefetch.Write(b[:min(len(b), r.hdrLen+len(nf)+len(ntail))])
+			}
 		}
 		r.deliver(f, tail)
 		n++
+		f, tail, ok = nf, ntail, nok
 	}
 	q.Release()
 	if n == 0 {
