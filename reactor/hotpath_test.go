@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"runtime"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -415,5 +416,54 @@ func TestBusyPollSuppressesKicks(t *testing.T) {
 	b.r.drainInboxFrames()
 	if want := 2*DefaultBusyPollBatch + 1; drain(t, a, b) != want {
 		t.Fatalf("B did not receive all %d frames", want)
+	}
+}
+
+// TestSettleCrossedLends: two reactors stopping their TX rings at once,
+// each holding frames the other lent, release each other's frames while
+// they wait, and both give their chains back long before settleTimeout.
+// (The one done first goes back to its loop, which keeps draining its
+// inbox; the goroutines here do the same.)
+func TestSettleCrossedLends(t *testing.T) {
+	a, b := pair(t)
+	fill(t, a, udp(a, b, 1500), 3)
+	fill(t, b, udp(b, a, 1500), 3)
+	a.r.processTx()
+	b.r.processTx()
+	if a.r.inflight.len() != 3 || b.r.inflight.len() != 3 {
+		t.Fatalf("lent %d and %d frames, want 3 each", a.r.inflight.len(), b.r.inflight.len())
+	}
+	start := time.Now()
+	var aDone, bDone atomic.Bool
+	go func() {
+		b.r.StopRing(txQueue)
+		bDone.Store(true)
+		for !aDone.Load() {
+			b.r.drainInboxFrames()
+		}
+	}()
+	a.r.StopRing(txQueue)
+	aDone.Store(true)
+	for !bDone.Load() {
+		a.r.drainInboxFrames()
+	}
+	if d := time.Since(start); d >= settleTimeout/2 {
+		t.Fatalf("stopping took %v: the reactors waited for each other", d)
+	}
+	for _, n := range []*testNic{a, b} {
+		used := 0
+		for {
+			_, ok, err := n.tx.GetUsed()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !ok {
+				break
+			}
+			used++
+		}
+		if used != 3 || n.r.inflight.len() != 0 {
+			t.Fatalf("NIC %s gave back %d of 3 lent TX chains, %d still in flight", n.ip, used, n.r.inflight.len())
+		}
 	}
 }

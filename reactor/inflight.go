@@ -116,7 +116,9 @@ func (r *Reactor) awaitRelease() bool {
 
 // settle waits until no destination reads this guest's memory any more,
 // reaping as it goes, so that the memory can be unmapped or the TX ring
-// stopped. It reports false if frames were still in flight after
+// stopped. Meanwhile it drains its own inbox, so that two reactors
+// settling at once, each holding frames the other lent, release each
+// other's. It reports false if frames were still in flight after
 // settleTimeout.
 func (r *Reactor) settle() bool {
 	deadline := nanotime() + int64(settleTimeout)
@@ -130,6 +132,7 @@ func (r *Reactor) settle() bool {
 				"nic", r.cfg.NicID, "frames", r.inflight.len())
 			return false
 		}
+		r.drainInboxFrames()
 		time.Sleep(20 * time.Microsecond)
 	}
 }

@@ -10,9 +10,9 @@ import (
 // whose lent frames were released (reapTx), then it takes up to txBudget
 // chains, each handled and returned to the used ring (or lent), then one
 // publish and at most one interrupt for the pass, for TX and for whatever
-// the pass delivered to RX. It counts the chains it took in r.handled. A busy-polling reactor
-// leaves guest kicks off when the ring runs empty; quiesce turns them on
-// before it sleeps.
+// the pass delivered to RX. It counts the chains it took in r.handled. A
+// busy-polling reactor leaves guest kicks off when the ring runs empty;
+// quiesce turns them on before it sleeps.
 func (r *Reactor) processTx() {
 	r.reapTx()
 	qs := &r.queues[txQueue]
