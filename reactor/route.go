@@ -172,10 +172,10 @@ func (r *Reactor) drainInboxFrames() {
 	n := 0
 	f, tail, ok := q.Next()
 	for ok {
-		// While this frame is copied, the next one's source and
-		// destination come into the cache.
+		// While this frame is copied, the next one's destination (and
+		// the source of a lent one) come into the cache.
 		nf, ntail, nok := q.Next()
-		if nok && ntail != nil {
+		if nok {
 			prefetch.Read(ntail)
 			if b := r.queues[rxQueue].q.PeekBuffer(1); b != nil {
 				prefetch.Write(b[:min(len(b), r.hdrLen+len(nf)+len(ntail))])
