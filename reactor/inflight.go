@@ -27,6 +27,10 @@ type inflightChain struct {
 type inflight struct {
 	ring       []inflightChain
 	head, tail uint32 // positions; ring[pos % len(ring)]
+	// limit is how many chains may be lent at once: half the TX ring, so
+	// that the guest keeps buffers to send from while a destination
+	// works through a burst; frames past it are copied.
+	limit int
 }
 
 // settleTimeout bounds how long a reactor waits for destinations to release
@@ -35,11 +39,13 @@ type inflight struct {
 const settleTimeout = time.Second
 
 func (f *inflight) len() int   { return int(f.tail - f.head) }
-func (f *inflight) full() bool { return f.len() == len(f.ring) }
+func (f *inflight) full() bool { return f.len() >= f.limit }
 
 // reserve makes room for size chains, the TX ring's size, keeping the
-// chains in flight. It allocates when a ring starts, never per frame.
+// chains in flight, and sets the limit for that ring. It allocates when a
+// ring starts, never per frame.
 func (f *inflight) reserve(size int) {
+	f.limit = size / 2
 	if len(f.ring) >= size {
 		return
 	}
