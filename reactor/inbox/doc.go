@@ -15,6 +15,9 @@
 // virtio-net header) take one slot; a 9000-byte jumbo frame takes five.
 // Fixed 9 KiB slots would cost 4.5 times the memory for the common case,
 // and a separate pool for large frames a second allocator to get right.
+// A frame of up to InlineLen bytes (a short frame, or the head of a lent
+// one) is kept in its slot's 128-byte bookkeeping entry instead, so that
+// consecutive short frames use consecutive memory.
 //
 // A producer Reserves room for one frame, copies the frame from its
 // guest's TX buffer into the Slot (it may rewrite MACs and TTL there),
