@@ -175,9 +175,9 @@ func (r *Reactor) drainInboxFrames() {
 		// While this frame is copied, the next one's destination (and
 		// the source of a lent one) come into the cache.
 		nf, ntail, nok := q.Next()
-		if nok {
+		if rx := &r.queues[rxQueue]; nok && rx.running {
 			prefetch.Read(ntail)
-			if b := r.queues[rxQueue].q.PeekBuffer(1); b != nil {
+			if b := rx.q.PeekBuffer(1); b != nil {
 				prefetch.Write(b[:min(len(b), r.hdrLen+len(nf)+len(ntail))])
 			}
 		}

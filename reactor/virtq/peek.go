@@ -7,9 +7,10 @@ import "encoding/binary"
 // such chain as far as the avail idx last read shows, or its first
 // descriptor is indirect or out of range. It changes nothing, and its
 // answer is only a hint, for prefetching: the guest may rewrite the
-// descriptor before the chain is popped and checked.
+// descriptor before the chain is popped and checked. Like Pop, it may be
+// called only on a queue that is set up and running.
 func (q *Queue) PeekBuffer(ahead uint16) []byte {
-	if q.availIdx-q.lastAvail <= ahead {
+	if q.size == 0 || q.availIdx-q.lastAvail <= ahead {
 		return nil
 	}
 	off := q.availOff + availRingOff + 2*int((q.lastAvail+ahead)&(q.size-1))
