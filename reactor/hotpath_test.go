@@ -136,6 +136,21 @@ func fill(t testing.TB, a *testNic, frame []byte, n int) {
 	a.tx.Publish()
 }
 
+// usedTX takes every used element of n's TX ring and counts them.
+func usedTX(t testing.TB, n *testNic) int {
+	used := 0
+	for {
+		_, ok, err := n.tx.GetUsed()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			return used
+		}
+		used++
+	}
+}
+
 // drain takes what b received and recycles a's TX and b's RX buffers.
 func drain(t testing.TB, a, b *testNic) int {
 	got := 0
@@ -235,17 +250,7 @@ func TestLentFrame(t *testing.T) {
 		}
 	}
 	a.r.reapTx()
-	used := 0
-	for {
-		_, ok, err := a.tx.GetUsed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		used++
-	}
+	used := usedTX(t, a)
 	if used != n || a.r.inflight.len() != 0 {
 		t.Fatalf("A gave back %d of %d TX chains, %d still in flight", used, n, a.r.inflight.len())
 	}
@@ -271,17 +276,7 @@ func TestSettleWaitsForRelease(t *testing.T) {
 	default:
 		t.Fatalf("TX ring stopped after %v with frames still lent", time.Since(start))
 	}
-	used := 0
-	for {
-		_, ok, err := a.tx.GetUsed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			break
-		}
-		used++
-	}
+	used := usedTX(t, a)
 	if used != 3 {
 		t.Fatalf("A gave back %d of 3 lent TX chains before stopping", used)
 	}
@@ -451,17 +446,7 @@ func TestSettleCrossedLends(t *testing.T) {
 		t.Fatalf("stopping took %v: the reactors waited for each other", d)
 	}
 	for _, n := range []*testNic{a, b} {
-		used := 0
-		for {
-			_, ok, err := n.tx.GetUsed()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !ok {
-				break
-			}
-			used++
-		}
+		used := usedTX(t, n)
 		if used != 3 || n.r.inflight.len() != 0 {
 			t.Fatalf("NIC %s gave back %d of 3 lent TX chains, %d still in flight", n.ip, used, n.r.inflight.len())
 		}
