@@ -168,15 +168,8 @@ func drain(t testing.TB, a, b *testNic) int {
 		}
 	}
 	b.rx.Publish()
-	for {
-		_, ok, err := a.tx.GetUsed()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !ok {
-			return got
-		}
-	}
+	usedTX(t, a)
+	return got
 }
 
 // TestRoutedFrameAllocatesNothing proves the forwarding path — TX parse,
