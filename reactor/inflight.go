@@ -49,7 +49,7 @@ func (f *inflight) reserve(size int) {
 	if len(f.ring) >= size {
 		return
 	}
-	ring := make([]inflightChain, max(size, 2*len(f.ring)))
+	ring := make([]inflightChain, size)
 	n := f.len()
 	for i := range n {
 		ring[i] = f.ring[(f.head+uint32(i))%uint32(len(f.ring))]

@@ -83,8 +83,8 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 		r.drop(DropOversize)
 		return true
 	}
-	frame, inPlace := r.linearize(c.ReadSegs())
-	r.inPlace = inPlace
+	var frame []byte
+	frame, r.inPlace = r.linearize(c.ReadSegs())
 	packet.Parse(frame, &r.parsed)
 	if r.parsed.Reason != packet.ReasonNone {
 		r.drop(DropMalformed)
@@ -126,11 +126,7 @@ func (r *Reactor) deliver(head, tail []byte) {
 		return
 	}
 	r.rxPieces[0], r.rxPieces[1] = head, tail
-	pieces := r.rxPieces[:1]
-	if tail != nil {
-		pieces = r.rxPieces[:2]
-	}
-	res, f := qs.q.Deliver(&r.rxChain, r.rxHdr[:r.hdrLen], pieces)
+	res, f := qs.q.Deliver(&r.rxChain, r.rxHdr[:r.hdrLen], r.rxPieces[:])
 	r.rxPieces[0], r.rxPieces[1] = nil, nil
 	switch res {
 	case virtq.RxDelivered:
