@@ -80,6 +80,113 @@ func (NicState) EnumDescriptor() ([]byte, []int) {
 	return file_net_proto_rawDescGZIP(), []int{0}
 }
 
+type RuleDirection int32
+
+const (
+	RuleDirection_RULE_DIRECTION_UNSPECIFIED RuleDirection = 0
+	RuleDirection_RULE_DIRECTION_INGRESS     RuleDirection = 1
+	RuleDirection_RULE_DIRECTION_EGRESS      RuleDirection = 2
+)
+
+// Enum value maps for RuleDirection.
+var (
+	RuleDirection_name = map[int32]string{
+		0: "RULE_DIRECTION_UNSPECIFIED",
+		1: "RULE_DIRECTION_INGRESS",
+		2: "RULE_DIRECTION_EGRESS",
+	}
+	RuleDirection_value = map[string]int32{
+		"RULE_DIRECTION_UNSPECIFIED": 0,
+		"RULE_DIRECTION_INGRESS":     1,
+		"RULE_DIRECTION_EGRESS":      2,
+	}
+)
+
+func (x RuleDirection) Enum() *RuleDirection {
+	p := new(RuleDirection)
+	*p = x
+	return p
+}
+
+func (x RuleDirection) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RuleDirection) Descriptor() protoreflect.EnumDescriptor {
+	return file_net_proto_enumTypes[1].Descriptor()
+}
+
+func (RuleDirection) Type() protoreflect.EnumType {
+	return &file_net_proto_enumTypes[1]
+}
+
+func (x RuleDirection) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RuleDirection.Descriptor instead.
+func (RuleDirection) EnumDescriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{1}
+}
+
+type RuleProtocol int32
+
+const (
+	RuleProtocol_RULE_PROTOCOL_UNSPECIFIED RuleProtocol = 0
+	RuleProtocol_RULE_PROTOCOL_ALL         RuleProtocol = 1
+	RuleProtocol_RULE_PROTOCOL_TCP         RuleProtocol = 2
+	RuleProtocol_RULE_PROTOCOL_UDP         RuleProtocol = 3
+	RuleProtocol_RULE_PROTOCOL_ICMP        RuleProtocol = 4
+	RuleProtocol_RULE_PROTOCOL_ICMPV6      RuleProtocol = 5
+)
+
+// Enum value maps for RuleProtocol.
+var (
+	RuleProtocol_name = map[int32]string{
+		0: "RULE_PROTOCOL_UNSPECIFIED",
+		1: "RULE_PROTOCOL_ALL",
+		2: "RULE_PROTOCOL_TCP",
+		3: "RULE_PROTOCOL_UDP",
+		4: "RULE_PROTOCOL_ICMP",
+		5: "RULE_PROTOCOL_ICMPV6",
+	}
+	RuleProtocol_value = map[string]int32{
+		"RULE_PROTOCOL_UNSPECIFIED": 0,
+		"RULE_PROTOCOL_ALL":         1,
+		"RULE_PROTOCOL_TCP":         2,
+		"RULE_PROTOCOL_UDP":         3,
+		"RULE_PROTOCOL_ICMP":        4,
+		"RULE_PROTOCOL_ICMPV6":      5,
+	}
+)
+
+func (x RuleProtocol) Enum() *RuleProtocol {
+	p := new(RuleProtocol)
+	*p = x
+	return p
+}
+
+func (x RuleProtocol) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (RuleProtocol) Descriptor() protoreflect.EnumDescriptor {
+	return file_net_proto_enumTypes[2].Descriptor()
+}
+
+func (RuleProtocol) Type() protoreflect.EnumType {
+	return &file_net_proto_enumTypes[2]
+}
+
+func (x RuleProtocol) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use RuleProtocol.Descriptor instead.
+func (RuleProtocol) EnumDescriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{2}
+}
+
 type GetVersionRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	unknownFields protoimpl.UnknownFields
@@ -425,15 +532,17 @@ func (x *Nic) GetUpdatedAt() string {
 }
 
 type CreateNetworkRequest struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Ipv4Enabled   bool                   `protobuf:"varint,2,opt,name=ipv4_enabled,json=ipv4Enabled,proto3" json:"ipv4_enabled,omitempty"`
-	Ipv4Subnet    string                 `protobuf:"bytes,3,opt,name=ipv4_subnet,json=ipv4Subnet,proto3" json:"ipv4_subnet,omitempty"`
-	Ipv6Enabled   bool                   `protobuf:"varint,4,opt,name=ipv6_enabled,json=ipv6Enabled,proto3" json:"ipv6_enabled,omitempty"`
-	Ipv6Prefix    string                 `protobuf:"bytes,5,opt,name=ipv6_prefix,json=ipv6Prefix,proto3" json:"ipv6_prefix,omitempty"`
-	DnsServers    []string               `protobuf:"bytes,6,rep,name=dns_servers,json=dnsServers,proto3" json:"dns_servers,omitempty"`
-	NtpServers    []string               `protobuf:"bytes,7,rep,name=ntp_servers,json=ntpServers,proto3" json:"ntp_servers,omitempty"`
-	IsPublic      bool                   `protobuf:"varint,8,opt,name=is_public,json=isPublic,proto3" json:"is_public,omitempty"`
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	Name        string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Ipv4Enabled bool                   `protobuf:"varint,2,opt,name=ipv4_enabled,json=ipv4Enabled,proto3" json:"ipv4_enabled,omitempty"`
+	Ipv4Subnet  string                 `protobuf:"bytes,3,opt,name=ipv4_subnet,json=ipv4Subnet,proto3" json:"ipv4_subnet,omitempty"`
+	Ipv6Enabled bool                   `protobuf:"varint,4,opt,name=ipv6_enabled,json=ipv6Enabled,proto3" json:"ipv6_enabled,omitempty"`
+	Ipv6Prefix  string                 `protobuf:"bytes,5,opt,name=ipv6_prefix,json=ipv6Prefix,proto3" json:"ipv6_prefix,omitempty"`
+	DnsServers  []string               `protobuf:"bytes,6,rep,name=dns_servers,json=dnsServers,proto3" json:"dns_servers,omitempty"`
+	NtpServers  []string               `protobuf:"bytes,7,rep,name=ntp_servers,json=ntpServers,proto3" json:"ntp_servers,omitempty"`
+	IsPublic    bool                   `protobuf:"varint,8,opt,name=is_public,json=isPublic,proto3" json:"is_public,omitempty"`
+	// The caller's UUID for the new network; empty: the daemon makes one.
+	Id            string `protobuf:"bytes,9,opt,name=id,proto3" json:"id,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -522,6 +631,13 @@ func (x *CreateNetworkRequest) GetIsPublic() bool {
 		return x.IsPublic
 	}
 	return false
+}
+
+func (x *CreateNetworkRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
 }
 
 type GetNetworkRequest struct {
@@ -860,8 +976,10 @@ type CreateNicRequest struct {
 	Ipv6Address        string   `protobuf:"bytes,5,opt,name=ipv6_address,json=ipv6Address,proto3" json:"ipv6_address,omitempty"`
 	RoutedIpv4Prefixes []string `protobuf:"bytes,6,rep,name=routed_ipv4_prefixes,json=routedIpv4Prefixes,proto3" json:"routed_ipv4_prefixes,omitempty"`
 	RoutedIpv6Prefixes []string `protobuf:"bytes,7,rep,name=routed_ipv6_prefixes,json=routedIpv6Prefixes,proto3" json:"routed_ipv6_prefixes,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// The caller's UUID for the new NIC; empty: the daemon makes one.
+	Id            string `protobuf:"bytes,8,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *CreateNicRequest) Reset() {
@@ -941,6 +1059,13 @@ func (x *CreateNicRequest) GetRoutedIpv6Prefixes() []string {
 		return x.RoutedIpv6Prefixes
 	}
 	return nil
+}
+
+func (x *CreateNicRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
 }
 
 type GetNicRequest struct {
@@ -1263,6 +1388,1196 @@ func (x *DeleteNicResponse) GetDeleted() bool {
 	return false
 }
 
+type AttachNicRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachNicRequest) Reset() {
+	*x = AttachNicRequest{}
+	mi := &file_net_proto_msgTypes[18]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachNicRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachNicRequest) ProtoMessage() {}
+
+func (x *AttachNicRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[18]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachNicRequest.ProtoReflect.Descriptor instead.
+func (*AttachNicRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{18}
+}
+
+func (x *AttachNicRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type AttachNicResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attached      bool                   `protobuf:"varint,1,opt,name=attached,proto3" json:"attached,omitempty"`
+	Message       string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachNicResponse) Reset() {
+	*x = AttachNicResponse{}
+	mi := &file_net_proto_msgTypes[19]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachNicResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachNicResponse) ProtoMessage() {}
+
+func (x *AttachNicResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[19]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachNicResponse.ProtoReflect.Descriptor instead.
+func (*AttachNicResponse) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{19}
+}
+
+func (x *AttachNicResponse) GetAttached() bool {
+	if x != nil {
+		return x.Attached
+	}
+	return false
+}
+
+func (x *AttachNicResponse) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+type WatchNicsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchNicsRequest) Reset() {
+	*x = WatchNicsRequest{}
+	mi := &file_net_proto_msgTypes[20]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchNicsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchNicsRequest) ProtoMessage() {}
+
+func (x *WatchNicsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[20]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchNicsRequest.ProtoReflect.Descriptor instead.
+func (*WatchNicsRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{20}
+}
+
+// NicEvent is one change of a NIC: nic is the NIC as it now is, absent when
+// it was deleted.
+type NicEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NicId         string                 `protobuf:"bytes,1,opt,name=nic_id,json=nicId,proto3" json:"nic_id,omitempty"`
+	Timestamp     int64                  `protobuf:"varint,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Nic           *Nic                   `protobuf:"bytes,3,opt,name=nic,proto3,oneof" json:"nic,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NicEvent) Reset() {
+	*x = NicEvent{}
+	mi := &file_net_proto_msgTypes[21]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NicEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NicEvent) ProtoMessage() {}
+
+func (x *NicEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[21]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NicEvent.ProtoReflect.Descriptor instead.
+func (*NicEvent) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{21}
+}
+
+func (x *NicEvent) GetNicId() string {
+	if x != nil {
+		return x.NicId
+	}
+	return ""
+}
+
+func (x *NicEvent) GetTimestamp() int64 {
+	if x != nil {
+		return x.Timestamp
+	}
+	return 0
+}
+
+func (x *NicEvent) GetNic() *Nic {
+	if x != nil {
+		return x.Nic
+	}
+	return nil
+}
+
+type WatchNetworksRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *WatchNetworksRequest) Reset() {
+	*x = WatchNetworksRequest{}
+	mi := &file_net_proto_msgTypes[22]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *WatchNetworksRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*WatchNetworksRequest) ProtoMessage() {}
+
+func (x *WatchNetworksRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[22]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use WatchNetworksRequest.ProtoReflect.Descriptor instead.
+func (*WatchNetworksRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{22}
+}
+
+// NetworkEvent is one change of a network: network is absent when it was
+// deleted.
+type NetworkEvent struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	NetworkId     string                 `protobuf:"bytes,1,opt,name=network_id,json=networkId,proto3" json:"network_id,omitempty"`
+	Timestamp     int64                  `protobuf:"varint,2,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	Network       *Network               `protobuf:"bytes,3,opt,name=network,proto3,oneof" json:"network,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *NetworkEvent) Reset() {
+	*x = NetworkEvent{}
+	mi := &file_net_proto_msgTypes[23]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *NetworkEvent) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*NetworkEvent) ProtoMessage() {}
+
+func (x *NetworkEvent) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[23]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use NetworkEvent.ProtoReflect.Descriptor instead.
+func (*NetworkEvent) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{23}
+}
+
+func (x *NetworkEvent) GetNetworkId() string {
+	if x != nil {
+		return x.NetworkId
+	}
+	return ""
+}
+
+func (x *NetworkEvent) GetTimestamp() int64 {
+	if x != nil {
+		return x.Timestamp
+	}
+	return 0
+}
+
+func (x *NetworkEvent) GetNetwork() *Network {
+	if x != nil {
+		return x.Network
+	}
+	return nil
+}
+
+type SecurityGroup struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Name          string                 `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description   string                 `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Rules         []*SecurityGroupRule   `protobuf:"bytes,4,rep,name=rules,proto3" json:"rules,omitempty"`
+	NicCount      uint32                 `protobuf:"varint,5,opt,name=nic_count,json=nicCount,proto3" json:"nic_count,omitempty"`
+	CreatedAt     string                 `protobuf:"bytes,6,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt     string                 `protobuf:"bytes,7,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SecurityGroup) Reset() {
+	*x = SecurityGroup{}
+	mi := &file_net_proto_msgTypes[24]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecurityGroup) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecurityGroup) ProtoMessage() {}
+
+func (x *SecurityGroup) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[24]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecurityGroup.ProtoReflect.Descriptor instead.
+func (*SecurityGroup) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{24}
+}
+
+func (x *SecurityGroup) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetRules() []*SecurityGroupRule {
+	if x != nil {
+		return x.Rules
+	}
+	return nil
+}
+
+func (x *SecurityGroup) GetNicCount() uint32 {
+	if x != nil {
+		return x.NicCount
+	}
+	return 0
+}
+
+func (x *SecurityGroup) GetCreatedAt() string {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return ""
+}
+
+func (x *SecurityGroup) GetUpdatedAt() string {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return ""
+}
+
+type SecurityGroupRule struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	Id              string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	SecurityGroupId string                 `protobuf:"bytes,2,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	Direction       RuleDirection          `protobuf:"varint,3,opt,name=direction,proto3,enum=mvirt.net.RuleDirection" json:"direction,omitempty"`
+	Protocol        RuleProtocol           `protobuf:"varint,4,opt,name=protocol,proto3,enum=mvirt.net.RuleProtocol" json:"protocol,omitempty"`
+	PortStart       uint32                 `protobuf:"varint,5,opt,name=port_start,json=portStart,proto3" json:"port_start,omitempty"`
+	PortEnd         uint32                 `protobuf:"varint,6,opt,name=port_end,json=portEnd,proto3" json:"port_end,omitempty"`
+	Cidr            string                 `protobuf:"bytes,7,opt,name=cidr,proto3" json:"cidr,omitempty"`
+	Description     string                 `protobuf:"bytes,8,opt,name=description,proto3" json:"description,omitempty"`
+	CreatedAt       string                 `protobuf:"bytes,9,opt,name=created_at,json=createdAt,proto3" json:"created_at,omitempty"`
+	UpdatedAt       string                 `protobuf:"bytes,10,opt,name=updated_at,json=updatedAt,proto3" json:"updated_at,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *SecurityGroupRule) Reset() {
+	*x = SecurityGroupRule{}
+	mi := &file_net_proto_msgTypes[25]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SecurityGroupRule) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SecurityGroupRule) ProtoMessage() {}
+
+func (x *SecurityGroupRule) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[25]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SecurityGroupRule.ProtoReflect.Descriptor instead.
+func (*SecurityGroupRule) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{25}
+}
+
+func (x *SecurityGroupRule) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *SecurityGroupRule) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+func (x *SecurityGroupRule) GetDirection() RuleDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return RuleDirection_RULE_DIRECTION_UNSPECIFIED
+}
+
+func (x *SecurityGroupRule) GetProtocol() RuleProtocol {
+	if x != nil {
+		return x.Protocol
+	}
+	return RuleProtocol_RULE_PROTOCOL_UNSPECIFIED
+}
+
+func (x *SecurityGroupRule) GetPortStart() uint32 {
+	if x != nil {
+		return x.PortStart
+	}
+	return 0
+}
+
+func (x *SecurityGroupRule) GetPortEnd() uint32 {
+	if x != nil {
+		return x.PortEnd
+	}
+	return 0
+}
+
+func (x *SecurityGroupRule) GetCidr() string {
+	if x != nil {
+		return x.Cidr
+	}
+	return ""
+}
+
+func (x *SecurityGroupRule) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *SecurityGroupRule) GetCreatedAt() string {
+	if x != nil {
+		return x.CreatedAt
+	}
+	return ""
+}
+
+func (x *SecurityGroupRule) GetUpdatedAt() string {
+	if x != nil {
+		return x.UpdatedAt
+	}
+	return ""
+}
+
+type CreateSecurityGroupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateSecurityGroupRequest) Reset() {
+	*x = CreateSecurityGroupRequest{}
+	mi := &file_net_proto_msgTypes[26]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateSecurityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateSecurityGroupRequest) ProtoMessage() {}
+
+func (x *CreateSecurityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[26]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateSecurityGroupRequest.ProtoReflect.Descriptor instead.
+func (*CreateSecurityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{26}
+}
+
+func (x *CreateSecurityGroupRequest) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *CreateSecurityGroupRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+type GetSecurityGroupRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Types that are valid to be assigned to Identifier:
+	//
+	//	*GetSecurityGroupRequest_Id
+	//	*GetSecurityGroupRequest_Name
+	Identifier    isGetSecurityGroupRequest_Identifier `protobuf_oneof:"identifier"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetSecurityGroupRequest) Reset() {
+	*x = GetSecurityGroupRequest{}
+	mi := &file_net_proto_msgTypes[27]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetSecurityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetSecurityGroupRequest) ProtoMessage() {}
+
+func (x *GetSecurityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[27]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetSecurityGroupRequest.ProtoReflect.Descriptor instead.
+func (*GetSecurityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{27}
+}
+
+func (x *GetSecurityGroupRequest) GetIdentifier() isGetSecurityGroupRequest_Identifier {
+	if x != nil {
+		return x.Identifier
+	}
+	return nil
+}
+
+func (x *GetSecurityGroupRequest) GetId() string {
+	if x != nil {
+		if x, ok := x.Identifier.(*GetSecurityGroupRequest_Id); ok {
+			return x.Id
+		}
+	}
+	return ""
+}
+
+func (x *GetSecurityGroupRequest) GetName() string {
+	if x != nil {
+		if x, ok := x.Identifier.(*GetSecurityGroupRequest_Name); ok {
+			return x.Name
+		}
+	}
+	return ""
+}
+
+type isGetSecurityGroupRequest_Identifier interface {
+	isGetSecurityGroupRequest_Identifier()
+}
+
+type GetSecurityGroupRequest_Id struct {
+	Id string `protobuf:"bytes,1,opt,name=id,proto3,oneof"`
+}
+
+type GetSecurityGroupRequest_Name struct {
+	Name string `protobuf:"bytes,2,opt,name=name,proto3,oneof"`
+}
+
+func (*GetSecurityGroupRequest_Id) isGetSecurityGroupRequest_Identifier() {}
+
+func (*GetSecurityGroupRequest_Name) isGetSecurityGroupRequest_Identifier() {}
+
+type ListSecurityGroupsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListSecurityGroupsRequest) Reset() {
+	*x = ListSecurityGroupsRequest{}
+	mi := &file_net_proto_msgTypes[28]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecurityGroupsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecurityGroupsRequest) ProtoMessage() {}
+
+func (x *ListSecurityGroupsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[28]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecurityGroupsRequest.ProtoReflect.Descriptor instead.
+func (*ListSecurityGroupsRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{28}
+}
+
+type ListSecurityGroupsResponse struct {
+	state          protoimpl.MessageState `protogen:"open.v1"`
+	SecurityGroups []*SecurityGroup       `protobuf:"bytes,1,rep,name=security_groups,json=securityGroups,proto3" json:"security_groups,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ListSecurityGroupsResponse) Reset() {
+	*x = ListSecurityGroupsResponse{}
+	mi := &file_net_proto_msgTypes[29]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListSecurityGroupsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListSecurityGroupsResponse) ProtoMessage() {}
+
+func (x *ListSecurityGroupsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[29]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListSecurityGroupsResponse.ProtoReflect.Descriptor instead.
+func (*ListSecurityGroupsResponse) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{29}
+}
+
+func (x *ListSecurityGroupsResponse) GetSecurityGroups() []*SecurityGroup {
+	if x != nil {
+		return x.SecurityGroups
+	}
+	return nil
+}
+
+type DeleteSecurityGroupRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Force         bool                   `protobuf:"varint,2,opt,name=force,proto3" json:"force,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSecurityGroupRequest) Reset() {
+	*x = DeleteSecurityGroupRequest{}
+	mi := &file_net_proto_msgTypes[30]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSecurityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSecurityGroupRequest) ProtoMessage() {}
+
+func (x *DeleteSecurityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[30]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSecurityGroupRequest.ProtoReflect.Descriptor instead.
+func (*DeleteSecurityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{30}
+}
+
+func (x *DeleteSecurityGroupRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteSecurityGroupRequest) GetForce() bool {
+	if x != nil {
+		return x.Force
+	}
+	return false
+}
+
+type DeleteSecurityGroupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deleted       bool                   `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	NicsDetached  uint32                 `protobuf:"varint,2,opt,name=nics_detached,json=nicsDetached,proto3" json:"nics_detached,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteSecurityGroupResponse) Reset() {
+	*x = DeleteSecurityGroupResponse{}
+	mi := &file_net_proto_msgTypes[31]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteSecurityGroupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteSecurityGroupResponse) ProtoMessage() {}
+
+func (x *DeleteSecurityGroupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[31]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteSecurityGroupResponse.ProtoReflect.Descriptor instead.
+func (*DeleteSecurityGroupResponse) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{31}
+}
+
+func (x *DeleteSecurityGroupResponse) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+func (x *DeleteSecurityGroupResponse) GetNicsDetached() uint32 {
+	if x != nil {
+		return x.NicsDetached
+	}
+	return 0
+}
+
+type AddSecurityGroupRuleRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	SecurityGroupId string                 `protobuf:"bytes,1,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	Direction       RuleDirection          `protobuf:"varint,2,opt,name=direction,proto3,enum=mvirt.net.RuleDirection" json:"direction,omitempty"`
+	Protocol        RuleProtocol           `protobuf:"varint,3,opt,name=protocol,proto3,enum=mvirt.net.RuleProtocol" json:"protocol,omitempty"`
+	PortStart       uint32                 `protobuf:"varint,4,opt,name=port_start,json=portStart,proto3" json:"port_start,omitempty"`
+	PortEnd         uint32                 `protobuf:"varint,5,opt,name=port_end,json=portEnd,proto3" json:"port_end,omitempty"`
+	Cidr            string                 `protobuf:"bytes,6,opt,name=cidr,proto3" json:"cidr,omitempty"`
+	Description     string                 `protobuf:"bytes,7,opt,name=description,proto3" json:"description,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AddSecurityGroupRuleRequest) Reset() {
+	*x = AddSecurityGroupRuleRequest{}
+	mi := &file_net_proto_msgTypes[32]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AddSecurityGroupRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AddSecurityGroupRuleRequest) ProtoMessage() {}
+
+func (x *AddSecurityGroupRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[32]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AddSecurityGroupRuleRequest.ProtoReflect.Descriptor instead.
+func (*AddSecurityGroupRuleRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{32}
+}
+
+func (x *AddSecurityGroupRuleRequest) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+func (x *AddSecurityGroupRuleRequest) GetDirection() RuleDirection {
+	if x != nil {
+		return x.Direction
+	}
+	return RuleDirection_RULE_DIRECTION_UNSPECIFIED
+}
+
+func (x *AddSecurityGroupRuleRequest) GetProtocol() RuleProtocol {
+	if x != nil {
+		return x.Protocol
+	}
+	return RuleProtocol_RULE_PROTOCOL_UNSPECIFIED
+}
+
+func (x *AddSecurityGroupRuleRequest) GetPortStart() uint32 {
+	if x != nil {
+		return x.PortStart
+	}
+	return 0
+}
+
+func (x *AddSecurityGroupRuleRequest) GetPortEnd() uint32 {
+	if x != nil {
+		return x.PortEnd
+	}
+	return 0
+}
+
+func (x *AddSecurityGroupRuleRequest) GetCidr() string {
+	if x != nil {
+		return x.Cidr
+	}
+	return ""
+}
+
+func (x *AddSecurityGroupRuleRequest) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+type RemoveSecurityGroupRuleRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	RuleId        string                 `protobuf:"bytes,1,opt,name=rule_id,json=ruleId,proto3" json:"rule_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSecurityGroupRuleRequest) Reset() {
+	*x = RemoveSecurityGroupRuleRequest{}
+	mi := &file_net_proto_msgTypes[33]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSecurityGroupRuleRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSecurityGroupRuleRequest) ProtoMessage() {}
+
+func (x *RemoveSecurityGroupRuleRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[33]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSecurityGroupRuleRequest.ProtoReflect.Descriptor instead.
+func (*RemoveSecurityGroupRuleRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{33}
+}
+
+func (x *RemoveSecurityGroupRuleRequest) GetRuleId() string {
+	if x != nil {
+		return x.RuleId
+	}
+	return ""
+}
+
+type RemoveSecurityGroupRuleResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Deleted       bool                   `protobuf:"varint,1,opt,name=deleted,proto3" json:"deleted,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RemoveSecurityGroupRuleResponse) Reset() {
+	*x = RemoveSecurityGroupRuleResponse{}
+	mi := &file_net_proto_msgTypes[34]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RemoveSecurityGroupRuleResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RemoveSecurityGroupRuleResponse) ProtoMessage() {}
+
+func (x *RemoveSecurityGroupRuleResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[34]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RemoveSecurityGroupRuleResponse.ProtoReflect.Descriptor instead.
+func (*RemoveSecurityGroupRuleResponse) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{34}
+}
+
+func (x *RemoveSecurityGroupRuleResponse) GetDeleted() bool {
+	if x != nil {
+		return x.Deleted
+	}
+	return false
+}
+
+type AttachSecurityGroupRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NicId           string                 `protobuf:"bytes,1,opt,name=nic_id,json=nicId,proto3" json:"nic_id,omitempty"`
+	SecurityGroupId string                 `protobuf:"bytes,2,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *AttachSecurityGroupRequest) Reset() {
+	*x = AttachSecurityGroupRequest{}
+	mi := &file_net_proto_msgTypes[35]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachSecurityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachSecurityGroupRequest) ProtoMessage() {}
+
+func (x *AttachSecurityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[35]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachSecurityGroupRequest.ProtoReflect.Descriptor instead.
+func (*AttachSecurityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{35}
+}
+
+func (x *AttachSecurityGroupRequest) GetNicId() string {
+	if x != nil {
+		return x.NicId
+	}
+	return ""
+}
+
+func (x *AttachSecurityGroupRequest) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+type AttachSecurityGroupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Attached      bool                   `protobuf:"varint,1,opt,name=attached,proto3" json:"attached,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AttachSecurityGroupResponse) Reset() {
+	*x = AttachSecurityGroupResponse{}
+	mi := &file_net_proto_msgTypes[36]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AttachSecurityGroupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AttachSecurityGroupResponse) ProtoMessage() {}
+
+func (x *AttachSecurityGroupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[36]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AttachSecurityGroupResponse.ProtoReflect.Descriptor instead.
+func (*AttachSecurityGroupResponse) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{36}
+}
+
+func (x *AttachSecurityGroupResponse) GetAttached() bool {
+	if x != nil {
+		return x.Attached
+	}
+	return false
+}
+
+type DetachSecurityGroupRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	NicId           string                 `protobuf:"bytes,1,opt,name=nic_id,json=nicId,proto3" json:"nic_id,omitempty"`
+	SecurityGroupId string                 `protobuf:"bytes,2,opt,name=security_group_id,json=securityGroupId,proto3" json:"security_group_id,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *DetachSecurityGroupRequest) Reset() {
+	*x = DetachSecurityGroupRequest{}
+	mi := &file_net_proto_msgTypes[37]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachSecurityGroupRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachSecurityGroupRequest) ProtoMessage() {}
+
+func (x *DetachSecurityGroupRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[37]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachSecurityGroupRequest.ProtoReflect.Descriptor instead.
+func (*DetachSecurityGroupRequest) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{37}
+}
+
+func (x *DetachSecurityGroupRequest) GetNicId() string {
+	if x != nil {
+		return x.NicId
+	}
+	return ""
+}
+
+func (x *DetachSecurityGroupRequest) GetSecurityGroupId() string {
+	if x != nil {
+		return x.SecurityGroupId
+	}
+	return ""
+}
+
+type DetachSecurityGroupResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Detached      bool                   `protobuf:"varint,1,opt,name=detached,proto3" json:"detached,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DetachSecurityGroupResponse) Reset() {
+	*x = DetachSecurityGroupResponse{}
+	mi := &file_net_proto_msgTypes[38]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DetachSecurityGroupResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DetachSecurityGroupResponse) ProtoMessage() {}
+
+func (x *DetachSecurityGroupResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_net_proto_msgTypes[38]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DetachSecurityGroupResponse.ProtoReflect.Descriptor instead.
+func (*DetachSecurityGroupResponse) Descriptor() ([]byte, []int) {
+	return file_net_proto_rawDescGZIP(), []int{38}
+}
+
+func (x *DetachSecurityGroupResponse) GetDetached() bool {
+	if x != nil {
+		return x.Detached
+	}
+	return false
+}
+
 var File_net_proto protoreflect.FileDescriptor
 
 const file_net_proto_rawDesc = "" +
@@ -1309,7 +2624,7 @@ const file_net_proto_rawDesc = "" +
 	"\n" +
 	"created_at\x18\v \x01(\tR\tcreatedAt\x12\x1d\n" +
 	"\n" +
-	"updated_at\x18\f \x01(\tR\tupdatedAt\"\x91\x02\n" +
+	"updated_at\x18\f \x01(\tR\tupdatedAt\"\xa1\x02\n" +
 	"\x14CreateNetworkRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12!\n" +
 	"\fipv4_enabled\x18\x02 \x01(\bR\vipv4Enabled\x12\x1f\n" +
@@ -1322,7 +2637,8 @@ const file_net_proto_rawDesc = "" +
 	"dnsServers\x12\x1f\n" +
 	"\vntp_servers\x18\a \x03(\tR\n" +
 	"ntpServers\x12\x1b\n" +
-	"\tis_public\x18\b \x01(\bR\bisPublic\"I\n" +
+	"\tis_public\x18\b \x01(\bR\bisPublic\x12\x0e\n" +
+	"\x02id\x18\t \x01(\tR\x02id\"I\n" +
 	"\x11GetNetworkRequest\x12\x10\n" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x14\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04nameB\f\n" +
@@ -1342,7 +2658,7 @@ const file_net_proto_rawDesc = "" +
 	"\x05force\x18\x02 \x01(\bR\x05force\"T\n" +
 	"\x15DeleteNetworkResponse\x12\x18\n" +
 	"\adeleted\x18\x01 \x01(\bR\adeleted\x12!\n" +
-	"\fnics_deleted\x18\x02 \x01(\rR\vnicsDeleted\"\x90\x02\n" +
+	"\fnics_deleted\x18\x02 \x01(\rR\vnicsDeleted\"\xa0\x02\n" +
 	"\x10CreateNicRequest\x12\x1d\n" +
 	"\n" +
 	"network_id\x18\x01 \x01(\tR\tnetworkId\x12\x12\n" +
@@ -1352,7 +2668,8 @@ const file_net_proto_rawDesc = "" +
 	"\fipv4_address\x18\x04 \x01(\tR\vipv4Address\x12!\n" +
 	"\fipv6_address\x18\x05 \x01(\tR\vipv6Address\x120\n" +
 	"\x14routed_ipv4_prefixes\x18\x06 \x03(\tR\x12routedIpv4Prefixes\x120\n" +
-	"\x14routed_ipv6_prefixes\x18\a \x03(\tR\x12routedIpv6Prefixes\"E\n" +
+	"\x14routed_ipv6_prefixes\x18\a \x03(\tR\x12routedIpv6Prefixes\x12\x0e\n" +
+	"\x02id\x18\b \x01(\tR\x02id\"E\n" +
 	"\rGetNicRequest\x12\x10\n" +
 	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x14\n" +
 	"\x04name\x18\x02 \x01(\tH\x00R\x04nameB\f\n" +
@@ -1370,12 +2687,107 @@ const file_net_proto_rawDesc = "" +
 	"\x10DeleteNicRequest\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\"-\n" +
 	"\x11DeleteNicResponse\x12\x18\n" +
-	"\adeleted\x18\x01 \x01(\bR\adeleted*g\n" +
+	"\adeleted\x18\x01 \x01(\bR\adeleted\"\"\n" +
+	"\x10AttachNicRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"I\n" +
+	"\x11AttachNicResponse\x12\x1a\n" +
+	"\battached\x18\x01 \x01(\bR\battached\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\"\x12\n" +
+	"\x10WatchNicsRequest\"n\n" +
+	"\bNicEvent\x12\x15\n" +
+	"\x06nic_id\x18\x01 \x01(\tR\x05nicId\x12\x1c\n" +
+	"\ttimestamp\x18\x02 \x01(\x03R\ttimestamp\x12%\n" +
+	"\x03nic\x18\x03 \x01(\v2\x0e.mvirt.net.NicH\x00R\x03nic\x88\x01\x01B\x06\n" +
+	"\x04_nic\"\x16\n" +
+	"\x14WatchNetworksRequest\"\x8a\x01\n" +
+	"\fNetworkEvent\x12\x1d\n" +
+	"\n" +
+	"network_id\x18\x01 \x01(\tR\tnetworkId\x12\x1c\n" +
+	"\ttimestamp\x18\x02 \x01(\x03R\ttimestamp\x121\n" +
+	"\anetwork\x18\x03 \x01(\v2\x12.mvirt.net.NetworkH\x00R\anetwork\x88\x01\x01B\n" +
+	"\n" +
+	"\b_network\"\xe4\x01\n" +
+	"\rSecurityGroup\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x122\n" +
+	"\x05rules\x18\x04 \x03(\v2\x1c.mvirt.net.SecurityGroupRuleR\x05rules\x12\x1b\n" +
+	"\tnic_count\x18\x05 \x01(\rR\bnicCount\x12\x1d\n" +
+	"\n" +
+	"created_at\x18\x06 \x01(\tR\tcreatedAt\x12\x1d\n" +
+	"\n" +
+	"updated_at\x18\a \x01(\tR\tupdatedAt\"\xea\x02\n" +
+	"\x11SecurityGroupRule\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12*\n" +
+	"\x11security_group_id\x18\x02 \x01(\tR\x0fsecurityGroupId\x126\n" +
+	"\tdirection\x18\x03 \x01(\x0e2\x18.mvirt.net.RuleDirectionR\tdirection\x123\n" +
+	"\bprotocol\x18\x04 \x01(\x0e2\x17.mvirt.net.RuleProtocolR\bprotocol\x12\x1d\n" +
+	"\n" +
+	"port_start\x18\x05 \x01(\rR\tportStart\x12\x19\n" +
+	"\bport_end\x18\x06 \x01(\rR\aportEnd\x12\x12\n" +
+	"\x04cidr\x18\a \x01(\tR\x04cidr\x12 \n" +
+	"\vdescription\x18\b \x01(\tR\vdescription\x12\x1d\n" +
+	"\n" +
+	"created_at\x18\t \x01(\tR\tcreatedAt\x12\x1d\n" +
+	"\n" +
+	"updated_at\x18\n" +
+	" \x01(\tR\tupdatedAt\"R\n" +
+	"\x1aCreateSecurityGroupRequest\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\"O\n" +
+	"\x17GetSecurityGroupRequest\x12\x10\n" +
+	"\x02id\x18\x01 \x01(\tH\x00R\x02id\x12\x14\n" +
+	"\x04name\x18\x02 \x01(\tH\x00R\x04nameB\f\n" +
+	"\n" +
+	"identifier\"\x1b\n" +
+	"\x19ListSecurityGroupsRequest\"_\n" +
+	"\x1aListSecurityGroupsResponse\x12A\n" +
+	"\x0fsecurity_groups\x18\x01 \x03(\v2\x18.mvirt.net.SecurityGroupR\x0esecurityGroups\"B\n" +
+	"\x1aDeleteSecurityGroupRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05force\x18\x02 \x01(\bR\x05force\"\\\n" +
+	"\x1bDeleteSecurityGroupResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\bR\adeleted\x12#\n" +
+	"\rnics_detached\x18\x02 \x01(\rR\fnicsDetached\"\xa6\x02\n" +
+	"\x1bAddSecurityGroupRuleRequest\x12*\n" +
+	"\x11security_group_id\x18\x01 \x01(\tR\x0fsecurityGroupId\x126\n" +
+	"\tdirection\x18\x02 \x01(\x0e2\x18.mvirt.net.RuleDirectionR\tdirection\x123\n" +
+	"\bprotocol\x18\x03 \x01(\x0e2\x17.mvirt.net.RuleProtocolR\bprotocol\x12\x1d\n" +
+	"\n" +
+	"port_start\x18\x04 \x01(\rR\tportStart\x12\x19\n" +
+	"\bport_end\x18\x05 \x01(\rR\aportEnd\x12\x12\n" +
+	"\x04cidr\x18\x06 \x01(\tR\x04cidr\x12 \n" +
+	"\vdescription\x18\a \x01(\tR\vdescription\"9\n" +
+	"\x1eRemoveSecurityGroupRuleRequest\x12\x17\n" +
+	"\arule_id\x18\x01 \x01(\tR\x06ruleId\";\n" +
+	"\x1fRemoveSecurityGroupRuleResponse\x12\x18\n" +
+	"\adeleted\x18\x01 \x01(\bR\adeleted\"_\n" +
+	"\x1aAttachSecurityGroupRequest\x12\x15\n" +
+	"\x06nic_id\x18\x01 \x01(\tR\x05nicId\x12*\n" +
+	"\x11security_group_id\x18\x02 \x01(\tR\x0fsecurityGroupId\"9\n" +
+	"\x1bAttachSecurityGroupResponse\x12\x1a\n" +
+	"\battached\x18\x01 \x01(\bR\battached\"_\n" +
+	"\x1aDetachSecurityGroupRequest\x12\x15\n" +
+	"\x06nic_id\x18\x01 \x01(\tR\x05nicId\x12*\n" +
+	"\x11security_group_id\x18\x02 \x01(\tR\x0fsecurityGroupId\"9\n" +
+	"\x1bDetachSecurityGroupResponse\x12\x1a\n" +
+	"\bdetached\x18\x01 \x01(\bR\bdetached*g\n" +
 	"\bNicState\x12\x19\n" +
 	"\x15NIC_STATE_UNSPECIFIED\x10\x00\x12\x15\n" +
 	"\x11NIC_STATE_CREATED\x10\x01\x12\x14\n" +
 	"\x10NIC_STATE_ACTIVE\x10\x02\x12\x13\n" +
-	"\x0fNIC_STATE_ERROR\x10\x032\xf6\x05\n" +
+	"\x0fNIC_STATE_ERROR\x10\x03*f\n" +
+	"\rRuleDirection\x12\x1e\n" +
+	"\x1aRULE_DIRECTION_UNSPECIFIED\x10\x00\x12\x1a\n" +
+	"\x16RULE_DIRECTION_INGRESS\x10\x01\x12\x19\n" +
+	"\x15RULE_DIRECTION_EGRESS\x10\x02*\xa4\x01\n" +
+	"\fRuleProtocol\x12\x1d\n" +
+	"\x19RULE_PROTOCOL_UNSPECIFIED\x10\x00\x12\x15\n" +
+	"\x11RULE_PROTOCOL_ALL\x10\x01\x12\x15\n" +
+	"\x11RULE_PROTOCOL_TCP\x10\x02\x12\x15\n" +
+	"\x11RULE_PROTOCOL_UDP\x10\x03\x12\x16\n" +
+	"\x12RULE_PROTOCOL_ICMP\x10\x04\x12\x18\n" +
+	"\x14RULE_PROTOCOL_ICMPV6\x10\x052\xdb\r\n" +
 	"\n" +
 	"NetService\x12B\n" +
 	"\n" +
@@ -1390,7 +2802,18 @@ const file_net_proto_rawDesc = "" +
 	"\x06GetNic\x12\x18.mvirt.net.GetNicRequest\x1a\x0e.mvirt.net.Nic\x12C\n" +
 	"\bListNics\x12\x1a.mvirt.net.ListNicsRequest\x1a\x1b.mvirt.net.ListNicsResponse\x128\n" +
 	"\tUpdateNic\x12\x1b.mvirt.net.UpdateNicRequest\x1a\x0e.mvirt.net.Nic\x12F\n" +
-	"\tDeleteNic\x12\x1b.mvirt.net.DeleteNicRequest\x1a\x1c.mvirt.net.DeleteNicResponseB\x15Z\x13mvirt-net/rpc/netpbb\x06proto3"
+	"\tDeleteNic\x12\x1b.mvirt.net.DeleteNicRequest\x1a\x1c.mvirt.net.DeleteNicResponse\x12F\n" +
+	"\tAttachNic\x12\x1b.mvirt.net.AttachNicRequest\x1a\x1c.mvirt.net.AttachNicResponse\x12?\n" +
+	"\tWatchNics\x12\x1b.mvirt.net.WatchNicsRequest\x1a\x13.mvirt.net.NicEvent0\x01\x12K\n" +
+	"\rWatchNetworks\x12\x1f.mvirt.net.WatchNetworksRequest\x1a\x17.mvirt.net.NetworkEvent0\x01\x12V\n" +
+	"\x13CreateSecurityGroup\x12%.mvirt.net.CreateSecurityGroupRequest\x1a\x18.mvirt.net.SecurityGroup\x12P\n" +
+	"\x10GetSecurityGroup\x12\".mvirt.net.GetSecurityGroupRequest\x1a\x18.mvirt.net.SecurityGroup\x12a\n" +
+	"\x12ListSecurityGroups\x12$.mvirt.net.ListSecurityGroupsRequest\x1a%.mvirt.net.ListSecurityGroupsResponse\x12d\n" +
+	"\x13DeleteSecurityGroup\x12%.mvirt.net.DeleteSecurityGroupRequest\x1a&.mvirt.net.DeleteSecurityGroupResponse\x12\\\n" +
+	"\x14AddSecurityGroupRule\x12&.mvirt.net.AddSecurityGroupRuleRequest\x1a\x1c.mvirt.net.SecurityGroupRule\x12p\n" +
+	"\x17RemoveSecurityGroupRule\x12).mvirt.net.RemoveSecurityGroupRuleRequest\x1a*.mvirt.net.RemoveSecurityGroupRuleResponse\x12d\n" +
+	"\x13AttachSecurityGroup\x12%.mvirt.net.AttachSecurityGroupRequest\x1a&.mvirt.net.AttachSecurityGroupResponse\x12d\n" +
+	"\x13DetachSecurityGroup\x12%.mvirt.net.DetachSecurityGroupRequest\x1a&.mvirt.net.DetachSecurityGroupResponseB\x15Z\x13mvirt-net/rpc/netpbb\x06proto3"
 
 var (
 	file_net_proto_rawDescOnce sync.Once
@@ -1404,60 +2827,113 @@ func file_net_proto_rawDescGZIP() []byte {
 	return file_net_proto_rawDescData
 }
 
-var file_net_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_net_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
+var file_net_proto_enumTypes = make([]protoimpl.EnumInfo, 3)
+var file_net_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_net_proto_goTypes = []any{
-	(NicState)(0),                 // 0: mvirt.net.NicState
-	(*GetVersionRequest)(nil),     // 1: mvirt.net.GetVersionRequest
-	(*VersionInfo)(nil),           // 2: mvirt.net.VersionInfo
-	(*Network)(nil),               // 3: mvirt.net.Network
-	(*Nic)(nil),                   // 4: mvirt.net.Nic
-	(*CreateNetworkRequest)(nil),  // 5: mvirt.net.CreateNetworkRequest
-	(*GetNetworkRequest)(nil),     // 6: mvirt.net.GetNetworkRequest
-	(*ListNetworksRequest)(nil),   // 7: mvirt.net.ListNetworksRequest
-	(*ListNetworksResponse)(nil),  // 8: mvirt.net.ListNetworksResponse
-	(*UpdateNetworkRequest)(nil),  // 9: mvirt.net.UpdateNetworkRequest
-	(*DeleteNetworkRequest)(nil),  // 10: mvirt.net.DeleteNetworkRequest
-	(*DeleteNetworkResponse)(nil), // 11: mvirt.net.DeleteNetworkResponse
-	(*CreateNicRequest)(nil),      // 12: mvirt.net.CreateNicRequest
-	(*GetNicRequest)(nil),         // 13: mvirt.net.GetNicRequest
-	(*ListNicsRequest)(nil),       // 14: mvirt.net.ListNicsRequest
-	(*ListNicsResponse)(nil),      // 15: mvirt.net.ListNicsResponse
-	(*UpdateNicRequest)(nil),      // 16: mvirt.net.UpdateNicRequest
-	(*DeleteNicRequest)(nil),      // 17: mvirt.net.DeleteNicRequest
-	(*DeleteNicResponse)(nil),     // 18: mvirt.net.DeleteNicResponse
+	(NicState)(0),                           // 0: mvirt.net.NicState
+	(RuleDirection)(0),                      // 1: mvirt.net.RuleDirection
+	(RuleProtocol)(0),                       // 2: mvirt.net.RuleProtocol
+	(*GetVersionRequest)(nil),               // 3: mvirt.net.GetVersionRequest
+	(*VersionInfo)(nil),                     // 4: mvirt.net.VersionInfo
+	(*Network)(nil),                         // 5: mvirt.net.Network
+	(*Nic)(nil),                             // 6: mvirt.net.Nic
+	(*CreateNetworkRequest)(nil),            // 7: mvirt.net.CreateNetworkRequest
+	(*GetNetworkRequest)(nil),               // 8: mvirt.net.GetNetworkRequest
+	(*ListNetworksRequest)(nil),             // 9: mvirt.net.ListNetworksRequest
+	(*ListNetworksResponse)(nil),            // 10: mvirt.net.ListNetworksResponse
+	(*UpdateNetworkRequest)(nil),            // 11: mvirt.net.UpdateNetworkRequest
+	(*DeleteNetworkRequest)(nil),            // 12: mvirt.net.DeleteNetworkRequest
+	(*DeleteNetworkResponse)(nil),           // 13: mvirt.net.DeleteNetworkResponse
+	(*CreateNicRequest)(nil),                // 14: mvirt.net.CreateNicRequest
+	(*GetNicRequest)(nil),                   // 15: mvirt.net.GetNicRequest
+	(*ListNicsRequest)(nil),                 // 16: mvirt.net.ListNicsRequest
+	(*ListNicsResponse)(nil),                // 17: mvirt.net.ListNicsResponse
+	(*UpdateNicRequest)(nil),                // 18: mvirt.net.UpdateNicRequest
+	(*DeleteNicRequest)(nil),                // 19: mvirt.net.DeleteNicRequest
+	(*DeleteNicResponse)(nil),               // 20: mvirt.net.DeleteNicResponse
+	(*AttachNicRequest)(nil),                // 21: mvirt.net.AttachNicRequest
+	(*AttachNicResponse)(nil),               // 22: mvirt.net.AttachNicResponse
+	(*WatchNicsRequest)(nil),                // 23: mvirt.net.WatchNicsRequest
+	(*NicEvent)(nil),                        // 24: mvirt.net.NicEvent
+	(*WatchNetworksRequest)(nil),            // 25: mvirt.net.WatchNetworksRequest
+	(*NetworkEvent)(nil),                    // 26: mvirt.net.NetworkEvent
+	(*SecurityGroup)(nil),                   // 27: mvirt.net.SecurityGroup
+	(*SecurityGroupRule)(nil),               // 28: mvirt.net.SecurityGroupRule
+	(*CreateSecurityGroupRequest)(nil),      // 29: mvirt.net.CreateSecurityGroupRequest
+	(*GetSecurityGroupRequest)(nil),         // 30: mvirt.net.GetSecurityGroupRequest
+	(*ListSecurityGroupsRequest)(nil),       // 31: mvirt.net.ListSecurityGroupsRequest
+	(*ListSecurityGroupsResponse)(nil),      // 32: mvirt.net.ListSecurityGroupsResponse
+	(*DeleteSecurityGroupRequest)(nil),      // 33: mvirt.net.DeleteSecurityGroupRequest
+	(*DeleteSecurityGroupResponse)(nil),     // 34: mvirt.net.DeleteSecurityGroupResponse
+	(*AddSecurityGroupRuleRequest)(nil),     // 35: mvirt.net.AddSecurityGroupRuleRequest
+	(*RemoveSecurityGroupRuleRequest)(nil),  // 36: mvirt.net.RemoveSecurityGroupRuleRequest
+	(*RemoveSecurityGroupRuleResponse)(nil), // 37: mvirt.net.RemoveSecurityGroupRuleResponse
+	(*AttachSecurityGroupRequest)(nil),      // 38: mvirt.net.AttachSecurityGroupRequest
+	(*AttachSecurityGroupResponse)(nil),     // 39: mvirt.net.AttachSecurityGroupResponse
+	(*DetachSecurityGroupRequest)(nil),      // 40: mvirt.net.DetachSecurityGroupRequest
+	(*DetachSecurityGroupResponse)(nil),     // 41: mvirt.net.DetachSecurityGroupResponse
 }
 var file_net_proto_depIdxs = []int32{
 	0,  // 0: mvirt.net.Nic.state:type_name -> mvirt.net.NicState
-	3,  // 1: mvirt.net.ListNetworksResponse.networks:type_name -> mvirt.net.Network
-	4,  // 2: mvirt.net.ListNicsResponse.nics:type_name -> mvirt.net.Nic
-	1,  // 3: mvirt.net.NetService.GetVersion:input_type -> mvirt.net.GetVersionRequest
-	5,  // 4: mvirt.net.NetService.CreateNetwork:input_type -> mvirt.net.CreateNetworkRequest
-	6,  // 5: mvirt.net.NetService.GetNetwork:input_type -> mvirt.net.GetNetworkRequest
-	7,  // 6: mvirt.net.NetService.ListNetworks:input_type -> mvirt.net.ListNetworksRequest
-	9,  // 7: mvirt.net.NetService.UpdateNetwork:input_type -> mvirt.net.UpdateNetworkRequest
-	10, // 8: mvirt.net.NetService.DeleteNetwork:input_type -> mvirt.net.DeleteNetworkRequest
-	12, // 9: mvirt.net.NetService.CreateNic:input_type -> mvirt.net.CreateNicRequest
-	13, // 10: mvirt.net.NetService.GetNic:input_type -> mvirt.net.GetNicRequest
-	14, // 11: mvirt.net.NetService.ListNics:input_type -> mvirt.net.ListNicsRequest
-	16, // 12: mvirt.net.NetService.UpdateNic:input_type -> mvirt.net.UpdateNicRequest
-	17, // 13: mvirt.net.NetService.DeleteNic:input_type -> mvirt.net.DeleteNicRequest
-	2,  // 14: mvirt.net.NetService.GetVersion:output_type -> mvirt.net.VersionInfo
-	3,  // 15: mvirt.net.NetService.CreateNetwork:output_type -> mvirt.net.Network
-	3,  // 16: mvirt.net.NetService.GetNetwork:output_type -> mvirt.net.Network
-	8,  // 17: mvirt.net.NetService.ListNetworks:output_type -> mvirt.net.ListNetworksResponse
-	3,  // 18: mvirt.net.NetService.UpdateNetwork:output_type -> mvirt.net.Network
-	11, // 19: mvirt.net.NetService.DeleteNetwork:output_type -> mvirt.net.DeleteNetworkResponse
-	4,  // 20: mvirt.net.NetService.CreateNic:output_type -> mvirt.net.Nic
-	4,  // 21: mvirt.net.NetService.GetNic:output_type -> mvirt.net.Nic
-	15, // 22: mvirt.net.NetService.ListNics:output_type -> mvirt.net.ListNicsResponse
-	4,  // 23: mvirt.net.NetService.UpdateNic:output_type -> mvirt.net.Nic
-	18, // 24: mvirt.net.NetService.DeleteNic:output_type -> mvirt.net.DeleteNicResponse
-	14, // [14:25] is the sub-list for method output_type
-	3,  // [3:14] is the sub-list for method input_type
-	3,  // [3:3] is the sub-list for extension type_name
-	3,  // [3:3] is the sub-list for extension extendee
-	0,  // [0:3] is the sub-list for field type_name
+	5,  // 1: mvirt.net.ListNetworksResponse.networks:type_name -> mvirt.net.Network
+	6,  // 2: mvirt.net.ListNicsResponse.nics:type_name -> mvirt.net.Nic
+	6,  // 3: mvirt.net.NicEvent.nic:type_name -> mvirt.net.Nic
+	5,  // 4: mvirt.net.NetworkEvent.network:type_name -> mvirt.net.Network
+	28, // 5: mvirt.net.SecurityGroup.rules:type_name -> mvirt.net.SecurityGroupRule
+	1,  // 6: mvirt.net.SecurityGroupRule.direction:type_name -> mvirt.net.RuleDirection
+	2,  // 7: mvirt.net.SecurityGroupRule.protocol:type_name -> mvirt.net.RuleProtocol
+	27, // 8: mvirt.net.ListSecurityGroupsResponse.security_groups:type_name -> mvirt.net.SecurityGroup
+	1,  // 9: mvirt.net.AddSecurityGroupRuleRequest.direction:type_name -> mvirt.net.RuleDirection
+	2,  // 10: mvirt.net.AddSecurityGroupRuleRequest.protocol:type_name -> mvirt.net.RuleProtocol
+	3,  // 11: mvirt.net.NetService.GetVersion:input_type -> mvirt.net.GetVersionRequest
+	7,  // 12: mvirt.net.NetService.CreateNetwork:input_type -> mvirt.net.CreateNetworkRequest
+	8,  // 13: mvirt.net.NetService.GetNetwork:input_type -> mvirt.net.GetNetworkRequest
+	9,  // 14: mvirt.net.NetService.ListNetworks:input_type -> mvirt.net.ListNetworksRequest
+	11, // 15: mvirt.net.NetService.UpdateNetwork:input_type -> mvirt.net.UpdateNetworkRequest
+	12, // 16: mvirt.net.NetService.DeleteNetwork:input_type -> mvirt.net.DeleteNetworkRequest
+	14, // 17: mvirt.net.NetService.CreateNic:input_type -> mvirt.net.CreateNicRequest
+	15, // 18: mvirt.net.NetService.GetNic:input_type -> mvirt.net.GetNicRequest
+	16, // 19: mvirt.net.NetService.ListNics:input_type -> mvirt.net.ListNicsRequest
+	18, // 20: mvirt.net.NetService.UpdateNic:input_type -> mvirt.net.UpdateNicRequest
+	19, // 21: mvirt.net.NetService.DeleteNic:input_type -> mvirt.net.DeleteNicRequest
+	21, // 22: mvirt.net.NetService.AttachNic:input_type -> mvirt.net.AttachNicRequest
+	23, // 23: mvirt.net.NetService.WatchNics:input_type -> mvirt.net.WatchNicsRequest
+	25, // 24: mvirt.net.NetService.WatchNetworks:input_type -> mvirt.net.WatchNetworksRequest
+	29, // 25: mvirt.net.NetService.CreateSecurityGroup:input_type -> mvirt.net.CreateSecurityGroupRequest
+	30, // 26: mvirt.net.NetService.GetSecurityGroup:input_type -> mvirt.net.GetSecurityGroupRequest
+	31, // 27: mvirt.net.NetService.ListSecurityGroups:input_type -> mvirt.net.ListSecurityGroupsRequest
+	33, // 28: mvirt.net.NetService.DeleteSecurityGroup:input_type -> mvirt.net.DeleteSecurityGroupRequest
+	35, // 29: mvirt.net.NetService.AddSecurityGroupRule:input_type -> mvirt.net.AddSecurityGroupRuleRequest
+	36, // 30: mvirt.net.NetService.RemoveSecurityGroupRule:input_type -> mvirt.net.RemoveSecurityGroupRuleRequest
+	38, // 31: mvirt.net.NetService.AttachSecurityGroup:input_type -> mvirt.net.AttachSecurityGroupRequest
+	40, // 32: mvirt.net.NetService.DetachSecurityGroup:input_type -> mvirt.net.DetachSecurityGroupRequest
+	4,  // 33: mvirt.net.NetService.GetVersion:output_type -> mvirt.net.VersionInfo
+	5,  // 34: mvirt.net.NetService.CreateNetwork:output_type -> mvirt.net.Network
+	5,  // 35: mvirt.net.NetService.GetNetwork:output_type -> mvirt.net.Network
+	10, // 36: mvirt.net.NetService.ListNetworks:output_type -> mvirt.net.ListNetworksResponse
+	5,  // 37: mvirt.net.NetService.UpdateNetwork:output_type -> mvirt.net.Network
+	13, // 38: mvirt.net.NetService.DeleteNetwork:output_type -> mvirt.net.DeleteNetworkResponse
+	6,  // 39: mvirt.net.NetService.CreateNic:output_type -> mvirt.net.Nic
+	6,  // 40: mvirt.net.NetService.GetNic:output_type -> mvirt.net.Nic
+	17, // 41: mvirt.net.NetService.ListNics:output_type -> mvirt.net.ListNicsResponse
+	6,  // 42: mvirt.net.NetService.UpdateNic:output_type -> mvirt.net.Nic
+	20, // 43: mvirt.net.NetService.DeleteNic:output_type -> mvirt.net.DeleteNicResponse
+	22, // 44: mvirt.net.NetService.AttachNic:output_type -> mvirt.net.AttachNicResponse
+	24, // 45: mvirt.net.NetService.WatchNics:output_type -> mvirt.net.NicEvent
+	26, // 46: mvirt.net.NetService.WatchNetworks:output_type -> mvirt.net.NetworkEvent
+	27, // 47: mvirt.net.NetService.CreateSecurityGroup:output_type -> mvirt.net.SecurityGroup
+	27, // 48: mvirt.net.NetService.GetSecurityGroup:output_type -> mvirt.net.SecurityGroup
+	32, // 49: mvirt.net.NetService.ListSecurityGroups:output_type -> mvirt.net.ListSecurityGroupsResponse
+	34, // 50: mvirt.net.NetService.DeleteSecurityGroup:output_type -> mvirt.net.DeleteSecurityGroupResponse
+	28, // 51: mvirt.net.NetService.AddSecurityGroupRule:output_type -> mvirt.net.SecurityGroupRule
+	37, // 52: mvirt.net.NetService.RemoveSecurityGroupRule:output_type -> mvirt.net.RemoveSecurityGroupRuleResponse
+	39, // 53: mvirt.net.NetService.AttachSecurityGroup:output_type -> mvirt.net.AttachSecurityGroupResponse
+	41, // 54: mvirt.net.NetService.DetachSecurityGroup:output_type -> mvirt.net.DetachSecurityGroupResponse
+	33, // [33:55] is the sub-list for method output_type
+	11, // [11:33] is the sub-list for method input_type
+	11, // [11:11] is the sub-list for extension type_name
+	11, // [11:11] is the sub-list for extension extendee
+	0,  // [0:11] is the sub-list for field type_name
 }
 
 func init() { file_net_proto_init() }
@@ -1473,13 +2949,19 @@ func file_net_proto_init() {
 		(*GetNicRequest_Id)(nil),
 		(*GetNicRequest_Name)(nil),
 	}
+	file_net_proto_msgTypes[21].OneofWrappers = []any{}
+	file_net_proto_msgTypes[23].OneofWrappers = []any{}
+	file_net_proto_msgTypes[27].OneofWrappers = []any{
+		(*GetSecurityGroupRequest_Id)(nil),
+		(*GetSecurityGroupRequest_Name)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_net_proto_rawDesc), len(file_net_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   18,
+			NumEnums:      3,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

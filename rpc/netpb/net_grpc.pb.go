@@ -23,17 +23,28 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	NetService_GetVersion_FullMethodName    = "/mvirt.net.NetService/GetVersion"
-	NetService_CreateNetwork_FullMethodName = "/mvirt.net.NetService/CreateNetwork"
-	NetService_GetNetwork_FullMethodName    = "/mvirt.net.NetService/GetNetwork"
-	NetService_ListNetworks_FullMethodName  = "/mvirt.net.NetService/ListNetworks"
-	NetService_UpdateNetwork_FullMethodName = "/mvirt.net.NetService/UpdateNetwork"
-	NetService_DeleteNetwork_FullMethodName = "/mvirt.net.NetService/DeleteNetwork"
-	NetService_CreateNic_FullMethodName     = "/mvirt.net.NetService/CreateNic"
-	NetService_GetNic_FullMethodName        = "/mvirt.net.NetService/GetNic"
-	NetService_ListNics_FullMethodName      = "/mvirt.net.NetService/ListNics"
-	NetService_UpdateNic_FullMethodName     = "/mvirt.net.NetService/UpdateNic"
-	NetService_DeleteNic_FullMethodName     = "/mvirt.net.NetService/DeleteNic"
+	NetService_GetVersion_FullMethodName              = "/mvirt.net.NetService/GetVersion"
+	NetService_CreateNetwork_FullMethodName           = "/mvirt.net.NetService/CreateNetwork"
+	NetService_GetNetwork_FullMethodName              = "/mvirt.net.NetService/GetNetwork"
+	NetService_ListNetworks_FullMethodName            = "/mvirt.net.NetService/ListNetworks"
+	NetService_UpdateNetwork_FullMethodName           = "/mvirt.net.NetService/UpdateNetwork"
+	NetService_DeleteNetwork_FullMethodName           = "/mvirt.net.NetService/DeleteNetwork"
+	NetService_CreateNic_FullMethodName               = "/mvirt.net.NetService/CreateNic"
+	NetService_GetNic_FullMethodName                  = "/mvirt.net.NetService/GetNic"
+	NetService_ListNics_FullMethodName                = "/mvirt.net.NetService/ListNics"
+	NetService_UpdateNic_FullMethodName               = "/mvirt.net.NetService/UpdateNic"
+	NetService_DeleteNic_FullMethodName               = "/mvirt.net.NetService/DeleteNic"
+	NetService_AttachNic_FullMethodName               = "/mvirt.net.NetService/AttachNic"
+	NetService_WatchNics_FullMethodName               = "/mvirt.net.NetService/WatchNics"
+	NetService_WatchNetworks_FullMethodName           = "/mvirt.net.NetService/WatchNetworks"
+	NetService_CreateSecurityGroup_FullMethodName     = "/mvirt.net.NetService/CreateSecurityGroup"
+	NetService_GetSecurityGroup_FullMethodName        = "/mvirt.net.NetService/GetSecurityGroup"
+	NetService_ListSecurityGroups_FullMethodName      = "/mvirt.net.NetService/ListSecurityGroups"
+	NetService_DeleteSecurityGroup_FullMethodName     = "/mvirt.net.NetService/DeleteSecurityGroup"
+	NetService_AddSecurityGroupRule_FullMethodName    = "/mvirt.net.NetService/AddSecurityGroupRule"
+	NetService_RemoveSecurityGroupRule_FullMethodName = "/mvirt.net.NetService/RemoveSecurityGroupRule"
+	NetService_AttachSecurityGroup_FullMethodName     = "/mvirt.net.NetService/AttachSecurityGroup"
+	NetService_DetachSecurityGroup_FullMethodName     = "/mvirt.net.NetService/DetachSecurityGroup"
 )
 
 // NetServiceClient is the client API for NetService service.
@@ -53,6 +64,18 @@ type NetServiceClient interface {
 	ListNics(ctx context.Context, in *ListNicsRequest, opts ...grpc.CallOption) (*ListNicsResponse, error)
 	UpdateNic(ctx context.Context, in *UpdateNicRequest, opts ...grpc.CallOption) (*Nic, error)
 	DeleteNic(ctx context.Context, in *DeleteNicRequest, opts ...grpc.CallOption) (*DeleteNicResponse, error)
+	// The newer clients' contract (api.md, "The newer contract").
+	AttachNic(ctx context.Context, in *AttachNicRequest, opts ...grpc.CallOption) (*AttachNicResponse, error)
+	WatchNics(ctx context.Context, in *WatchNicsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NicEvent], error)
+	WatchNetworks(ctx context.Context, in *WatchNetworksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NetworkEvent], error)
+	CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error)
+	GetSecurityGroup(ctx context.Context, in *GetSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error)
+	ListSecurityGroups(ctx context.Context, in *ListSecurityGroupsRequest, opts ...grpc.CallOption) (*ListSecurityGroupsResponse, error)
+	DeleteSecurityGroup(ctx context.Context, in *DeleteSecurityGroupRequest, opts ...grpc.CallOption) (*DeleteSecurityGroupResponse, error)
+	AddSecurityGroupRule(ctx context.Context, in *AddSecurityGroupRuleRequest, opts ...grpc.CallOption) (*SecurityGroupRule, error)
+	RemoveSecurityGroupRule(ctx context.Context, in *RemoveSecurityGroupRuleRequest, opts ...grpc.CallOption) (*RemoveSecurityGroupRuleResponse, error)
+	AttachSecurityGroup(ctx context.Context, in *AttachSecurityGroupRequest, opts ...grpc.CallOption) (*AttachSecurityGroupResponse, error)
+	DetachSecurityGroup(ctx context.Context, in *DetachSecurityGroupRequest, opts ...grpc.CallOption) (*DetachSecurityGroupResponse, error)
 }
 
 type netServiceClient struct {
@@ -173,6 +196,134 @@ func (c *netServiceClient) DeleteNic(ctx context.Context, in *DeleteNicRequest, 
 	return out, nil
 }
 
+func (c *netServiceClient) AttachNic(ctx context.Context, in *AttachNicRequest, opts ...grpc.CallOption) (*AttachNicResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttachNicResponse)
+	err := c.cc.Invoke(ctx, NetService_AttachNic_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) WatchNics(ctx context.Context, in *WatchNicsRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NicEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &NetService_ServiceDesc.Streams[0], NetService_WatchNics_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchNicsRequest, NicEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NetService_WatchNicsClient = grpc.ServerStreamingClient[NicEvent]
+
+func (c *netServiceClient) WatchNetworks(ctx context.Context, in *WatchNetworksRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[NetworkEvent], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &NetService_ServiceDesc.Streams[1], NetService_WatchNetworks_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[WatchNetworksRequest, NetworkEvent]{ClientStream: stream}
+	if err := x.ClientStream.SendMsg(in); err != nil {
+		return nil, err
+	}
+	if err := x.ClientStream.CloseSend(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NetService_WatchNetworksClient = grpc.ServerStreamingClient[NetworkEvent]
+
+func (c *netServiceClient) CreateSecurityGroup(ctx context.Context, in *CreateSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SecurityGroup)
+	err := c.cc.Invoke(ctx, NetService_CreateSecurityGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) GetSecurityGroup(ctx context.Context, in *GetSecurityGroupRequest, opts ...grpc.CallOption) (*SecurityGroup, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SecurityGroup)
+	err := c.cc.Invoke(ctx, NetService_GetSecurityGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) ListSecurityGroups(ctx context.Context, in *ListSecurityGroupsRequest, opts ...grpc.CallOption) (*ListSecurityGroupsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListSecurityGroupsResponse)
+	err := c.cc.Invoke(ctx, NetService_ListSecurityGroups_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) DeleteSecurityGroup(ctx context.Context, in *DeleteSecurityGroupRequest, opts ...grpc.CallOption) (*DeleteSecurityGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DeleteSecurityGroupResponse)
+	err := c.cc.Invoke(ctx, NetService_DeleteSecurityGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) AddSecurityGroupRule(ctx context.Context, in *AddSecurityGroupRuleRequest, opts ...grpc.CallOption) (*SecurityGroupRule, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SecurityGroupRule)
+	err := c.cc.Invoke(ctx, NetService_AddSecurityGroupRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) RemoveSecurityGroupRule(ctx context.Context, in *RemoveSecurityGroupRuleRequest, opts ...grpc.CallOption) (*RemoveSecurityGroupRuleResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(RemoveSecurityGroupRuleResponse)
+	err := c.cc.Invoke(ctx, NetService_RemoveSecurityGroupRule_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) AttachSecurityGroup(ctx context.Context, in *AttachSecurityGroupRequest, opts ...grpc.CallOption) (*AttachSecurityGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(AttachSecurityGroupResponse)
+	err := c.cc.Invoke(ctx, NetService_AttachSecurityGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *netServiceClient) DetachSecurityGroup(ctx context.Context, in *DetachSecurityGroupRequest, opts ...grpc.CallOption) (*DetachSecurityGroupResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DetachSecurityGroupResponse)
+	err := c.cc.Invoke(ctx, NetService_DetachSecurityGroup_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // NetServiceServer is the server API for NetService service.
 // All implementations must embed UnimplementedNetServiceServer
 // for forward compatibility.
@@ -190,6 +341,18 @@ type NetServiceServer interface {
 	ListNics(context.Context, *ListNicsRequest) (*ListNicsResponse, error)
 	UpdateNic(context.Context, *UpdateNicRequest) (*Nic, error)
 	DeleteNic(context.Context, *DeleteNicRequest) (*DeleteNicResponse, error)
+	// The newer clients' contract (api.md, "The newer contract").
+	AttachNic(context.Context, *AttachNicRequest) (*AttachNicResponse, error)
+	WatchNics(*WatchNicsRequest, grpc.ServerStreamingServer[NicEvent]) error
+	WatchNetworks(*WatchNetworksRequest, grpc.ServerStreamingServer[NetworkEvent]) error
+	CreateSecurityGroup(context.Context, *CreateSecurityGroupRequest) (*SecurityGroup, error)
+	GetSecurityGroup(context.Context, *GetSecurityGroupRequest) (*SecurityGroup, error)
+	ListSecurityGroups(context.Context, *ListSecurityGroupsRequest) (*ListSecurityGroupsResponse, error)
+	DeleteSecurityGroup(context.Context, *DeleteSecurityGroupRequest) (*DeleteSecurityGroupResponse, error)
+	AddSecurityGroupRule(context.Context, *AddSecurityGroupRuleRequest) (*SecurityGroupRule, error)
+	RemoveSecurityGroupRule(context.Context, *RemoveSecurityGroupRuleRequest) (*RemoveSecurityGroupRuleResponse, error)
+	AttachSecurityGroup(context.Context, *AttachSecurityGroupRequest) (*AttachSecurityGroupResponse, error)
+	DetachSecurityGroup(context.Context, *DetachSecurityGroupRequest) (*DetachSecurityGroupResponse, error)
 	mustEmbedUnimplementedNetServiceServer()
 }
 
@@ -232,6 +395,39 @@ func (UnimplementedNetServiceServer) UpdateNic(context.Context, *UpdateNicReques
 }
 func (UnimplementedNetServiceServer) DeleteNic(context.Context, *DeleteNicRequest) (*DeleteNicResponse, error) {
 	return nil, status.Errorf(codes.Unimplemented, "method DeleteNic not implemented")
+}
+func (UnimplementedNetServiceServer) AttachNic(context.Context, *AttachNicRequest) (*AttachNicResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AttachNic not implemented")
+}
+func (UnimplementedNetServiceServer) WatchNics(*WatchNicsRequest, grpc.ServerStreamingServer[NicEvent]) error {
+	return status.Errorf(codes.Unimplemented, "method WatchNics not implemented")
+}
+func (UnimplementedNetServiceServer) WatchNetworks(*WatchNetworksRequest, grpc.ServerStreamingServer[NetworkEvent]) error {
+	return status.Errorf(codes.Unimplemented, "method WatchNetworks not implemented")
+}
+func (UnimplementedNetServiceServer) CreateSecurityGroup(context.Context, *CreateSecurityGroupRequest) (*SecurityGroup, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method CreateSecurityGroup not implemented")
+}
+func (UnimplementedNetServiceServer) GetSecurityGroup(context.Context, *GetSecurityGroupRequest) (*SecurityGroup, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method GetSecurityGroup not implemented")
+}
+func (UnimplementedNetServiceServer) ListSecurityGroups(context.Context, *ListSecurityGroupsRequest) (*ListSecurityGroupsResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method ListSecurityGroups not implemented")
+}
+func (UnimplementedNetServiceServer) DeleteSecurityGroup(context.Context, *DeleteSecurityGroupRequest) (*DeleteSecurityGroupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DeleteSecurityGroup not implemented")
+}
+func (UnimplementedNetServiceServer) AddSecurityGroupRule(context.Context, *AddSecurityGroupRuleRequest) (*SecurityGroupRule, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AddSecurityGroupRule not implemented")
+}
+func (UnimplementedNetServiceServer) RemoveSecurityGroupRule(context.Context, *RemoveSecurityGroupRuleRequest) (*RemoveSecurityGroupRuleResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method RemoveSecurityGroupRule not implemented")
+}
+func (UnimplementedNetServiceServer) AttachSecurityGroup(context.Context, *AttachSecurityGroupRequest) (*AttachSecurityGroupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method AttachSecurityGroup not implemented")
+}
+func (UnimplementedNetServiceServer) DetachSecurityGroup(context.Context, *DetachSecurityGroupRequest) (*DetachSecurityGroupResponse, error) {
+	return nil, status.Errorf(codes.Unimplemented, "method DetachSecurityGroup not implemented")
 }
 func (UnimplementedNetServiceServer) mustEmbedUnimplementedNetServiceServer() {}
 func (UnimplementedNetServiceServer) testEmbeddedByValue()                    {}
@@ -452,6 +648,190 @@ func _NetService_DeleteNic_Handler(srv interface{}, ctx context.Context, dec fun
 	return interceptor(ctx, in, info, handler)
 }
 
+func _NetService_AttachNic_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachNicRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).AttachNic(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_AttachNic_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).AttachNic(ctx, req.(*AttachNicRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_WatchNics_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchNicsRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(NetServiceServer).WatchNics(m, &grpc.GenericServerStream[WatchNicsRequest, NicEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NetService_WatchNicsServer = grpc.ServerStreamingServer[NicEvent]
+
+func _NetService_WatchNetworks_Handler(srv interface{}, stream grpc.ServerStream) error {
+	m := new(WatchNetworksRequest)
+	if err := stream.RecvMsg(m); err != nil {
+		return err
+	}
+	return srv.(NetServiceServer).WatchNetworks(m, &grpc.GenericServerStream[WatchNetworksRequest, NetworkEvent]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type NetService_WatchNetworksServer = grpc.ServerStreamingServer[NetworkEvent]
+
+func _NetService_CreateSecurityGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateSecurityGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).CreateSecurityGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_CreateSecurityGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).CreateSecurityGroup(ctx, req.(*CreateSecurityGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_GetSecurityGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetSecurityGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).GetSecurityGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_GetSecurityGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).GetSecurityGroup(ctx, req.(*GetSecurityGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_ListSecurityGroups_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListSecurityGroupsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).ListSecurityGroups(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_ListSecurityGroups_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).ListSecurityGroups(ctx, req.(*ListSecurityGroupsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_DeleteSecurityGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteSecurityGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).DeleteSecurityGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_DeleteSecurityGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).DeleteSecurityGroup(ctx, req.(*DeleteSecurityGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_AddSecurityGroupRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AddSecurityGroupRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).AddSecurityGroupRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_AddSecurityGroupRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).AddSecurityGroupRule(ctx, req.(*AddSecurityGroupRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_RemoveSecurityGroupRule_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(RemoveSecurityGroupRuleRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).RemoveSecurityGroupRule(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_RemoveSecurityGroupRule_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).RemoveSecurityGroupRule(ctx, req.(*RemoveSecurityGroupRuleRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_AttachSecurityGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(AttachSecurityGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).AttachSecurityGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_AttachSecurityGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).AttachSecurityGroup(ctx, req.(*AttachSecurityGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _NetService_DetachSecurityGroup_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DetachSecurityGroupRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(NetServiceServer).DetachSecurityGroup(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: NetService_DetachSecurityGroup_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(NetServiceServer).DetachSecurityGroup(ctx, req.(*DetachSecurityGroupRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // NetService_ServiceDesc is the grpc.ServiceDesc for NetService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -503,7 +883,54 @@ var NetService_ServiceDesc = grpc.ServiceDesc{
 			MethodName: "DeleteNic",
 			Handler:    _NetService_DeleteNic_Handler,
 		},
+		{
+			MethodName: "AttachNic",
+			Handler:    _NetService_AttachNic_Handler,
+		},
+		{
+			MethodName: "CreateSecurityGroup",
+			Handler:    _NetService_CreateSecurityGroup_Handler,
+		},
+		{
+			MethodName: "GetSecurityGroup",
+			Handler:    _NetService_GetSecurityGroup_Handler,
+		},
+		{
+			MethodName: "ListSecurityGroups",
+			Handler:    _NetService_ListSecurityGroups_Handler,
+		},
+		{
+			MethodName: "DeleteSecurityGroup",
+			Handler:    _NetService_DeleteSecurityGroup_Handler,
+		},
+		{
+			MethodName: "AddSecurityGroupRule",
+			Handler:    _NetService_AddSecurityGroupRule_Handler,
+		},
+		{
+			MethodName: "RemoveSecurityGroupRule",
+			Handler:    _NetService_RemoveSecurityGroupRule_Handler,
+		},
+		{
+			MethodName: "AttachSecurityGroup",
+			Handler:    _NetService_AttachSecurityGroup_Handler,
+		},
+		{
+			MethodName: "DetachSecurityGroup",
+			Handler:    _NetService_DetachSecurityGroup_Handler,
+		},
 	},
-	Streams:  []grpc.StreamDesc{},
+	Streams: []grpc.StreamDesc{
+		{
+			StreamName:    "WatchNics",
+			Handler:       _NetService_WatchNics_Handler,
+			ServerStreams: true,
+		},
+		{
+			StreamName:    "WatchNetworks",
+			Handler:       _NetService_WatchNetworks_Handler,
+			ServerStreams: true,
+		},
+	},
 	Metadata: "net.proto",
 }
