@@ -125,7 +125,7 @@ func (n *network) load(ctx actor.Context) {
 			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
 			continue
 		}
-		ln, err := vhostuser.Listen(nic.SocketPath)
+		ln, err := vhostuser.Listen(nic.SocketPath, n.SocketGroup)
 		if err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR

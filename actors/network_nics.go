@@ -64,7 +64,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	if v6.IsValid() {
 		rec.IPv6Address = v6.String()
 	}
-	ln, err := vhostuser.Listen(rec.SocketPath)
+	ln, err := vhostuser.Listen(rec.SocketPath, n.SocketGroup)
 	if err != nil {
 		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
 	}

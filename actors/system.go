@@ -22,8 +22,11 @@ const DefaultRequestTimeout = 10 * time.Second
 type Config struct {
 	Store     *persistence.Store
 	SocketDir string
-	Log       *slog.Logger
-	Metrics   *Metrics
+	// SocketGroup is the group of every vhost-user socket; -1 keeps the
+	// daemon's.
+	SocketGroup int
+	Log         *slog.Logger
+	Metrics     *Metrics
 	// ReactorCPUs pins every reactor thread to these CPUs; empty: unpinned.
 	ReactorCPUs []int
 	// BusyPoll is how long a reactor polls its rings after its last frame

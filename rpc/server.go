@@ -33,9 +33,10 @@ type Server struct {
 }
 
 // NewGRPCServer builds a gRPC server with NetService, health (SERVING) and
-// reflection registered, and the given interceptors.
-func NewGRPCServer(actors Asker, metrics *Metrics) (*grpc.Server, *health.Server) {
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(metrics.unaryInterceptor))
+// reflection registered, the metrics interceptor and the given options
+// (credentials).
+func NewGRPCServer(actors Asker, metrics *Metrics, opts ...grpc.ServerOption) (*grpc.Server, *health.Server) {
+	gs := grpc.NewServer(append(opts, grpc.ChainUnaryInterceptor(metrics.unaryInterceptor))...)
 	netpb.RegisterNetServiceServer(gs, &Server{actors: actors})
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(gs, hs)

@@ -6,13 +6,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
 
 	"mvirt-net/reactor"
+	"mvirt-net/rpc/endpoint"
 )
 
 // Config is everything the daemon is told on its command line.
@@ -33,6 +33,21 @@ type Config struct {
 	BusyPollBatch int
 	// FaultInjection enables test-only fault hooks on the debug endpoint.
 	FaultInjection bool
+	// DebugPprof serves /debug/pprof/ on the debug endpoint.
+	DebugPprof bool
+	// APIGroup owns the unix sockets of --listen and --debug-listen;
+	// SocketGroup owns the vhost-user sockets and their directory. Names
+	// or numeric gids; empty keeps the daemon's group.
+	APIGroup    string
+	SocketGroup string
+	// TLSCert, TLSKey and TLSClientCA turn on TLS with client
+	// certificates for a TCP --listen.
+	TLSCert     string
+	TLSKey      string
+	TLSClientCA string
+
+	listen, debugListen endpoint.Address
+	apiGID, socketGID   int
 }
 
 // parseFlags fills a Config from args (without the program name).
@@ -53,10 +68,16 @@ Flags:
 		fs.PrintDefaults()
 	}
 	c := &Config{}
-	fs.StringVar(&c.Listen, "listen", "[::1]:50054", "gRPC listen address (host:port)")
+	fs.StringVar(&c.Listen, "listen", "[::1]:50054", "gRPC listen address: host:port, or unix:/path for a unix socket (mode 0660, group --api-group)")
 	fs.StringVar(&c.SocketDir, "socket-dir", "/run/mvirt/net", "directory of the vNICs' vhost-user sockets (created if missing)")
 	fs.StringVar(&c.MetadataDir, "metadata-dir", "/var/lib/mvirt/net", "directory of the Badger metadata store (created if missing)")
-	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address for /debug/actors, /metrics and /debug/pprof/ (empty disables)")
+	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address for /debug/actors and /metrics: host:port or unix:/path (empty disables)")
+	fs.BoolVar(&c.DebugPprof, "debug-pprof", false, "also serve /debug/pprof/ on the debug endpoint")
+	fs.StringVar(&c.APIGroup, "api-group", "", "group (name or gid) of the unix sockets of --listen and --debug-listen; its members may use the API (default: the daemon's group)")
+	fs.StringVar(&c.SocketGroup, "socket-group", "", "group (name or gid) of the vhost-user sockets (0660) and --socket-dir (0750): the group the VMMs run as (default: the daemon's group)")
+	fs.StringVar(&c.TLSCert, "tls-cert", "", "PEM server certificate: serve a TCP --listen over TLS (needs --tls-key and --tls-client-ca)")
+	fs.StringVar(&c.TLSKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&c.TLSClientCA, "tls-client-ca", "", "PEM CA certificates: only clients with a certificate signed by one of them may connect")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
@@ -90,14 +111,7 @@ const socketNameExample = "/00000000-0000-0000-0000-000000000000.sock"
 // the directories absolute: socket paths are handed to VMMs.
 func (c *Config) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Listen, err))
-	}
-	if c.DebugListen != "" {
-		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
-			errs = append(errs, fmt.Errorf("--debug-listen %q: %w", c.DebugListen, err))
-		}
-	}
+	errs = append(errs, c.validateAccess()...)
 	if c.SocketDir == "" {
 		errs = append(errs, errors.New("--socket-dir must not be empty"))
 	} else if abs, err := filepath.Abs(c.SocketDir); err != nil {

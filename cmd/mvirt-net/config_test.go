@@ -67,3 +67,45 @@ func TestParseCPUList(t *testing.T) {
 		t.Fatalf("parseCPUList: %v %v", got, err)
 	}
 }
+
+func TestAccessFlags(t *testing.T) {
+	bad := map[string][]string{
+		"relative unix path": {"--listen", "unix:api.sock"},
+		"bad debug unix":     {"--debug-listen", "unix:"},
+		"unknown api group":  {"--api-group", "no-such-group-mvirt"},
+		"unknown nic group":  {"--socket-group", "no-such-group-mvirt"},
+		"cert without ca":    {"--tls-cert", "c.pem", "--tls-key", "k.pem"},
+		"tls on unix":        {"--listen", "unix:/run/a.sock", "--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "ca"},
+	}
+	for name, args := range bad {
+		c, err := parseFlags(args, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	warns := map[string]struct {
+		args []string
+		n    int
+	}{
+		"defaults":          {nil, 0},
+		"unix":              {[]string{"--listen", "unix:/run/a.sock", "--debug-listen", "unix:/run/d.sock"}, 0},
+		"every interface":   {[]string{"--listen", ":50054"}, 1},
+		"public with tls":   {[]string{"--listen", "192.0.2.1:50054", "--tls-cert", "c", "--tls-key", "k", "--tls-client-ca", "ca"}, 0},
+		"public debug only": {[]string{"--debug-listen", "[::]:50055"}, 1},
+	}
+	for name, w := range warns {
+		c, err := parseFlags(w.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if got := c.accessWarnings(); len(got) != w.n {
+			t.Errorf("%s: warnings %q, want %d", name, got, w.n)
+		}
+	}
+}

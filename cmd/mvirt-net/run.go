@@ -12,11 +12,14 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 
 	"mvirt-net/actors"
 	"mvirt-net/persistence"
 	"mvirt-net/rpc"
 	"mvirt-net/rpc/debughttp"
+	"mvirt-net/rpc/endpoint"
 )
 
 // shutdownGrace bounds how long in-flight RPCs may run after a signal.
@@ -29,8 +32,11 @@ func run(ctx context.Context, cfg *Config) error {
 	level, _ := cfg.level()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
 
-	if err := os.MkdirAll(cfg.SocketDir, 0o755); err != nil {
-		return fmt.Errorf("create socket dir: %w", err)
+	for _, w := range cfg.accessWarnings() {
+		log.Warn("INSECURE: " + w)
+	}
+	if err := prepareSocketDir(cfg.SocketDir, cfg.socketGID); err != nil {
+		return err
 	}
 	store, err := persistence.Open(cfg.MetadataDir, log)
 	if err != nil {
@@ -45,7 +51,7 @@ func run(ctx context.Context, cfg *Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	tree, err := actors.Start(actors.Config{
-		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), SocketGroup: cfg.socketGID, ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
 	})
 	if err != nil {
 		return err
@@ -53,35 +59,43 @@ func run(ctx context.Context, cfg *Config) error {
 	defer tree.Shutdown()
 	reg.MustRegister(tree.Collector())
 
-	lis, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		return fmt.Errorf("gRPC listen on %s: %w", cfg.Listen, err)
+	var opts []grpc.ServerOption
+	if cfg.TLS() {
+		tc, err := endpoint.ServerTLS(cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA)
+		if err != nil {
+			return err
+		}
+		opts = append(opts, grpc.Creds(credentials.NewTLS(tc)))
 	}
-	gs, health := rpc.NewGRPCServer(tree, rpc.NewMetrics(reg))
+	lis, err := endpoint.Listen(cfg.listen, cfg.apiGID)
+	if err != nil {
+		return fmt.Errorf("gRPC: %w", err)
+	}
+	gs, health := rpc.NewGRPCServer(tree, rpc.NewMetrics(reg), opts...)
 	serveErr := make(chan error, 2)
 	go func() { serveErr <- gs.Serve(lis) }()
 
 	var dbg *http.Server
 	if cfg.DebugListen != "" {
-		dl, err := net.Listen("tcp", cfg.DebugListen)
+		dl, err := endpoint.Listen(cfg.debugListen, cfg.apiGID)
 		if err != nil {
 			gs.Stop()
-			return fmt.Errorf("debug listen on %s: %w", cfg.DebugListen, err)
+			return fmt.Errorf("debug endpoint: %w", err)
 		}
 		var faults debughttp.FaultFunc
 		if cfg.FaultInjection {
 			faults = tree.InjectReactorPanic
 			log.Warn("fault injection enabled on the debug endpoint")
 		}
-		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg, faults), ReadHeaderTimeout: 5 * time.Second}
+		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg, faults, cfg.DebugPprof), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := dbg.Serve(dl); !errors.Is(err, http.ErrServerClosed) {
 				serveErr <- fmt.Errorf("debug server: %w", err)
 			}
 		}()
-		log.Info("debug endpoint listening", "addr", dl.Addr().String())
+		log.Info("debug endpoint listening", "addr", cfg.debugListen.String(), "pprof", cfg.DebugPprof)
 	}
-	log.Info("mvirt-net serving", "version", rpc.Version, "grpc", lis.Addr().String(),
+	log.Info("mvirt-net serving", "version", rpc.Version, "grpc", grpcAddr(cfg, lis), "tls", cfg.TLS(),
 		"socket_dir", cfg.SocketDir, "metadata_dir", cfg.MetadataDir)
 
 	select {
@@ -110,4 +124,12 @@ func stopGRPC(graceful, hard func(), log *slog.Logger) {
 		log.Warn("in-flight RPCs did not finish in time; stopping hard")
 		hard()
 	}
+}
+
+// grpcAddr is where the gRPC server listens, as a client names it.
+func grpcAddr(cfg *Config, lis net.Listener) string {
+	if cfg.listen.IsUnix() {
+		return cfg.listen.String()
+	}
+	return lis.Addr().String()
 }

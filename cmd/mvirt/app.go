@@ -6,8 +6,10 @@ import (
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"mvirt-net/rpc/endpoint"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -16,6 +18,9 @@ type app struct {
 	server  string
 	output  string
 	timeout time.Duration
+	// tlsCA, tlsCert and tlsKey select TLS to a daemon on another host:
+	// the CA that signed its certificate, and this client's certificate.
+	tlsCA, tlsCert, tlsKey string
 }
 
 // session is what an action needs for one command: the daemon's client and
@@ -37,7 +42,23 @@ func (a *app) validate() error {
 	if a.timeout <= 0 {
 		return usageErrorf("invalid --timeout %s: must be positive", a.timeout)
 	}
+	if (a.tlsCert == "") != (a.tlsKey == "") {
+		return usageErrorf("--tls-cert and --tls-key go together")
+	}
 	return nil
+}
+
+// credentials are the transport credentials --tls-* ask for: TLS when any
+// is given, else plaintext (loopback or a unix socket).
+func (a *app) credentials() (credentials.TransportCredentials, error) {
+	if a.tlsCA == "" && a.tlsCert == "" {
+		return insecure.NewCredentials(), nil
+	}
+	c, err := endpoint.ClientTLS(a.tlsCA, a.tlsCert, a.tlsKey)
+	if err != nil {
+		return nil, usageErrorf("%w", err)
+	}
+	return credentials.NewTLS(c), nil
 }
 
 // run adapts fn to a cobra command: it connects to the daemon, bounds the
@@ -45,7 +66,11 @@ func (a *app) validate() error {
 // failed operation.
 func (a *app) run(fn action) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
-		conn, err := grpc.NewClient(a.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		creds, err := a.credentials()
+		if err != nil {
+			return err
+		}
+		conn, err := grpc.NewClient(a.server, grpc.WithTransportCredentials(creds))
 		if err != nil {
 			return usageErrorf("invalid --server %q: %w", a.server, err)
 		}

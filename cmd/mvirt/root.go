@@ -64,7 +64,10 @@ operation (or could not be reached), 2 for a malformed command line.`,
 		server = env
 	}
 	flags := root.PersistentFlags()
-	flags.StringVar(&a.server, "server", server, "address of the mvirt-net daemon (env "+serverEnv+")")
+	flags.StringVar(&a.server, "server", server, "address of the mvirt-net daemon: host:port or unix:/path (env "+serverEnv+")")
+	flags.StringVar(&a.tlsCA, "tls-ca", "", "connect over TLS, trusting the daemon's certificate if this PEM CA signed it")
+	flags.StringVar(&a.tlsCert, "tls-cert", "", "PEM client certificate to present over TLS (with --tls-key)")
+	flags.StringVar(&a.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	flags.StringVarP(&a.output, "output", "o", outputTable, "output format: table or json")
 	flags.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the daemon's answer")
 

@@ -26,9 +26,10 @@ type Listener struct {
 }
 
 // Listen creates the unix stream socket a VMM connects to at path, with
-// SocketMode permissions. A socket file left at path by an earlier run is
-// removed first; any other kind of file there is an error.
-func Listen(path string) (*Listener, error) {
+// SocketMode permissions and, unless gid is -1, that group (the VMMs'). A
+// socket file left at path by an earlier run is removed first; any other
+// kind of file there is an error.
+func Listen(path string, gid int) (*Listener, error) {
 	var st unix.Stat_t
 	switch err := unix.Lstat(path, &st); {
 	case err == nil && st.Mode&unix.S_IFMT == unix.S_IFSOCK:
@@ -45,14 +46,14 @@ func Listen(path string) (*Listener, error) {
 		return nil, fmt.Errorf("vhost-user listen: socket: %w", err)
 	}
 	l := &Listener{fd: fd, path: path}
-	if err := l.bind(); err != nil {
+	if err := l.bind(gid); err != nil {
 		_ = unix.Close(fd)
 		return nil, fmt.Errorf("vhost-user listen on %s: %w", path, err)
 	}
 	return l, nil
 }
 
-func (l *Listener) bind() error {
+func (l *Listener) bind(gid int) error {
 	if err := unix.Bind(l.fd, &unix.SockaddrUnix{Name: l.path}); err != nil {
 		return fmt.Errorf("bind: %w", err)
 	}
@@ -61,6 +62,9 @@ func (l *Listener) bind() error {
 	if err == nil {
 		l.dev, l.ino = st.Dev, st.Ino
 		err = unix.Chmod(l.path, SocketMode)
+	}
+	if err == nil && gid != -1 {
+		err = unix.Lchown(l.path, -1, gid)
 	}
 	if err == nil {
 		err = unix.Listen(l.fd, listenBacklog)

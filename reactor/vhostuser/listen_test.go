@@ -14,7 +14,7 @@ import (
 
 func TestListenAcceptDial(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nic.sock")
-	stale, err := vhostuser.Listen(path)
+	stale, err := vhostuser.Listen(path, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestListenAcceptDial(t *testing.T) {
 	if err := unix.Close(stale.Fd()); err != nil {
 		t.Fatal(err)
 	}
-	l, err := vhostuser.Listen(path)
+	l, err := vhostuser.Listen(path, -1)
 	if err != nil {
 		t.Fatalf("over a stale socket: %v", err)
 	}
@@ -86,7 +86,7 @@ func TestListenRefusesNonSocket(t *testing.T) {
 	if err := os.WriteFile(path, []byte("keep me"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := vhostuser.Listen(path); !errors.Is(err, os.ErrExist) {
+	if _, err := vhostuser.Listen(path, -1); !errors.Is(err, os.ErrExist) {
 		t.Errorf("Listen over a regular file: %v", err)
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "keep me" {
@@ -96,11 +96,11 @@ func TestListenRefusesNonSocket(t *testing.T) {
 
 func TestListenerCloseKeepsReplacement(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "nic.sock")
-	old, err := vhostuser.Listen(path)
+	old, err := vhostuser.Listen(path, -1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	repl, err := vhostuser.Listen(path)
+	repl, err := vhostuser.Listen(path, -1)
 	if err != nil {
 		t.Fatal(err)
 	}

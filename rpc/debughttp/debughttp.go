@@ -1,6 +1,6 @@
 // Package debughttp serves the daemon's introspection over HTTP, meant for
-// loopback: GET /debug/actors (the live actor tree as JSON), /metrics
-// (Prometheus) and /debug/pprof/.
+// loopback or a unix socket: GET /debug/actors (the live actor tree as
+// JSON), /metrics (Prometheus) and, when asked for, /debug/pprof/.
 package debughttp
 
 import (
@@ -21,8 +21,10 @@ type FaultFunc func(ctx context.Context, nicID string) error
 
 // Handler returns the debug mux. With a non-nil panicReactor it also serves
 // POST /debug/nics/{id}/panic, which makes that NIC's reactor panic: a
-// fault-injection hook for supervision tests, off by default.
-func Handler(tree TreeFunc, gatherer prometheus.Gatherer, panicReactor FaultFunc) http.Handler {
+// fault-injection hook for supervision tests, off by default. With
+// withPprof it serves the Go profiler under /debug/pprof/ (which shows the
+// command line and lets a caller spend the daemon's CPU on profiling).
+func Handler(tree TreeFunc, gatherer prometheus.Gatherer, panicReactor FaultFunc, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	if panicReactor != nil {
 		mux.HandleFunc("POST /debug/nics/{id}/panic", func(w http.ResponseWriter, r *http.Request) {
@@ -40,10 +42,17 @@ func Handler(tree TreeFunc, gatherer prometheus.Gatherer, panicReactor FaultFunc
 		_ = enc.Encode(tree())
 	})
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
+	if withPprof {
+		handlePprof(mux)
+	}
+	return mux
+}
+
+// handlePprof serves the Go profiler's endpoints.
+func handlePprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/", pprof.Index)
 	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	return mux
 }

@@ -69,7 +69,28 @@ func TestDebugEndpoint(t *testing.T) {
 			t.Errorf("/metrics lacks %q", want)
 		}
 	}
+	// The profiler shows the command line and spends CPU on request:
+	// only with --debug-pprof.
+	for _, path := range []string{"/debug/pprof/", "/debug/pprof/cmdline", "/debug/pprof/profile?seconds=1"} {
+		if code := httpStatus(t, "http://"+d.DebugAddr+path); code != http.StatusNotFound {
+			t.Errorf("GET %s without --debug-pprof: %d, want 404", path, code)
+		}
+	}
+}
+
+func TestDebugPprofOnlyWhenAsked(t *testing.T) {
+	d := daemon.Start(t, daemon.NewDirs(t), "--debug-pprof")
 	if !strings.Contains(httpGet(t, "http://"+d.DebugAddr+"/debug/pprof/"), "goroutine") {
 		t.Error("/debug/pprof/ index lacks profiles")
 	}
+}
+
+func httpStatus(t *testing.T, url string) int {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	return res.StatusCode
 }

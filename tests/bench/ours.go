@@ -44,7 +44,7 @@ func startDaemon(extra []string) (*ourDaemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	d, err := daemon.Launch(dirs, append([]string{"--log-level", "info"}, extra...)...)
+	d, err := daemon.Launch(dirs, append([]string{"--log-level", "info", "--debug-pprof"}, extra...)...)
 	if err != nil {
 		cleanup()
 		return nil, err

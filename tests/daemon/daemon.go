@@ -177,22 +177,46 @@ func NewDirs(t testing.TB) Dirs {
 	return dirs
 }
 
+// Options choose how LaunchWith runs a daemon; the zero value is what
+// Launch does.
+type Options struct {
+	// Listen and DebugListen replace the free loopback ports: host:port or
+	// unix:/path.
+	Listen, DebugListen string
+	// Dial are the test client's gRPC dial options (default plaintext).
+	Dial []grpc.DialOption
+	// Wrap is a command the daemon runs under, e.g. setpriv and its
+	// flags; the daemon's path and arguments follow it.
+	Wrap []string
+	// Args are extra daemon flags.
+	Args []string
+}
+
 // Launch builds the binaries if not done yet, runs the daemon on dirs
 // with extraArgs and waits until it serves. If it does not, the daemon is
 // killed and the error carries its output. The caller must Stop or Kill a
 // returned daemon.
 func Launch(dirs Dirs, extraArgs ...string) (*Daemon, error) {
+	return LaunchWith(dirs, Options{Args: extraArgs})
+}
+
+// LaunchWith is Launch with the endpoints, client credentials and wrapper
+// command of o.
+func LaunchWith(dirs Dirs, o Options) (*Daemon, error) {
 	bin, err := Build()
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	addr, debugAddr := o.Listen, o.DebugListen
+	if addr == "" {
+		if addr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 	}
-	debugAddr, err := freeAddr()
-	if err != nil {
-		return nil, err
+	if debugAddr == "" {
+		if debugAddr, err = freeAddr(); err != nil {
+			return nil, err
+		}
 	}
 	d := &Daemon{
 		SocketDir: dirs.SocketDir, MetadataDir: dirs.MetadataDir,
@@ -201,14 +225,19 @@ func Launch(dirs Dirs, extraArgs ...string) (*Daemon, error) {
 	args := append([]string{
 		"--listen", d.Addr, "--debug-listen", d.DebugAddr,
 		"--socket-dir", d.SocketDir, "--metadata-dir", d.MetadataDir, "--log-level", "debug",
-	}, extraArgs...)
-	d.cmd = exec.Command(filepath.Join(bin, "mvirt-net"), args...)
+	}, o.Args...)
+	argv := append(append(append([]string{}, o.Wrap...), filepath.Join(bin, "mvirt-net")), args...)
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mvirt-net: %w", err)
 	}
 	go func() { _ = d.cmd.Wait(); close(d.done) }()
-	if err := d.waitServing(startTimeout); err != nil {
+	dial := o.Dial
+	if dial == nil {
+		dial = []grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}
+	}
+	if err := d.waitServing(startTimeout, dial); err != nil {
 		d.Kill()
 		return nil, fmt.Errorf("%w\nmvirt-net log:\n%s", err, d.Log())
 	}
@@ -231,8 +260,24 @@ func Start(t testing.TB, dirs Dirs, extraArgs ...string) *Daemon {
 // cannot be built.
 func TryStart(t testing.TB, dirs Dirs, extraArgs ...string) (*Daemon, error) {
 	t.Helper()
+	return TryStartWith(t, dirs, Options{Args: extraArgs})
+}
+
+// StartWith is Start with the options of LaunchWith.
+func StartWith(t testing.TB, dirs Dirs, o Options) *Daemon {
+	t.Helper()
+	d, err := TryStartWith(t, dirs, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TryStartWith is TryStart with the options of LaunchWith.
+func TryStartWith(t testing.TB, dirs Dirs, o Options) (*Daemon, error) {
+	t.Helper()
 	Binaries(t)
-	d, err := Launch(dirs, extraArgs...)
+	d, err := LaunchWith(dirs, o)
 	if err != nil {
 		return nil, err
 	}
@@ -245,8 +290,8 @@ func TryStart(t testing.TB, dirs Dirs, extraArgs ...string) (*Daemon, error) {
 	return d, nil
 }
 
-func (d *Daemon) waitServing(timeout time.Duration) error {
-	conn, err := grpc.NewClient(d.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+func (d *Daemon) waitServing(timeout time.Duration, dial []grpc.DialOption) error {
+	conn, err := grpc.NewClient(d.Addr, dial...)
 	if err != nil {
 		return fmt.Errorf("grpc client for %s: %w", d.Addr, err)
 	}

@@ -5,9 +5,10 @@ set -euo pipefail
 
 # The real-guest tier (tests/e2e) needs QEMU, and busybox, dhcpcd, cpio
 # and gzip for its initramfs; tests/e2e/guest/build.sh fetches the guest
-# kernel package itself. tests/dpdk needs dpdk-testpmd, which only
+# kernel package itself. tests/api needs curl (it reads the debug endpoint
+# over a unix socket as another user). tests/dpdk needs dpdk-testpmd, which only
 # dpdk-dev has; it brings every DPDK PMD (virtio_user and pcap among them).
-packages=(ca-certificates qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev)
+packages=(ca-certificates curl qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev)
 
 missing=()
 for p in "${packages[@]}"; do
