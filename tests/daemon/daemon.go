@@ -344,6 +344,9 @@ func (d *Daemon) Kill() {
 	<-d.done
 }
 
+// Pid is the daemon's process id.
+func (d *Daemon) Pid() int { return d.cmd.Process.Pid }
+
 // Exited is closed when the process has exited.
 func (d *Daemon) Exited() <-chan struct{} { return d.done }
 
