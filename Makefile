@@ -9,7 +9,18 @@ PROTOC_GEN_GO_VERSION      := v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION := v1.5.1
 STATICCHECK_VERSION        := v0.8.2
 
-.PHONY: all build run test deps lint proto clean bench
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+UNITDIR     ?= $(PREFIX)/lib/systemd/system
+SYSUSERSDIR ?= $(PREFIX)/lib/sysusers.d
+FUZZTIME    ?= 10s
+
+# The rootless tier: every package but the ones that run the daemon
+# (tests/vmm, the simulated VMM, is a library with unit tests of its own).
+UNIT_PKGS = $(shell $(GO) list ./... | grep -v -E '/tests/(api|bench|cli|daemon|dataplane|dpdk|e2e)($$|/)')
+INTEGRATION_PKGS = $(shell $(GO) list ./tests/... | grep -v -E '/tests/vmm$$')
+
+.PHONY: all build run test check deps lint proto clean bench install
 
 all: build
 
@@ -24,9 +35,27 @@ run: build
 deps:
 	./tests/setup/install-deps.sh
 
-test: deps build
-	$(GO) vet ./...
-	$(GO) test -race -count=1 -timeout 30m ./...
+# test is check, then every test that runs the daemon (API, CLI, data
+# plane with the simulated VMM, DPDK, real guests in QEMU), with -race.
+test: deps build check
+	$(GO) test -race -count=1 -timeout 30m $(INTEGRATION_PKGS)
+
+# check is the rootless tier: lint (gofmt, vet, staticcheck), the unit
+# tests without and with -race, and every fuzz target for FUZZTIME.
+check: lint
+	$(GO) test -count=1 $(UNIT_PKGS)
+	$(GO) test -race -count=1 $(UNIT_PKGS)
+	FUZZTIME=$(FUZZTIME) ./tests/setup/fuzz-smoke.sh
+
+# install puts the binaries, the systemd unit (ExecStart pointing at
+# BINDIR) and its sysusers.d entry under DESTDIR/PREFIX.
+install: build
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(SYSUSERSDIR)
+	install -m 0755 $(BIN)/mvirt-net $(BIN)/mvirt $(DESTDIR)$(BINDIR)/
+	sed 's|/usr/local/bin/|$(BINDIR)/|' cmd/mvirt-net/mvirt-net.service > $(DESTDIR)$(UNITDIR)/mvirt-net.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/mvirt-net.service
+	install -m 0644 cmd/mvirt-net/mvirt-net.sysusers $(DESTDIR)$(SYSUSERSDIR)/mvirt-net.conf
+	@echo "installed; then: systemd-sysusers && systemctl daemon-reload && systemctl enable --now mvirt-net"
 
 # bench measures VM-to-VM throughput, latency and idle cost of the daemon
 # (built without -race) side by side with dpdk-testpmd's vhost PMD, all
