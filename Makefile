@@ -20,7 +20,7 @@ FUZZTIME    ?= 10s
 UNIT_PKGS = $(shell $(GO) list ./... | grep -v -E '/tests/(api|bench|cli|daemon|dataplane|dpdk|e2e)($$|/)')
 INTEGRATION_PKGS = $(shell $(GO) list ./tests/... | grep -v -E '/tests/vmm$$')
 
-.PHONY: all build run test check deps lint proto clean bench install
+.PHONY: all build run test check deps lint proto clean bench bench-scale install
 
 all: build
 
@@ -66,6 +66,14 @@ bench: deps
 	$(GO) run ./tests/bench/cmd/mvbench -pprof $(RUN_DIR)/bench-daemon.pprof $(BENCH_ARGS)
 	$(GO) test -count=1 -run TestRoutedFrameAllocatesNothing -bench RoutedFrame -benchmem ./reactor/ | tee $(RUN_DIR)/bench-allocs.txt
 	awk '/^BenchmarkRoutedFrame/ { if ($$(NF-1) > m) m = $$(NF-1) } END { print "BENCH allocs_per_packet=" m+0 }' $(RUN_DIR)/bench-allocs.txt
+
+# bench-scale measures the daemon with 1024 NICs: CreateNic latency and
+# rate at concurrency 1 and 32, RSS, threads, fds and idle CPU with the
+# NICs created and connected (simulated-VMM frontends), and the start time
+# with them in the store; about a minute. SCALE_ARGS passes flags (go run
+# ./tests/scale/cmd/mvscale -h).
+bench-scale:
+	$(GO) run ./tests/scale/cmd/mvscale $(SCALE_ARGS)
 
 lint: $(TOOLS)/staticcheck
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

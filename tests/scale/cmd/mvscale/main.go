@@ -1,0 +1,32 @@
+// Command mvscale measures the real daemon with many vNICs: CreateNic
+// latency and rate, footprint and idle CPU with the NICs created and
+// connected, and the start time with them in the store. Run it as
+// `make bench-scale`.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"mvirt-net/tests/scale"
+)
+
+func main() {
+	cfg := scale.Config{}
+	flag.IntVar(&cfg.NICs, "nics", 1024, "NICs created concurrently, connected and restarted with")
+	flag.IntVar(&cfg.SequentialNICs, "sequential-nics", 200, "NICs created one at a time for the concurrency-1 latency")
+	flag.IntVar(&cfg.Concurrency, "concurrency", 32, "concurrent CreateNic clients")
+	flag.DurationVar(&cfg.IdleTime, "idle-time", 10*time.Second, "how long the idle CPU is measured")
+	daemonArgs := flag.String("daemon-args", "", "extra mvirt-net flags, space-separated")
+	flag.Parse()
+	cfg.DaemonArgs = strings.Fields(*daemonArgs)
+	res, err := scale.Run(cfg, os.Stderr)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "mvscale: %v\n", err)
+		os.Exit(1)
+	}
+	scale.Report(os.Stdout, cfg, res)
+}
