@@ -1,8 +1,11 @@
 package actors
 
 import (
+	"github.com/asynkron/protoactor-go/actor"
+
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
+	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -27,6 +30,15 @@ type networkChanged struct{ rec *persistence.NetworkRecord }
 type networkGone struct {
 	id   string
 	nics []string
+}
+
+// nicStored tells a NetworkActor that the record of a NIC it created is
+// written (err nil) or not, and whom to answer.
+type nicStored struct {
+	id     string
+	err    error
+	sender *actor.PID
+	ln     *vhostuser.Listener
 }
 
 // nicChanged tells the NetManager a NIC's new view.

@@ -35,9 +35,16 @@ type network struct {
 	routes reactor.Routes
 	// deleting is set while a DeleteNetwork waits for its NICs to stop.
 	deleting bool
+	// writing counts the created NICs whose records are being written;
+	// held are the requests that wait for them (see holdBack).
+	writing int
+	held    []heldRequest
 }
 
 type nicEntry struct {
+	// pending marks a NIC whose record is being written: its addresses
+	// and MAC are taken, but it has no actor and no routes yet.
+	pending bool
 	rec     *persistence.NicRecord
 	dest    *reactor.Dest
 	pid     *actor.PID
@@ -72,31 +79,46 @@ func (n *network) Receive(ctx actor.Context) {
 		n.setState(ctx, msg)
 	case nicLease:
 		n.recordLease(msg)
+	case nicStored:
+		n.nicStored(ctx, msg)
 	case InjectReactorPanic:
-		if e := n.nics[msg.NicID]; e != nil {
+		if e := n.nics[msg.NicID]; e != nil && !e.pending {
 			ctx.Forward(e.pid)
 		} else {
 			ctx.Respond(nicNotFound(msg.NicID))
 		}
 	case *netpb.UpdateNetworkRequest:
+		if n.holdBack(ctx, false) {
+			return
+		}
 		if err := n.update(ctx, msg); err != nil {
 			ctx.Respond(err)
 		}
 	case *netpb.DeleteNetworkRequest:
-		n.delete(ctx, msg)
+		if !n.holdBack(ctx, false) {
+			n.delete(ctx, msg)
+		}
 	case createNic:
+		if n.holdBack(ctx, true) {
+			return
+		}
 		if n.deleting {
 			ctx.Send(ctx.Parent(), nicNameFree{name: msg.req.GetName()})
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
 			return
 		}
-		ctx.Respond(n.createNic(ctx, msg.req))
+		n.createNic(ctx, msg.req)
 	case *netpb.UpdateNicRequest:
+		if n.holdBack(ctx, false) {
+			return
+		}
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
 		}
 	case *netpb.DeleteNicRequest:
-		n.deleteNic(ctx, msg)
+		if !n.holdBack(ctx, false) {
+			n.deleteNic(ctx, msg)
+		}
 	}
 }
 
@@ -213,6 +235,9 @@ func (n *network) rebuildRoutes() {
 		}
 	}
 	for id, e := range n.nics {
+		if e.pending {
+			continue
+		}
 		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
 			if a, err := netip.ParseAddr(s); err == nil {
 				if err := b.Add(netip.PrefixFrom(a, a.BitLen()), e.dest); err != nil {

@@ -19,35 +19,52 @@ import (
 	"mvirt-net/rpc/netpb"
 )
 
-func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
-	res := n.tryCreateNic(ctx, req)
-	if _, failed := res.(error); failed && req.GetName() != "" {
-		ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
+// createNic validates and reserves a new NIC (its MAC, addresses and
+// socket) and writes its record in the background: the network goes on
+// with other creates meanwhile, so that concurrent creates share one
+// synced Badger commit. The sender gets its answer from nicStored, once the
+// record is durable.
+func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
+	e, ln, err := n.reserveNic(req)
+	if err != nil {
+		if req.GetName() != "" {
+			ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
+		}
+		ctx.Respond(err)
+		return
 	}
-	return res
+	n.writing++
+	self, root, sender, store := ctx.Self(), ctx.ActorSystem().Root, ctx.Sender(), n.Store
+	go func() {
+		err := store.PutNic(e.rec, nil)
+		root.Send(self, nicStored{id: e.rec.ID, err: err, sender: sender, ln: ln})
+	}()
 }
 
-func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
+// reserveNic checks a CreateNic request and takes what the NIC needs: an
+// entry in the network marked pending, its addresses, its listening
+// socket.
+func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, *vhostuser.Listener, error) {
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	routes4, routes6, err := n.checkRoutes("", req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	v4, err := n.pickAddr("ipv4_address", req.GetIpv4Address(), n.pool4, true)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	v6, err := n.pickAddr("ipv6_address", req.GetIpv6Address(), n.pool6, false)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for _, a := range []netip.Addr{v4, v6} {
 		for _, r := range append(routes4, routes6...) {
 			if a.IsValid() && r.Contains(a) {
-				return invalid("routed prefix %s contains the nic's own address %s", r, a)
+				return nil, nil, invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
@@ -66,26 +83,54 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	}
 	ln, err := vhostuser.Listen(rec.SocketPath, n.SocketGroup)
 	if err != nil {
-		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
-	}
-	if err := n.Store.PutNic(rec, nil); err != nil {
-		_ = ln.Close()
-		if errors.Is(err, persistence.ErrConflict) {
-			return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(id, rec.Name), err)
-		}
-		return status.Errorf(codes.Internal, "store nic: %v", err)
+		return nil, nil, status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
 	}
 	e, err := n.adopt(rec)
 	if err != nil {
-		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
+		_ = ln.Close()
+		return nil, nil, status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	e.pid = n.spawnNic(ctx, e, ln)
+	e.pending = true
+	return e, ln, nil
+}
+
+// nicStored finishes a CreateNic once its record is written: on success
+// the NIC's actor starts and the sender gets its view; on failure the
+// reservation is given back and the sender gets the error.
+func (n *network) nicStored(ctx actor.Context, msg nicStored) {
+	e := n.nics[msg.id]
+	if e == nil || !e.pending {
+		// The actor restarted while the record was written: the reloaded
+		// network knows the NIC if the write landed first.
+		_ = msg.ln.Close()
+		ctx.Send(msg.sender, status.Errorf(codes.Aborted, "network %s restarted while nic %s was stored; list the nics to see whether it exists", n.id, msg.id))
+		return
+	}
+	n.writing--
+	defer n.releaseHeld(ctx)
+	rec := e.rec
+	if msg.err != nil {
+		_ = msg.ln.Close()
+		delete(n.nics, rec.ID)
+		n.release(rec)
+		if rec.Name != "" {
+			ctx.Send(ctx.Parent(), nicNameFree{name: rec.Name})
+		}
+		if errors.Is(msg.err, persistence.ErrConflict) {
+			ctx.Send(msg.sender, status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(rec.ID, rec.Name), msg.err))
+			return
+		}
+		ctx.Send(msg.sender, status.Errorf(codes.Internal, "store nic: %v", msg.err))
+		return
+	}
+	e.pending = false
+	e.pid = n.spawnNic(ctx, e, msg.ln)
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
+	n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC,
 		"ipv4", rec.IPv4Address, "ipv6", rec.IPv6Address, "socket", rec.SocketPath)
-	return view
+	ctx.Send(msg.sender, view)
 }
 
 // pickMAC validates a requested MAC or generates one in the 52:54:00 range

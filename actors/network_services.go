@@ -47,7 +47,7 @@ func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
 func (n *network) pushServices(ctx actor.Context, only *nicEntry, then func()) {
 	var futures []*actor.Future
 	for _, e := range n.nics {
-		if only == nil || e == only {
+		if !e.pending && (only == nil || e == only) {
 			futures = append(futures, ctx.RequestFuture(e.pid, nicServices{svc: n.servicesFor(e)}, DefaultRequestTimeout))
 		}
 	}
