@@ -157,11 +157,11 @@ func (m *manager) lookupNetwork(idOrName string) *netEntry {
 }
 
 func networkNotFound(idOrName string) error {
-	return status.Errorf(codes.NotFound, "network %q not found", idOrName)
+	return status.Errorf(codes.NotFound, "network %q not found", clip(idOrName))
 }
 
 func nicNotFound(idOrName string) error {
-	return status.Errorf(codes.NotFound, "nic %q not found", idOrName)
+	return status.Errorf(codes.NotFound, "nic %q not found", clip(idOrName))
 }
 
 func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkRequest) any {
@@ -239,12 +239,15 @@ func familyPrefix(fam string, enabled bool, cidr string, want4 bool) (netip.Pref
 	case !enabled && cidr == "":
 		return netip.Prefix{}, nil
 	case !enabled:
-		return netip.Prefix{}, invalid("%s %q given but %s_enabled is false", field, cidr, fam)
+		return netip.Prefix{}, invalid("%s %q given but %s_enabled is false", field, clip(cidr), fam)
 	case cidr == "":
 		return netip.Prefix{}, invalid("%s_enabled is set but %s is empty", fam, field)
 	}
 	p, err := parsePrefix(field, cidr, want4)
 	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if err := checkSpace(field, p); err != nil {
 		return netip.Prefix{}, err
 	}
 	if _, err := newPool(p); err != nil {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -313,21 +314,23 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	})
 }
 
-// taken returns every prefix and address the other NICs hold (as prefixes)
-// with their owners, for overlap checks; skip names the NIC being changed.
-func (n *network) taken(skip string) (prefixes []netip.Prefix, owner []string) {
+// taken returns an LPM table of every prefix and address (as a host
+// prefix) the other NICs hold, each with its owner's id, for overlap
+// checks; skip names the NIC being changed.
+func (n *network) taken(skip string) *bart.Table[string] {
+	t := &bart.Table[string]{}
 	for id, e := range n.nics {
 		if id == skip {
 			continue
 		}
 		for _, p := range slices.Concat(e.routes4, e.routes6) {
-			prefixes, owner = append(prefixes, p), append(owner, id)
+			t.Insert(p, id)
 		}
 		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
 			if a, err := netip.ParseAddr(s); err == nil {
-				prefixes, owner = append(prefixes, netip.PrefixFrom(a, a.BitLen())), append(owner, id)
+				t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
 			}
 		}
 	}
-	return prefixes, owner
+	return t
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -32,15 +33,16 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	if err != nil {
 		return err
 	}
-	routes4, routes6, err := n.checkRoutes("", req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	others := n.taken("")
+	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
-	v4, err := n.pickAddr("ipv4_address", req.GetIpv4Address(), n.pool4, true)
+	v4, err := n.pickAddr(others, "ipv4_address", req.GetIpv4Address(), n.pool4, true)
 	if err != nil {
 		return err
 	}
-	v6, err := n.pickAddr("ipv6_address", req.GetIpv6Address(), n.pool6, false)
+	v6, err := n.pickAddr(others, "ipv6_address", req.GetIpv6Address(), n.pool6, false)
 	if err != nil {
 		return err
 	}
@@ -119,22 +121,18 @@ func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 }
 
 // pickAddr validates a requested address or allocates the lowest free one
-// that no routed prefix covers. The zero Addr means the family is disabled.
-func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
+// that no prefix of others covers. The zero Addr means the family is
+// disabled.
+func (n *network) pickAddr(others *bart.Table[string], field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
 	if pool == nil {
 		if want != "" {
 			return netip.Addr{}, invalid("%s given but network %q has %s disabled", field, n.rec.Name, family(want4))
 		}
 		return netip.Addr{}, nil
 	}
-	routes, owners := n.taken("")
 	covered := func(a netip.Addr) string {
-		for i, r := range routes {
-			if r.Bits() < r.Addr().BitLen() && r.Contains(a) {
-				return owners[i]
-			}
-		}
-		return ""
+		id, _ := others.Lookup(a)
+		return id
 	}
 	if want == "" {
 		a, err := pool.Lowest(func(a netip.Addr) bool { return covered(a) != "" })
@@ -159,10 +157,13 @@ func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (net
 	return a, nil
 }
 
-// checkRoutes validates routed prefixes for the NIC self ("" for a new one):
-// the family must be enabled and no prefix may overlap another NIC's
-// address or prefix.
-func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+// checkRoutes validates a NIC's routed prefixes: at most maxRoutes, the
+// family enabled, none overlapping an address or prefix of others (the
+// other NICs').
+func (n *network) checkRoutes(others *bart.Table[string], v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+	if len(v4)+len(v6) > maxRoutes {
+		return nil, nil, invalid("the request routes %d prefixes; a nic routes at most %d (IPv4 and IPv6 together)", len(v4)+len(v6), maxRoutes)
+	}
 	r4, err := parseRoutes("routed_ipv4_prefixes", v4, true)
 	if err != nil {
 		return nil, nil, err
@@ -177,12 +178,9 @@ func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []n
 	if len(r6) > 0 && n.pool6 == nil {
 		return nil, nil, invalid("routed_ipv6_prefixes given but network %q has IPv6 disabled", n.rec.Name)
 	}
-	taken, owners := n.taken(self)
 	for _, p := range append(r4, r6...) {
-		for i, t := range taken {
-			if p.Overlaps(t) {
-				return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owners[i])
-			}
+		if t, owner, ok := overlapOf(others, p); ok {
+			return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owner)
 		}
 	}
 	return r4, r6, nil
@@ -195,7 +193,7 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if e == nil || n.deleting {
 		return nicNotFound(req.GetId())
 	}
-	r4, r6, err := n.checkRoutes(e.rec.ID, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	r4, r6, err := n.checkRoutes(n.taken(e.rec.ID), req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
