@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -58,7 +57,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	rec := &persistence.NicRecord{
 		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac.String(),
 		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
-		SocketPath: filepath.Join(n.SocketDir, id+".sock"), CreatedAt: now, UpdatedAt: now,
+		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	if v4.IsValid() {
 		rec.IPv4Address = v4.String()
