@@ -178,7 +178,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	m.addNetwork(ctx, rec)
 	m.updateGauges()
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
-		"ipv4", rec.IPv4Subnet, "ipv6", rec.IPv6Prefix, "public", rec.Public)
+		"ipv4", prefixText(rec.IPv4Subnet), "ipv6", prefixText(rec.IPv6Prefix), "public", rec.Public)
 	return networkView(rec, 0)
 }
 
@@ -215,17 +215,10 @@ func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence
 		}
 	}
 	now := time.Now().UTC()
-	rec := &persistence.NetworkRecord{
-		ID: uuid.NewString(), Name: name, DNSServers: dns, NTPServers: ntp,
+	return &persistence.NetworkRecord{
+		ID: uuid.NewString(), Name: name, IPv4Subnet: v4, IPv6Prefix: v6, DNSServers: dns, NTPServers: ntp,
 		Public: req.GetIsPublic(), CreatedAt: now, UpdatedAt: now,
-	}
-	if v4.IsValid() {
-		rec.IPv4Subnet = v4.String()
-	}
-	if v6.IsValid() {
-		rec.IPv6Prefix = v6.String()
-	}
-	return rec, nil
+	}, nil
 }
 
 // familyPrefix validates one family's enable flag and CIDR, and that the
@@ -261,10 +254,8 @@ func (m *manager) checkPublicOverlap(name string, v4, v6 netip.Prefix) error {
 		if !e.rec.Public {
 			continue
 		}
-		for _, pair := range [][2]string{{v4.String(), e.rec.IPv4Subnet}, {v6.String(), e.rec.IPv6Prefix}} {
-			a, errA := netip.ParsePrefix(pair[0])
-			b, errB := netip.ParsePrefix(pair[1])
-			if errA == nil && errB == nil && a.Overlaps(b) {
+		for _, pair := range [][2]netip.Prefix{{v4, e.rec.IPv4Subnet}, {v6, e.rec.IPv6Prefix}} {
+			if a, b := pair[0], pair[1]; a.Overlaps(b) {
 				return status.Errorf(codes.AlreadyExists,
 					"%s overlaps %s of public network %q; public networks must not overlap", a, b, e.rec.Name)
 			}

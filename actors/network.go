@@ -39,12 +39,26 @@ type network struct {
 }
 
 type nicEntry struct {
-	rec     *persistence.NicRecord
-	dest    *reactor.Dest
-	pid     *actor.PID
-	state   netpb.NicState
-	routes4 []netip.Prefix
-	routes6 []netip.Prefix
+	rec   *persistence.NicRecord
+	dest  *reactor.Dest
+	pid   *actor.PID
+	state netpb.NicState
+}
+
+// addrs are the NIC's addresses, of each enabled family.
+func (e *nicEntry) addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, a := range []netip.Addr{e.rec.IPv4Address, e.rec.IPv6Address} {
+		if a.IsValid() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// routes are the NIC's routed prefixes of both families.
+func (e *nicEntry) routes() []netip.Prefix {
+	return slices.Concat(e.rec.RoutedIPv4Prefixes, e.rec.RoutedIPv6Prefixes)
 }
 
 func newNetwork(d *deps, p *probe, id string) *network {
@@ -114,10 +128,10 @@ func (n *network) load(ctx actor.Context) {
 	}
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
-	if n.pool4, err = newPool(parsedOrZero(rec.IPv4Subnet)); err != nil {
+	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
 	}
-	if n.pool6, err = newPool(parsedOrZero(rec.IPv6Prefix)); err != nil {
+	if n.pool6, err = newPool(rec.IPv6Prefix); err != nil {
 		panic(err)
 	}
 	for _, nic := range nics {
@@ -137,46 +151,21 @@ func (n *network) load(ctx actor.Context) {
 	n.rebuildRoutes()
 }
 
-func parsedOrZero(s string) netip.Prefix {
-	if s == "" {
-		return netip.Prefix{}
-	}
-	p, _ := netip.ParsePrefix(s)
-	return p
-}
-
-// adopt takes a stored NIC's addresses and prefixes into the network's state.
+// adopt takes a stored NIC's addresses into the network's pools and makes
+// its inbox.
 func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
 	e := &nicEntry{rec: nic, state: netpb.NicState_NIC_STATE_CREATED}
-	for _, s := range nic.RoutedIPv4Prefixes {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		e.routes4 = append(e.routes4, p)
-	}
-	for _, s := range nic.RoutedIPv6Prefixes {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		e.routes6 = append(e.routes6, p)
-	}
 	for _, take := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{nic.IPv4Address, n.pool4}, {nic.IPv6Address, n.pool6}} {
-		if take.s == "" {
+		if !take.a.IsValid() {
 			continue
-		}
-		a, err := netip.ParseAddr(take.s)
-		if err != nil {
-			return nil, err
 		}
 		if take.pool == nil {
 			return nil, errors.New("address of a disabled family")
 		}
-		if err := take.pool.Take(a); err != nil {
+		if err := take.pool.Take(take.a); err != nil {
 			return nil, err
 		}
 	}
@@ -206,22 +195,20 @@ const (
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
 	b := route.NewBuilder[*reactor.Dest]()
-	for _, s := range []string{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
-		if p, err := netip.ParsePrefix(s); err == nil {
+	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
+		if p.IsValid() {
 			if err := b.SetSubnet(p); err != nil {
 				n.Log.Error("route table subnet", "network", n.id, "err", err)
 			}
 		}
 	}
 	for id, e := range n.nics {
-		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-			if a, err := netip.ParseAddr(s); err == nil {
-				if err := b.Add(netip.PrefixFrom(a, a.BitLen()), e.dest); err != nil {
-					n.Log.Error("route table", "nic", id, "err", err)
-				}
+		for _, a := range e.addrs() {
+			if err := b.Add(netip.PrefixFrom(a, a.BitLen()), e.dest); err != nil {
+				n.Log.Error("route table", "nic", id, "err", err)
 			}
 		}
-		for _, p := range slices.Concat(e.routes4, e.routes6) {
+		for _, p := range e.routes() {
 			if err := b.Add(p, e.dest); err != nil {
 				n.Log.Error("route table", "nic", id, "err", err)
 			}
@@ -323,13 +310,11 @@ func (n *network) taken(skip string) *bart.Table[string] {
 		if id == skip {
 			continue
 		}
-		for _, p := range slices.Concat(e.routes4, e.routes6) {
+		for _, p := range e.routes() {
 			t.Insert(p, id)
 		}
-		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-			if a, err := netip.ParseAddr(s); err == nil {
-				t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
-			}
+		for _, a := range e.addrs() {
+			t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
 		}
 	}
 	return t

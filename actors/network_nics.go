@@ -1,6 +1,7 @@
 package actors
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"net"
@@ -55,15 +56,9 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	now := time.Now().UTC()
 	id := uuid.NewString()
 	rec := &persistence.NicRecord{
-		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac.String(),
-		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
+		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac, IPv4Address: v4, IPv6Address: v6,
+		RoutedIPv4Prefixes: routes4, RoutedIPv6Prefixes: routes6,
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
-	}
-	if v4.IsValid() {
-		rec.IPv4Address = v4.String()
-	}
-	if v6.IsValid() {
-		rec.IPv6Address = v6.String()
 	}
 	ln, err := vhostuser.Listen(rec.SocketPath)
 	if err != nil {
@@ -84,8 +79,8 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
-		"ipv4", rec.IPv4Address, "ipv6", rec.IPv6Address, "socket", rec.SocketPath)
+	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+		"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
 	return view
 }
 
@@ -94,7 +89,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 	inUse := func(m net.HardwareAddr) string {
 		for id, e := range n.nics {
-			if e.rec.MAC == m.String() {
+			if bytes.Equal(e.rec.MAC, m) {
 				return id
 			}
 		}
@@ -196,21 +191,20 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if err != nil {
 		return err
 	}
-	for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-		a, err := netip.ParseAddr(s)
+	for _, a := range e.addrs() {
 		for _, r := range append(r4, r6...) {
-			if err == nil && r.Contains(a) {
+			if r.Contains(a) {
 				return invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
 	rec := *e.rec
-	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = prefixStrings(r4), prefixStrings(r6)
+	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = r4, r6
 	rec.UpdatedAt = time.Now().UTC()
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
-	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	e.rec = &rec
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -245,11 +239,11 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 
 func (n *network) release(rec *persistence.NicRecord) {
 	for _, r := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{rec.IPv4Address, n.pool4}, {rec.IPv6Address, n.pool6}} {
-		if a, err := netip.ParseAddr(r.s); err == nil && r.pool != nil {
-			r.pool.Release(a)
+		if r.a.IsValid() && r.pool != nil {
+			r.pool.Release(r.a)
 		}
 	}
 }

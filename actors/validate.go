@@ -79,11 +79,11 @@ func family(v4 bool) string {
 // parseServers validates DNS or NTP server addresses (either family): at
 // most maxServers, each a unicast address a VM can reach. Repeats are
 // dropped.
-func parseServers(field string, list []string) ([]string, error) {
+func parseServers(field string, list []string) ([]netip.Addr, error) {
 	if len(list) > maxServers {
 		return nil, invalid("%s has %d entries; at most %d are allowed", field, len(list), maxServers)
 	}
-	out := make([]string, 0, len(list))
+	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
 	for _, s := range list {
 		a, err := netip.ParseAddr(strings.TrimSpace(s))
@@ -97,7 +97,7 @@ func parseServers(field string, list []string) ([]string, error) {
 			continue
 		}
 		seen[a] = true
-		out = append(out, a.String())
+		out = append(out, a)
 	}
 	return out, nil
 }
@@ -153,14 +153,6 @@ func overlapOf[V any](t *bart.Table[V], p netip.Prefix) (netip.Prefix, V, bool) 
 	}
 	var zero V
 	return netip.Prefix{}, zero, false
-}
-
-func prefixStrings(ps []netip.Prefix) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
-	}
-	return out
 }
 
 func describe(id, name string) string {
