@@ -9,7 +9,6 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/gateway"
 )
 
 // servicesFor is what the gateway offers the NIC of e: its addresses and
@@ -31,14 +30,19 @@ func (n *network) servicesFor(e *nicEntry) reactor.Services {
 }
 
 // gatewayConfig is the NIC as its gateway sees it.
-func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
-	var cfg gateway.Config
+func gatewayConfig(rec *persistence.NicRecord) reactor.GatewayConfig {
+	var cfg reactor.GatewayConfig
 	if m, err := parseMAC(rec.MAC); err == nil {
 		copy(cfg.MAC[:], m)
 	}
 	cfg.IPv4, _ = netip.ParseAddr(rec.IPv4Address)
 	cfg.IPv6, _ = netip.ParseAddr(rec.IPv6Address)
 	return cfg
+}
+
+// nicSpec is the NIC's data-plane port.
+func nicSpec(rec *persistence.NicRecord) reactor.NICSpec {
+	return reactor.NICSpec{ID: rec.ID, MAC: gatewayConfig(rec).MAC, SocketPath: rec.SocketPath}
 }
 
 // pushServices sends every NIC (or just e) its current services and runs
