@@ -2,7 +2,6 @@ package actors
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -15,9 +14,6 @@ import (
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/inbox"
-	"mvirt-net/reactor/route"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -32,15 +28,15 @@ type network struct {
 	pool4 *ipam.Pool
 	pool6 *ipam.Pool
 	nics  map[string]*nicEntry
-	// routes is the network's route table, read by its reactors.
-	routes reactor.Routes
+	// plane is the network's part of the data plane: its route table.
+	plane *reactor.Network
 	// deleting is set while a DeleteNetwork waits for its NICs to stop.
 	deleting bool
 }
 
 type nicEntry struct {
 	rec   *persistence.NicRecord
-	dest  *reactor.Dest
+	port  *reactor.Port
 	pid   *actor.PID
 	state netpb.NicState
 }
@@ -128,6 +124,7 @@ func (n *network) load(ctx actor.Context) {
 	}
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
+	n.plane = n.dp.NewNetwork(n.id)
 	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
 	}
@@ -135,26 +132,32 @@ func (n *network) load(ctx actor.Context) {
 		panic(err)
 	}
 	for _, nic := range nics {
-		e, err := n.adopt(nic)
+		port, err := n.plane.AddNIC(nicSpec(nic))
+		if err != nil {
+			panic(err)
+		}
+		e, err := n.adopt(nic, port)
 		if err != nil {
 			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
+			if err := port.Close(); err != nil {
+				n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
+			}
 			continue
 		}
-		ln, err := vhostuser.Listen(nic.SocketPath)
-		if err != nil {
+		if err := port.Listen(); err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
 		}
-		e.pid = n.spawnNic(ctx, e, ln)
+		e.pid = n.spawnNic(ctx, e)
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 	}
 	n.rebuildRoutes()
 }
 
-// adopt takes a stored NIC's addresses into the network's pools and makes
-// its inbox.
-func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
-	e := &nicEntry{rec: nic, state: netpb.NicState_NIC_STATE_CREATED}
+// adopt takes a stored NIC's addresses, and its data-plane port, into the
+// network's state.
+func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEntry, error) {
+	e := &nicEntry{rec: nic, port: port, state: netpb.NicState_NIC_STATE_CREATED}
 	for _, take := range []struct {
 		a    netip.Addr
 		pool *ipam.Pool
@@ -169,64 +172,45 @@ func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
 			return nil, err
 		}
 	}
-	ib, err := inbox.New(inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame})
-	if err != nil {
-		return nil, fmt.Errorf("nic inbox: %w", err)
-	}
-	e.dest = &reactor.Dest{Inbox: ib, MAC: gatewayConfig(nic).MAC, MTU: reactor.DefaultMTU}
 	n.nics[nic.ID] = e
 	return e, nil
 }
 
-// Inbox sizing: 512 slots of 2 KiB, 1 MiB per NIC. A frame longer than
-// 256 bytes is lent, so only its first 128 bytes go through the ring and
-// a full ring touches 64 KiB of it; short frames are copied whole. 512
-// frames are about a quarter of a typical 1024-entry TX ring's frames in
-// flight, so the sending guest keeps buffers to refill while a burst is
-// delivered. Against testpmd at 1500 B (same run, medians): 512 slots
-// 0.79, 256 slots 0.72; without lending, 256 slots measured 0.63–0.72 and
-// 512 slots 0.59–0.60, every frame then crossing the ring whole.
-const (
-	inboxSlots    = 512
-	inboxMaxFrame = 9216 + 14
-)
-
 // rebuildRoutes publishes a new route table of every NIC's addresses and
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
-	b := route.NewBuilder[*reactor.Dest]()
+	var t reactor.RouteTable
 	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
 		if p.IsValid() {
-			if err := b.SetSubnet(p); err != nil {
-				n.Log.Error("route table subnet", "network", n.id, "err", err)
-			}
+			t.Subnets = append(t.Subnets, p)
 		}
 	}
-	for id, e := range n.nics {
+	for _, e := range n.nics {
 		for _, a := range e.addrs() {
-			if err := b.Add(netip.PrefixFrom(a, a.BitLen()), e.dest); err != nil {
-				n.Log.Error("route table", "nic", id, "err", err)
-			}
+			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
 		}
 		for _, p := range e.routes() {
-			if err := b.Add(p, e.dest); err != nil {
-				n.Log.Error("route table", "nic", id, "err", err)
-			}
+			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: p, Port: e.port})
 		}
 	}
-	n.routes.Store(b.Build())
+	if err := n.plane.PublishRoutes(t); err != nil {
+		n.Log.Error("route table", "network", n.id, "err", err)
+	}
 }
 
-// spawnNic starts the NicActor of rec, handing it the listening socket.
-func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) *actor.PID {
+// spawnNic starts the NicActor of e, handing it the NIC's port.
+func (n *network) spawnNic(ctx actor.Context, e *nicEntry) *actor.PID {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
-	h := &nicHandle{ln: ln, svc: n.servicesFor(e), dest: e.dest, routes: &n.routes}
+	h := &nicHandle{port: e.port, svc: n.servicesFor(e)}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {
 		panic(err)
 	}
+	// Registered here too, not only on its Started: the tree shows the NIC
+	// as soon as CreateNic has answered.
+	n.reg.add(pid, ctx.Self(), p)
 	return pid
 }
 

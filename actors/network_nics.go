@@ -16,7 +16,6 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -60,22 +59,27 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 		RoutedIPv4Prefixes: routes4, RoutedIPv6Prefixes: routes6,
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
-	ln, err := vhostuser.Listen(rec.SocketPath)
+	port, err := n.plane.AddNIC(nicSpec(rec))
 	if err != nil {
+		return status.Errorf(codes.Internal, "create nic port: %v", err)
+	}
+	if err := port.Listen(); err != nil {
+		_ = port.Close()
 		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
 	}
 	if err := n.Store.PutNic(rec, nil); err != nil {
-		_ = ln.Close()
+		_ = port.Close()
 		if errors.Is(err, persistence.ErrConflict) {
 			return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(id, rec.Name), err)
 		}
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
-	e, err := n.adopt(rec)
+	e, err := n.adopt(rec, port)
 	if err != nil {
+		_ = port.Close()
 		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	e.pid = n.spawnNic(ctx, e, ln)
+	e.pid = n.spawnNic(ctx, e)
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})

@@ -8,7 +8,6 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/gateway"
 )
 
 // servicesFor is what the gateway offers the NIC of e: its addresses and
@@ -22,10 +21,15 @@ func (n *network) servicesFor(e *nicEntry) reactor.Services {
 }
 
 // gatewayConfig is the NIC as its gateway sees it.
-func gatewayConfig(rec *persistence.NicRecord) gateway.Config {
-	cfg := gateway.Config{IPv4: rec.IPv4Address, IPv6: rec.IPv6Address}
+func gatewayConfig(rec *persistence.NicRecord) reactor.GatewayConfig {
+	cfg := reactor.GatewayConfig{IPv4: rec.IPv4Address, IPv6: rec.IPv6Address}
 	copy(cfg.MAC[:], rec.MAC)
 	return cfg
+}
+
+// nicSpec is the NIC's data-plane port.
+func nicSpec(rec *persistence.NicRecord) reactor.NICSpec {
+	return reactor.NICSpec{ID: rec.ID, MAC: gatewayConfig(rec).MAC, SocketPath: rec.SocketPath}
 }
 
 // pushServices sends every NIC (or just e) its current services and runs
