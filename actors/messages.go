@@ -5,7 +5,6 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -38,7 +37,7 @@ type nicStored struct {
 	id     string
 	err    error
 	sender *actor.PID
-	ln     *vhostuser.Listener
+	port   *reactor.Port
 }
 
 // nicChanged tells the NetManager a NIC's new view.

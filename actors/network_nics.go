@@ -1,31 +1,31 @@
 package actors
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
 // createNic validates and reserves a new NIC (its MAC, addresses and
-// socket) and writes its record in the background: the network goes on
-// with other creates meanwhile, so that concurrent creates share one
-// synced Badger commit. The sender gets its answer from nicStored, once the
+// listening port) and writes its record in the background: the network
+// goes on with other creates meanwhile, so that concurrent creates share
+// one synced commit. The sender gets its answer from nicStored, once the
 // record is durable.
 func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
-	e, ln, err := n.reserveNic(req)
+	e, err := n.reserveNic(req)
 	if err != nil {
 		if req.GetName() != "" {
 			ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
@@ -37,61 +37,60 @@ func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 	self, root, sender, store := ctx.Self(), ctx.ActorSystem().Root, ctx.Sender(), n.Store
 	go func() {
 		err := store.PutNic(e.rec, nil)
-		root.Send(self, nicStored{id: e.rec.ID, err: err, sender: sender, ln: ln})
+		root.Send(self, nicStored{id: e.rec.ID, err: err, sender: sender, port: e.port})
 	}()
 }
 
 // reserveNic checks a CreateNic request and takes what the NIC needs: an
 // entry in the network marked pending, its addresses, its listening
-// socket.
-func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, *vhostuser.Listener, error) {
+// port.
+func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	routes4, routes6, err := n.checkRoutes("", req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	others := n.taken("")
+	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	v4, err := n.pickAddr("ipv4_address", req.GetIpv4Address(), n.pool4, true)
+	v4, err := n.pickAddr(others, "ipv4_address", req.GetIpv4Address(), n.pool4, true)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	v6, err := n.pickAddr("ipv6_address", req.GetIpv6Address(), n.pool6, false)
+	v6, err := n.pickAddr(others, "ipv6_address", req.GetIpv6Address(), n.pool6, false)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	for _, a := range []netip.Addr{v4, v6} {
 		for _, r := range append(routes4, routes6...) {
 			if a.IsValid() && r.Contains(a) {
-				return nil, nil, invalid("routed prefix %s contains the nic's own address %s", r, a)
+				return nil, invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
 	now := time.Now().UTC()
 	id := uuid.NewString()
 	rec := &persistence.NicRecord{
-		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac.String(),
-		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
-		SocketPath: filepath.Join(n.SocketDir, id+".sock"), CreatedAt: now, UpdatedAt: now,
+		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac, IPv4Address: v4, IPv6Address: v6,
+		RoutedIPv4Prefixes: routes4, RoutedIPv6Prefixes: routes6,
+		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
-	if v4.IsValid() {
-		rec.IPv4Address = v4.String()
-	}
-	if v6.IsValid() {
-		rec.IPv6Address = v6.String()
-	}
-	ln, err := vhostuser.Listen(rec.SocketPath, n.SocketGroup)
+	port, err := n.plane.AddNIC(nicSpec(rec, n.SocketGroup))
 	if err != nil {
-		return nil, nil, status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
+		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
 	}
-	e, err := n.adopt(rec)
+	if err := port.Listen(); err != nil {
+		_ = port.Close()
+		return nil, status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
+	}
+	e, err := n.adopt(rec, port)
 	if err != nil {
-		_ = ln.Close()
-		return nil, nil, status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
+		_ = port.Close()
+		return nil, status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
 	e.pending = true
-	return e, ln, nil
+	return e, nil
 }
 
 // nicStored finishes a CreateNic once its record is written: on success
@@ -102,7 +101,7 @@ func (n *network) nicStored(ctx actor.Context, msg nicStored) {
 	if e == nil || !e.pending {
 		// The actor restarted while the record was written: the reloaded
 		// network knows the NIC if the write landed first.
-		_ = msg.ln.Close()
+		_ = msg.port.Close()
 		ctx.Send(msg.sender, status.Errorf(codes.Aborted, "network %s restarted while nic %s was stored; list the nics to see whether it exists", n.id, msg.id))
 		return
 	}
@@ -110,7 +109,7 @@ func (n *network) nicStored(ctx actor.Context, msg nicStored) {
 	defer n.releaseHeld(ctx)
 	rec := e.rec
 	if msg.err != nil {
-		_ = msg.ln.Close()
+		_ = e.port.Close()
 		delete(n.nics, rec.ID)
 		n.release(rec)
 		if rec.Name != "" {
@@ -124,12 +123,12 @@ func (n *network) nicStored(ctx actor.Context, msg nicStored) {
 		return
 	}
 	e.pending = false
-	e.pid = n.spawnNic(ctx, e, msg.ln)
+	e.pid = n.spawnNic(ctx, e)
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC,
-		"ipv4", rec.IPv4Address, "ipv6", rec.IPv6Address, "socket", rec.SocketPath)
+	n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+		"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
 	ctx.Send(msg.sender, view)
 }
 
@@ -138,7 +137,7 @@ func (n *network) nicStored(ctx actor.Context, msg nicStored) {
 func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 	inUse := func(m net.HardwareAddr) string {
 		for id, e := range n.nics {
-			if e.rec.MAC == m.String() {
+			if bytes.Equal(e.rec.MAC, m) {
 				return id
 			}
 		}
@@ -164,22 +163,18 @@ func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 }
 
 // pickAddr validates a requested address or allocates the lowest free one
-// that no routed prefix covers. The zero Addr means the family is disabled.
-func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
+// that no prefix of others covers. The zero Addr means the family is
+// disabled.
+func (n *network) pickAddr(others *bart.Table[string], field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
 	if pool == nil {
 		if want != "" {
 			return netip.Addr{}, invalid("%s given but network %q has %s disabled", field, n.rec.Name, family(want4))
 		}
 		return netip.Addr{}, nil
 	}
-	routes, owners := n.taken("")
 	covered := func(a netip.Addr) string {
-		for i, r := range routes {
-			if r.Bits() < r.Addr().BitLen() && r.Contains(a) {
-				return owners[i]
-			}
-		}
-		return ""
+		id, _ := others.Lookup(a)
+		return id
 	}
 	if want == "" {
 		a, err := pool.Lowest(func(a netip.Addr) bool { return covered(a) != "" })
@@ -204,10 +199,13 @@ func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (net
 	return a, nil
 }
 
-// checkRoutes validates routed prefixes for the NIC self ("" for a new one):
-// the family must be enabled and no prefix may overlap another NIC's
-// address or prefix.
-func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+// checkRoutes validates a NIC's routed prefixes: at most maxRoutes, the
+// family enabled, none overlapping an address or prefix of others (the
+// other NICs').
+func (n *network) checkRoutes(others *bart.Table[string], v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+	if len(v4)+len(v6) > maxRoutes {
+		return nil, nil, invalid("the request routes %d prefixes; a nic routes at most %d (IPv4 and IPv6 together)", len(v4)+len(v6), maxRoutes)
+	}
 	r4, err := parseRoutes("routed_ipv4_prefixes", v4, true)
 	if err != nil {
 		return nil, nil, err
@@ -222,12 +220,9 @@ func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []n
 	if len(r6) > 0 && n.pool6 == nil {
 		return nil, nil, invalid("routed_ipv6_prefixes given but network %q has IPv6 disabled", n.rec.Name)
 	}
-	taken, owners := n.taken(self)
 	for _, p := range append(r4, r6...) {
-		for i, t := range taken {
-			if p.Overlaps(t) {
-				return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owners[i])
-			}
+		if t, owner, ok := overlapOf(others, p); ok {
+			return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owner)
 		}
 	}
 	return r4, r6, nil
@@ -240,25 +235,24 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if e == nil || n.deleting {
 		return nicNotFound(req.GetId())
 	}
-	r4, r6, err := n.checkRoutes(e.rec.ID, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	r4, r6, err := n.checkRoutes(n.taken(e.rec.ID), req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
-	for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-		a, err := netip.ParseAddr(s)
+	for _, a := range e.addrs() {
 		for _, r := range append(r4, r6...) {
-			if err == nil && r.Contains(a) {
+			if r.Contains(a) {
 				return invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
 	rec := *e.rec
-	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = prefixStrings(r4), prefixStrings(r6)
+	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = r4, r6
 	rec.UpdatedAt = time.Now().UTC()
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
-	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	e.rec = &rec
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -293,11 +287,11 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 
 func (n *network) release(rec *persistence.NicRecord) {
 	for _, r := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{rec.IPv4Address, n.pool4}, {rec.IPv6Address, n.pool6}} {
-		if a, err := netip.ParseAddr(r.s); err == nil && r.pool != nil {
-			r.pool.Release(a)
+		if r.a.IsValid() && r.pool != nil {
+			r.pool.Release(r.a)
 		}
 	}
 }
