@@ -43,9 +43,9 @@ type nicEntry struct {
 	// and MAC are taken, but it has no actor and no routes yet.
 	pending bool
 	rec     *persistence.NicRecord
-	port  *reactor.Port
-	pid   *actor.PID
-	state netpb.NicState
+	port    *reactor.Port
+	pid     *actor.PID
+	state   netpb.NicState
 }
 
 // addrs are the NIC's addresses, of each enabled family.
