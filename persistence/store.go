@@ -31,6 +31,11 @@ type Store struct {
 	// compactDone.
 	stopCompact chan struct{}
 	compactDone chan struct{}
+	// changes feed writeLoop, which groups them into commits; stopWriter,
+	// closed by Close, stops it, and it then closes writerDone.
+	changes    chan *change
+	stopWriter chan struct{}
+	writerDone chan struct{}
 }
 
 // Open opens (creating if needed) the store in dir. A directory locked by
@@ -63,18 +68,25 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store %s (is another mvirt-net running on it, or is it damaged?): %w", dir, err)
 	}
-	s := &Store{db: db, log: log, stopCompact: make(chan struct{}), compactDone: make(chan struct{})}
+	s := &Store{
+		db: db, log: log, stopCompact: make(chan struct{}), compactDone: make(chan struct{}),
+		changes: make(chan *change), stopWriter: make(chan struct{}), writerDone: make(chan struct{}),
+	}
 	if err := s.checkSchema(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("metadata store %s: %w", dir, err)
 	}
 	go s.compactLoop()
+	go s.writeLoop()
 	return s, nil
 }
 
-// Close stops the store's compaction, waiting for one in progress, then
+// Close stops the store's writer (a change asked for later is ErrClosed)
+// and compaction, waiting for a commit or compaction in progress, then
 // flushes and closes the database. Call it once.
 func (s *Store) Close() error {
+	close(s.stopWriter)
+	<-s.writerDone
 	close(s.stopCompact)
 	<-s.compactDone
 	if err := s.db.Close(); err != nil {
@@ -113,19 +125,6 @@ func isEmpty(txn *badger.Txn) bool {
 	defer it.Close()
 	it.Rewind()
 	return !it.Valid()
-}
-
-// update runs fn in a read-write transaction, retrying when Badger reports a
-// conflict with a concurrent transaction.
-func (s *Store) update(fn func(txn *badger.Txn) error) error {
-	var err error
-	for range 10 {
-		err = s.db.Update(fn)
-		if !errors.Is(err, badger.ErrConflict) {
-			return err
-		}
-	}
-	return fmt.Errorf("transaction kept conflicting: %w", err)
 }
 
 func getJSON(txn *badger.Txn, key []byte, v any) error {
