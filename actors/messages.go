@@ -40,6 +40,16 @@ type nicStored struct {
 	port   *reactor.Port
 }
 
+// flushCreated tells a NetworkActor to publish the routes of the NICs it
+// stored and answer their creators.
+type flushCreated struct{}
+
+// createdNic is a stored NIC whose creator waits for flushCreated.
+type createdNic struct {
+	e      *nicEntry
+	sender *actor.PID
+}
+
 // nicChanged tells the NetManager a NIC's new view.
 type nicChanged struct{ view *netpb.Nic }
 

@@ -36,6 +36,13 @@ type network struct {
 	// held are the requests that wait for them (see holdBack).
 	writing int
 	held    []heldRequest
+	// created are the stored NICs whose creators flushCreated answers;
+	// flushQueued says a flushCreated is on its way.
+	created     []createdNic
+	flushQueued bool
+	// claimed is every NIC's addresses and prefixes (taken("")), kept
+	// across creates; nil when it must be built again.
+	claimed *bart.Table[string]
 }
 
 type nicEntry struct {
@@ -92,6 +99,8 @@ func (n *network) Receive(ctx actor.Context) {
 		n.recordLease(msg)
 	case nicStored:
 		n.nicStored(ctx, msg)
+	case flushCreated:
+		n.flushCreated(ctx)
 	case InjectReactorPanic:
 		if e := n.nics[msg.NicID]; e != nil && !e.pending {
 			ctx.Forward(e.pid)
@@ -195,6 +204,9 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 		}
 	}
 	n.nics[nic.ID] = e
+	if n.claimed != nil {
+		claim(n.claimed, e)
+	}
 	return e, nil
 }
 
@@ -310,6 +322,24 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	})
 }
 
+// allClaimed is taken(""), kept between creates.
+func (n *network) allClaimed() *bart.Table[string] {
+	if n.claimed == nil {
+		n.claimed = n.taken("")
+	}
+	return n.claimed
+}
+
+// claim enters e's routed prefixes and addresses into t.
+func claim(t *bart.Table[string], e *nicEntry) {
+	for _, p := range e.routes() {
+		t.Insert(p, e.rec.ID)
+	}
+	for _, a := range e.addrs() {
+		t.Insert(netip.PrefixFrom(a, a.BitLen()), e.rec.ID)
+	}
+}
+
 // taken returns an LPM table of every prefix and address (as a host
 // prefix) the other NICs hold, each with its owner's id, for overlap
 // checks; skip names the NIC being changed.
@@ -319,12 +349,7 @@ func (n *network) taken(skip string) *bart.Table[string] {
 		if id == skip {
 			continue
 		}
-		for _, p := range e.routes() {
-			t.Insert(p, id)
-		}
-		for _, a := range e.addrs() {
-			t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
-		}
+		claim(t, e)
 	}
 	return t
 }

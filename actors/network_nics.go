@@ -49,7 +49,7 @@ func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	others := n.taken("")
+	others := n.allClaimed()
 	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return nil, err
@@ -124,12 +124,30 @@ func (n *network) nicStored(ctx actor.Context, msg nicStored) {
 	}
 	e.pending = false
 	e.pid = n.spawnNic(ctx, e)
+	n.created = append(n.created, createdNic{e: e, sender: msg.sender})
+	if !n.flushQueued {
+		n.flushQueued = true
+		ctx.Send(ctx.Self(), flushCreated{})
+	}
+}
+
+// flushCreated publishes the routes to every NIC stored since the last
+// flush, in one table, and then answers their creators. The NICs of one
+// group commit are stored back to back, ahead of this message in the
+// mailbox, so a group costs one route table, not one per NIC.
+func (n *network) flushCreated(ctx actor.Context) {
+	n.flushQueued = false
 	n.rebuildRoutes()
-	view := nicView(rec, e.state)
-	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
-		"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
-	ctx.Send(msg.sender, view)
+	for _, c := range n.created {
+		rec := c.e.rec
+		view := nicView(rec, c.e.state)
+		ctx.Send(ctx.Parent(), nicChanged{view: view})
+		n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+			"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
+		ctx.Send(c.sender, view)
+	}
+	n.created = nil
+	n.releaseHeld(ctx)
 }
 
 // pickMAC validates a requested MAC or generates one in the 52:54:00 range
@@ -253,6 +271,7 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
 	e.rec = &rec
+	n.claimed = nil
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -286,6 +305,7 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 }
 
 func (n *network) release(rec *persistence.NicRecord) {
+	n.claimed = nil
 	for _, r := range []struct {
 		a    netip.Addr
 		pool *ipam.Pool
