@@ -31,8 +31,9 @@ type networkGone struct {
 	nics []string
 }
 
-// nicStored tells a NetworkActor that the record of a NIC it created is
-// written (err nil) or not, and whom to answer.
+// nicStored tells a NetworkActor that the NIC it created listens and its
+// record is written (err nil), or the gRPC error why not, and whom to
+// answer.
 type nicStored struct {
 	id     string
 	err    error

@@ -20,10 +20,10 @@ import (
 )
 
 // createNic validates and reserves a new NIC (its MAC, addresses and
-// listening port) and writes its record in the background: the network
-// goes on with other creates meanwhile, so that concurrent creates share
-// one synced commit. The sender gets its answer from nicStored, once the
-// record is durable.
+// port), and opens its socket and writes its record in the background:
+// the network goes on with other creates meanwhile, so that concurrent
+// creates share one synced commit. The sender gets its answer from
+// nicStored, once the socket listens and the record is durable.
 func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 	e, err := n.reserveNic(req)
 	if err != nil {
@@ -36,14 +36,19 @@ func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 	n.writing++
 	self, root, sender, store := ctx.Self(), ctx.ActorSystem().Root, ctx.Sender(), n.Store
 	go func() {
-		err := store.PutNic(e.rec, nil)
+		err := e.port.Listen()
+		if err != nil {
+			err = status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
+		} else if err = store.PutNic(e.rec, nil); err != nil {
+			err = storeError(e.rec, err)
+		}
 		root.Send(self, nicStored{id: e.rec.ID, err: err, sender: sender, port: e.port})
 	}()
 }
 
 // reserveNic checks a CreateNic request and takes what the NIC needs: an
-// entry in the network marked pending, its addresses, its listening
-// port.
+// entry in the network marked pending, its addresses, its port (not yet
+// listening).
 func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
@@ -80,10 +85,6 @@ func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
 	}
-	if err := port.Listen(); err != nil {
-		_ = port.Close()
-		return nil, status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
-	}
 	e, err := n.adopt(rec, port)
 	if err != nil {
 		_ = port.Close()
@@ -91,6 +92,14 @@ func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	}
 	e.pending = true
 	return e, nil
+}
+
+// storeError is the gRPC error of a NIC record that could not be stored.
+func storeError(rec *persistence.NicRecord, err error) error {
+	if errors.Is(err, persistence.ErrConflict) {
+		return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(rec.ID, rec.Name), err)
+	}
+	return status.Errorf(codes.Internal, "store nic: %v", err)
 }
 
 // nicStored finishes a CreateNic once its record is written: on success
@@ -115,11 +124,7 @@ func (n *network) nicStored(ctx actor.Context, msg nicStored) {
 		if rec.Name != "" {
 			ctx.Send(ctx.Parent(), nicNameFree{name: rec.Name})
 		}
-		if errors.Is(msg.err, persistence.ErrConflict) {
-			ctx.Send(msg.sender, status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(rec.ID, rec.Name), msg.err))
-			return
-		}
-		ctx.Send(msg.sender, status.Errorf(codes.Internal, "store nic: %v", msg.err))
+		ctx.Send(msg.sender, msg.err)
 		return
 	}
 	e.pending = false

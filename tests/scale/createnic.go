@@ -17,11 +17,14 @@ type Latency struct {
 	P50, P99    time.Duration
 	// Rate is NICs created per second over the whole run.
 	Rate float64
+	// CPU is the daemon's CPU time per NIC created: unlike the rate and
+	// latencies, it barely depends on what else the machine runs.
+	CPU time.Duration
 }
 
 // createNics creates n NICs in network netID from conc concurrent
 // clients and returns their socket paths and the latencies.
-func createNics(c netpb.NetServiceClient, netID string, n, conc int) ([]string, Latency, error) {
+func createNics(c netpb.NetServiceClient, pid int, netID string, n, conc int) ([]string, Latency, error) {
 	var (
 		mu    sync.Mutex
 		lat   = make([]time.Duration, 0, n)
@@ -34,6 +37,10 @@ func createNics(c netpb.NetServiceClient, netID string, n, conc int) ([]string, 
 		next <- struct{}{}
 	}
 	close(next)
+	cpu0, err := processCPU(pid)
+	if err != nil {
+		return nil, Latency{}, err
+	}
 	start := time.Now()
 	for range conc {
 		wg.Add(1)
@@ -57,6 +64,10 @@ func createNics(c netpb.NetServiceClient, netID string, n, conc int) ([]string, 
 	}
 	wg.Wait()
 	total := time.Since(start)
+	cpu1, err := processCPU(pid)
+	if err != nil {
+		return nil, Latency{}, err
+	}
 	if len(errs) > 0 {
 		return nil, Latency{}, fmt.Errorf("scale: %d of %d CreateNic failed, first: %w", len(errs), n, errs[0])
 	}
@@ -64,6 +75,6 @@ func createNics(c netpb.NetServiceClient, netID string, n, conc int) ([]string, 
 	return paths, Latency{
 		Concurrency: conc, N: n,
 		P50: lat[len(lat)/2], P99: lat[len(lat)*99/100],
-		Rate: float64(n) / total.Seconds(),
+		Rate: float64(n) / total.Seconds(), CPU: (cpu1 - cpu0) / time.Duration(n),
 	}, nil
 }

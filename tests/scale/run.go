@@ -60,7 +60,7 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, res.Sequential, err = createNics(d.Client, seq, cfg.SequentialNICs, 1); err != nil {
+	if _, res.Sequential, err = createNics(d.Client, d.Pid(), seq, cfg.SequentialNICs, 1); err != nil {
 		return nil, err
 	}
 	if _, err := d.Client.DeleteNetwork(context.Background(), &netpb.DeleteNetworkRequest{Id: seq, Force: true}); err != nil {
@@ -70,7 +70,7 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	paths, conc, err := createNics(d.Client, many, cfg.NICs, cfg.Concurrency)
+	paths, conc, err := createNics(d.Client, d.Pid(), many, cfg.NICs, cfg.Concurrency)
 	if err != nil {
 		return nil, err
 	}
