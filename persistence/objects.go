@@ -112,13 +112,13 @@ type Snapshot struct {
 func (s *Store) Load() (*Snapshot, error) {
 	snap := &Snapshot{Nics: map[string][]*NicRecord{}}
 	err := s.db.View(func(txn *badger.Txn) error {
-		nets := map[string]bool{}
+		nets := map[string]*NetworkRecord{}
 		if err := scan(txn, "net/", func(key string, b []byte) error {
 			n := &NetworkRecord{}
 			if err := decode(key, b, n); err != nil {
 				return err
 			}
-			nets[n.ID] = true
+			nets[n.ID] = n
 			snap.Networks = append(snap.Networks, n)
 			return nil
 		}); err != nil {
@@ -129,8 +129,12 @@ func (s *Store) Load() (*Snapshot, error) {
 			if err := decode(key, b, n); err != nil {
 				return err
 			}
-			if !nets[n.NetworkID] {
+			net := nets[n.NetworkID]
+			if net == nil {
 				return fmt.Errorf("nic %s refers to missing network %s", n.ID, n.NetworkID)
+			}
+			if err := n.fits(net); err != nil {
+				return fmt.Errorf("stored nic %s does not fit its network %s: %w", n.ID, n.NetworkID, err)
 			}
 			snap.Nics[n.NetworkID] = append(snap.Nics[n.NetworkID], n)
 			return nil
