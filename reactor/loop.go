@@ -172,16 +172,28 @@ func (r *Reactor) poll(polling bool) bool {
 }
 
 // quiesce prepares to sleep on the ring: the guest is asked to kick for
-// its next TX chain, the destinations of lent frames to ring when they
-// release them, and the inbox is parked, so producers ring its doorbell.
-// It reports false when work arrived meanwhile.
+// its next TX chain, the inbox is parked, so producers ring its doorbell,
+// and the destinations of lent frames are asked to ring it when they
+// release them. It reports false when work arrived meanwhile.
+//
+// The inbox is parked before the waits are registered and the room they
+// wait for is looked at again: a destination that releases and takes the
+// waiter in between then finds the inbox parked and rings (see the inbox
+// package doc), and Park's fence makes the look see a release it missed.
 func (r *Reactor) quiesce() bool {
 	tx := &r.queues[txQueue]
 	if r.blockedOn == nil && tx.running && tx.q.EnableNotify() {
 		tx.q.DisableNotify()
 		return false
 	}
-	return r.awaitRelease() && r.cfg.Inbox.Park()
+	if !r.cfg.Inbox.Park() {
+		return false
+	}
+	if r.unblocked() || !r.awaitRelease() {
+		r.cfg.Inbox.Unpark()
+		return false
+	}
+	return true
 }
 
 // yield gives the CPU to another runnable thread, if there is one, between

@@ -92,8 +92,14 @@ func (q *Inbox) Put(frame []byte) bool {
 
 // Flush wakes the consumer if it is parked. A producer calls it once per
 // batch for every inbox it committed frames to; until then the consumer
-// may sleep on them. While the consumer is busy it costs one atomic load.
+// may sleep on them. While the consumer is busy it costs a fence and one
+// atomic load.
+//
+// The fence orders the Commits before it ahead of the load of parked:
+// without it the load may pass a commit still in the store buffer, and a
+// consumer parking at that moment misses the frame (see the package doc).
 func (q *Inbox) Flush() {
+	fullFence()
 	if q.parked.Load() == 0 || !q.parked.CompareAndSwap(1, 0) {
 		return
 	}
