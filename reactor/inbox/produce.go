@@ -3,8 +3,11 @@ package inbox
 import "mvirt-net/reactor/eventfd"
 
 // Slot is room for one frame, reserved by a producer. The producer borrows
-// Bytes from Reserve until it calls Commit or Cancel, exactly once; the
-// zero Slot is nothing reserved, and its Cancel does nothing.
+// Bytes from Reserve until it calls Commit or Cancel; either empties the
+// Slot, so that a later Cancel does nothing. The zero Slot is nothing
+// reserved. A producer that may panic between Reserve and Commit (a
+// fault copying from guest memory) keeps the Slot where its recovery
+// path finds it and Cancels it there.
 type Slot struct {
 	q    *Inbox
 	pos  uint64
@@ -53,23 +56,25 @@ func (s *Slot) Attach(tail []byte) { s.tail = tail }
 // Pos returns the slot's position, for Released.
 func (s Slot) Pos() uint64 { return s.pos }
 
-// Commit hands the frame in Bytes (and its attached tail) to the consumer.
-// Flush announces it.
-func (s Slot) Commit() {
+// Commit hands the frame in Bytes (and its attached tail) to the consumer
+// and empties s. Flush announces it.
+func (s *Slot) Commit() {
 	s.publish(uint32(len(s.buf)))
+	s.q = nil
 }
 
-// Cancel gives the reservation up; the consumer skips it, and it counts as
-// DropCancelled.
-func (s Slot) Cancel() {
+// Cancel gives the reservation up, if s holds one, and empties s; the
+// consumer skips it, and it counts as DropCancelled.
+func (s *Slot) Cancel() {
 	if s.q == nil {
 		return
 	}
 	s.q.drop(DropCancelled)
 	s.publish(0)
+	s.q = nil
 }
 
-func (s Slot) publish(n uint32) {
+func (s *Slot) publish(n uint32) {
 	m := &s.q.meta[s.pos&s.q.mask]
 	m.n = n
 	m.span = uint32(spanOf(len(s.buf)))
