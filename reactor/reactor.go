@@ -79,8 +79,8 @@ type Reactor struct {
 	// inPlace is set while the frame handled is the guest's own buffer;
 	// lent is the frame route lent out of it, if any; inflight holds
 	// the TX chains lent (see inflight.go).
-	inPlace  bool
-	lent     inflightChain
+	inPlace bool
+	lent    inflightChain
 	// reserved is the inbox slot route is filling, if any (see route).
 	reserved inbox.Slot
 	inflight inflight
