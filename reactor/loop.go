@@ -253,9 +253,11 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 	}
 }
 
-// acceptAll takes every pending connection. The newest frontend wins: a
-// VMM that reconnects after a crash replaces a connection whose end the
-// reactor has not seen yet.
+// acceptAll takes every pending connection. A NIC has one frontend: while
+// the connected one is alive, another is closed at once, logged and
+// counted (Stats.RefusedFrontends), so a second VMM cannot take a running
+// VM's NIC. A frontend that went away (a VMM that crashed and reconnects
+// before the reactor has seen the old connection's end) is replaced.
 func (r *Reactor) acceptAll() {
 	for {
 		fd, err := r.cfg.Listener.Accept()
@@ -265,6 +267,12 @@ func (r *Reactor) acceptAll() {
 		if err != nil {
 			r.cfg.Log.Warn("accept on vhost-user socket", "nic", r.cfg.NicID, "err", err)
 			return
+		}
+		if r.conn != nil && !r.conn.PeerGone() {
+			_ = unix.Close(fd)
+			r.cfg.Stats.RefusedFrontends.Add(1)
+			r.cfg.Log.Warn("refused a second frontend: the NIC's frontend is connected", "nic", r.cfg.NicID)
+			continue
 		}
 		if r.conn != nil {
 			r.disconnect("replaced by a new connection")
