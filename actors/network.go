@@ -78,6 +78,12 @@ func (n *network) Receive(ctx actor.Context) {
 		} else {
 			ctx.Respond(nicNotFound(msg.NicID))
 		}
+	case nicConnections:
+		if e := n.nics[msg.nicID]; e != nil {
+			ctx.Forward(e.pid)
+		} else {
+			ctx.Respond(nicNotFound(msg.nicID))
+		}
 	case *netpb.UpdateNetworkRequest:
 		if err := n.update(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -233,7 +239,7 @@ func (n *network) rebuildRoutes() {
 func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) *actor.PID {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
-	h := &nicHandle{ln: ln, svc: n.servicesFor(e), dest: e.dest, routes: &n.routes}
+	h := &nicHandle{ln: ln, svc: n.servicesFor(e), dest: e.dest, routes: &n.routes, filter: n.filters.slot(rec.ID)}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {

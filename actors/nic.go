@@ -17,6 +17,7 @@ type nicHandle struct {
 	svc     reactor.Services
 	dest    *reactor.Dest
 	routes  *reactor.Routes
+	filter  *reactor.Filter
 	stats   reactor.Stats
 	reactor *reactor.Reactor
 }
@@ -66,6 +67,8 @@ func (c *nic) Receive(ctx actor.Context) {
 		c.onReactorEvent(ctx, msg)
 	case nicServices:
 		c.updateServices(ctx, msg.svc)
+	case nicConnections:
+		c.listConnections(ctx)
 	case InjectReactorPanic:
 		if c.handle.reactor != nil {
 			c.handle.reactor.InjectPanic()
@@ -89,6 +92,8 @@ func (c *nic) startReactor(ctx actor.Context) {
 		Services:      c.handle.svc,
 		Inbox:         c.handle.dest.Inbox,
 		Routes:        c.handle.routes,
+		Filter:        c.handle.filter,
+		ConntrackSize: c.ConntrackSize,
 		Stats:         &c.handle.stats,
 		Log:           c.Log,
 		CPUs:          c.ReactorCPUs,

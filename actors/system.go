@@ -32,12 +32,16 @@ type Config struct {
 	// BusyPollBatch is how many frames a wake-up must bring for a reactor
 	// to start polling (see reactor.Config).
 	BusyPollBatch int
+	// ConntrackSize is the number of connections each NIC tracks (see
+	// reactor.Config); 0 is the reactor's default.
+	ConntrackSize int
 }
 
 // deps are shared, read-only, by every actor of a tree.
 type deps struct {
 	Config
-	reg *registry
+	reg     *registry
+	filters *filterBoard
 }
 
 // System is a running actor tree.
@@ -54,7 +58,7 @@ func Start(cfg Config) (*System, error) {
 	if _, err := cfg.Store.Load(); err != nil {
 		return nil, err
 	}
-	d := &deps{Config: cfg, reg: newRegistry()}
+	d := &deps{Config: cfg, reg: newRegistry(), filters: newFilterBoard()}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))
