@@ -68,7 +68,13 @@ func buildPorts(rules []Rule, setOf func([]netip.Prefix) *addrSet) ports {
 	}
 	slices.Sort(bounds)
 	bounds = slices.Compact(bounds)
-	out := ports{bounds: bounds, sets: make([]*addrSet, len(bounds))}
+	var whole []netip.Prefix
+	for _, r := range rules {
+		if r.PortStart == 0 && r.PortEnd == 65535 {
+			whole = append(whole, r.CIDR)
+		}
+	}
+	out := ports{bounds: bounds, sets: make([]*addrSet, len(bounds)), whole: setOf(whole)}
 	for i, b := range bounds {
 		var ps []netip.Prefix
 		for _, r := range rules {
@@ -78,8 +84,7 @@ func buildPorts(rules []Rule, setOf func([]netip.Prefix) *addrSet) ports {
 		}
 		out.sets[i] = setOf(ps)
 	}
-	// Neighbouring intervals with the same set merge, so that one rule
-	// for all ports leaves one interval (which pick relies on).
+	// Neighbouring intervals with the same set merge.
 	j := 0
 	for i := 1; i < len(out.bounds); i++ {
 		if out.sets[i] != out.sets[j] {

@@ -28,10 +28,12 @@ type famTable struct {
 
 // ports maps a destination port to the addresses allowed to use it: port
 // p lies in interval i when bounds[i] <= p < bounds[i+1]; sets[i] is nil
-// when no rule covers the interval.
+// when no rule covers the interval. whole is the set of the rules for
+// every port, for packets whose port is not known.
 type ports struct {
 	bounds []uint16
 	sets   []*addrSet
+	whole  *addrSet
 }
 
 // addrSet is a set of CIDRs; any short-cuts a set holding a /0.
@@ -92,15 +94,12 @@ func (m *Matcher) Allows(d Direction, proto uint8, port uint16, ported bool, rem
 }
 
 // pick returns the set for port, or for an unknown port the set of the
-// interval covering every port (only a rule for all ports makes one).
+// rules for every port.
 func (p *ports) pick(port uint16, ported bool) *addrSet {
 	if ported {
 		return p.lookup(port)
 	}
-	if len(p.bounds) == 1 {
-		return p.sets[0]
-	}
-	return nil
+	return p.whole
 }
 
 // HasEgressRules reports whether egress is restricted to what rules allow.
