@@ -303,6 +303,9 @@ func FuzzParseFlow(f *testing.F) {
 			return
 		}
 		k := fl.Key(false)
+		if tbl.Lookup(&k, sec) != nil {
+			return
+		}
 		if e := tbl.Insert(&k, false, sec); e != nil {
 			e.Seen(false, fl.TCPFlags, sec)
 			if tbl.Lookup(&k, sec) != e {
