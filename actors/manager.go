@@ -124,6 +124,9 @@ func (m *manager) addNetwork(ctx actor.Context, rec *persistence.NetworkRecord) 
 	if err != nil {
 		panic(err)
 	}
+	// Registered here too, not only on its Started: the tree shows the
+	// network as soon as the request that made it has answered.
+	m.reg.add(pid, ctx.Self(), p)
 	e := &netEntry{rec: rec, pid: pid, nics: map[string]bool{}}
 	m.networks[rec.ID] = e
 	m.netNames[rec.Name] = rec.ID

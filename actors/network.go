@@ -245,6 +245,9 @@ func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listene
 	if err != nil {
 		panic(err)
 	}
+	// Registered here too, not only on its Started: the tree shows the NIC
+	// as soon as CreateNic has answered.
+	n.reg.add(pid, ctx.Self(), p)
 	return pid
 }
 
