@@ -90,6 +90,12 @@ func TestKeysMatchBothWays(t *testing.T) {
 			t.Errorf("ingress %+v and its answer %+v differ", out.Key(false), back.Key(true))
 		}
 	}
+	// A request from the peer with the same id is not the reply.
+	ask, peerAsks := parse(packettest.ICMPv4(macA, macB, a4, b4, 8, 0, packettest.Echo(5, 1, nil))),
+		parse(packettest.ICMPv4(macB, macA, b4, a4, 8, 0, packettest.Echo(5, 1, nil)))
+	if ask.Key(true) == peerAsks.Key(false) {
+		t.Error("the peer's echo request has the key of the NIC's own")
+	}
 	f := parse(tcpFrame(a4, b4, 40000, 80, FlagSYN))
 	k := f.Key(true)
 	if k.LocalAddr() != a4 || k.RemoteAddr() != b4 || k.LocalPort != 40000 || k.RemotePort != 80 {

@@ -45,6 +45,8 @@ type Flow struct {
 		Src, Dst         netip.Addr
 		Proto            uint8
 		SrcPort, DstPort uint16
+		Kind             Kind
+		EchoRequest      bool
 	}
 }
 
@@ -154,21 +156,24 @@ func parseICMP(b []byte, f *Flow, request, reply uint8, isError func(uint8) bool
 		f.Kind = KindICMPError
 		f.Inner.Src, f.Inner.Dst, f.Inner.Proto = inner.Src, inner.Dst, inner.Proto
 		f.Inner.SrcPort, f.Inner.DstPort = inner.SrcPort, inner.DstPort
+		f.Inner.Kind, f.Inner.EchoRequest = inner.Kind, inner.EchoRequest
 	}
 }
 
 // Key returns the connection key of f as its NIC sees it: egress says the
 // NIC sent it (its source is Local), otherwise it is addressed to the NIC.
-// For an ICMP error it is the key of the quoted packet's connection.
+// For an ICMP error it is the key of the quoted packet's connection. An
+// echo's key holds its id as LocalPort and which side asks as RemotePort
+// (echoLocalAsks or echoRemoteAsks), so that a request from the peer is
+// not taken for the reply to one of the NIC's own.
 func (f *Flow) Key(egress bool) Key {
 	src, dst, proto, sp, dp := f.Src, f.Dst, f.Proto, f.SrcPort, f.DstPort
+	kind, request := f.Kind, f.EchoRequest
 	if f.Kind == KindICMPError {
 		// The quoted packet went the other way: the NIC receiving an
 		// error sent the packet in error.
-		src, dst, proto, sp, dp = f.Inner.Dst, f.Inner.Src, f.Inner.Proto, f.Inner.DstPort, f.Inner.SrcPort
-	}
-	if f.Kind == KindOther {
-		sp, dp = 0, 0
+		src, dst, proto, sp, dp = f.Inner.Src, f.Inner.Dst, f.Inner.Proto, f.Inner.SrcPort, f.Inner.DstPort
+		kind, request, egress = f.Inner.Kind, f.Inner.EchoRequest, !egress
 	}
 	k := Key{Proto: proto, V6: !src.Is4()}
 	if egress {
@@ -176,5 +181,20 @@ func (f *Flow) Key(egress bool) Key {
 	} else {
 		k.Local, k.Remote, k.LocalPort, k.RemotePort = dst.As16(), src.As16(), dp, sp
 	}
+	switch kind {
+	case KindOther:
+		k.LocalPort, k.RemotePort = 0, 0
+	case KindEcho:
+		k.RemotePort = echoRemoteAsks
+		if egress == request {
+			k.RemotePort = echoLocalAsks
+		}
+	}
 	return k
 }
+
+// Which side of an echo asks, in its Key's RemotePort.
+const (
+	echoLocalAsks  = 1
+	echoRemoteAsks = 2
+)
