@@ -44,13 +44,17 @@ whether anything changed: %sing twice is no error.`, short, verb),
 				if err != nil {
 					return err
 				}
-				return s.show(resp, func(w io.Writer) { changed(w, resp.GetAttached(), "Attached security group %q to vNIC %q", "was already attached to", nic, group) })
+				return s.show(resp, func(w io.Writer) {
+					changed(w, resp.GetAttached(), "Attached security group %q to vNIC %q", "was already attached to", nic, group)
+				})
 			}
 			resp, err := s.net.DetachSecurityGroup(ctx, &netpb.DetachSecurityGroupRequest{NicId: nic, SecurityGroupId: group})
 			if err != nil {
 				return err
 			}
-			return s.show(resp, func(w io.Writer) { changed(w, resp.GetDetached(), "Detached security group %q from vNIC %q", "was not attached to", nic, group) })
+			return s.show(resp, func(w io.Writer) {
+				changed(w, resp.GetDetached(), "Detached security group %q from vNIC %q", "was not attached to", nic, group)
+			})
 		}),
 	}
 }

@@ -37,7 +37,9 @@ func groupTable(w io.Writer, groups []*netpb.SecurityGroup) {
 	}
 }
 
-func ruleHeader(w io.Writer) { row(w, "RULE ID", "DIRECTION", "PROTOCOL", "PORTS", "CIDR", "DESCRIPTION") }
+func ruleHeader(w io.Writer) {
+	row(w, "RULE ID", "DIRECTION", "PROTOCOL", "PORTS", "CIDR", "DESCRIPTION")
+}
 
 func ruleRow(w io.Writer, r *netpb.SecurityGroupRule) {
 	row(w, r.GetId(),
