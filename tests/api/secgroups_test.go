@@ -169,7 +169,6 @@ func TestSecurityGroupBadInput(t *testing.T) {
 	if _, err := c.AttachSecurityGroup(ctx(t), &netpb.AttachSecurityGroupRequest{NicId: nic.Id, SecurityGroupId: g.Id}); err != nil {
 		t.Fatal(err)
 	}
-	want := getGroup(t, c, "web")
 
 	for _, tc := range []struct {
 		name string
@@ -223,7 +222,7 @@ func TestSecurityGroupBadInput(t *testing.T) {
 	mustRule(t, c, rule(func(*netpb.AddSecurityGroupRuleRequest) {}))
 	_, err := c.AddSecurityGroupRule(ctx(t), rule(func(*netpb.AddSecurityGroupRuleRequest) {}))
 	wantCode(t, err, codes.AlreadyExists)
-	want = getGroup(t, c, "web")
+	want := getGroup(t, c, "web")
 
 	for _, tc := range []struct {
 		name string
