@@ -5,7 +5,7 @@ import (
 	"slices"
 
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/filter"
+	"mvirt-net/reactor"
 )
 
 // secGroups is the NetManager's security-group state: every group, which
@@ -104,16 +104,16 @@ func (s *secGroups) lookup(idOrName string) *sgEntry {
 func (m *manager) publishFilter(nicID string) {
 	groups := m.sg.byNic[nicID]
 	if len(groups) == 0 {
-		m.filters.slot(nicID).Store(nil)
+		m.dp.PublishFilter(nicID, nil)
 		return
 	}
-	var rules []filter.Rule
+	var rules []reactor.FilterRule
 	for _, id := range slices.Sorted(maps.Keys(groups)) {
 		for _, r := range m.sg.groups[id].rec.Rules {
 			rules = append(rules, compiledRule(r))
 		}
 	}
-	m.filters.slot(nicID).Store(filter.Compile(rules))
+	m.dp.PublishFilter(nicID, reactor.CompileFilter(rules))
 }
 
 // publishGroup republishes the matchers of every NIC the group is
@@ -130,5 +130,5 @@ func (m *manager) forgetNicGroups(nicID string) {
 	for id := range m.sg.byNic[nicID] {
 		m.sg.detach(nicID, id)
 	}
-	m.filters.drop(nicID)
+	m.dp.DropFilter(nicID)
 }

@@ -4,7 +4,7 @@ import (
 	"net/netip"
 
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/filter"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -16,14 +16,14 @@ const (
 
 // validRule checks an AddSecurityGroupRule request's rule and returns it
 // compiled and in its stored form (without id and times).
-func validRule(req *netpb.AddSecurityGroupRuleRequest) (filter.Rule, persistence.RuleRecord, error) {
-	var fr filter.Rule
+func validRule(req *netpb.AddSecurityGroupRuleRequest) (reactor.FilterRule, persistence.RuleRecord, error) {
+	var fr reactor.FilterRule
 	rec := persistence.RuleRecord{Description: req.GetDescription()}
 	switch req.GetDirection() {
 	case netpb.RuleDirection_RULE_DIRECTION_INGRESS:
-		fr.Direction = filter.Ingress
+		fr.Direction = reactor.FilterIngress
 	case netpb.RuleDirection_RULE_DIRECTION_EGRESS:
-		fr.Direction = filter.Egress
+		fr.Direction = reactor.FilterEgress
 	default:
 		return fr, rec, invalid("direction must be RULE_DIRECTION_INGRESS or RULE_DIRECTION_EGRESS, not %v", req.GetDirection())
 	}
@@ -36,7 +36,7 @@ func validRule(req *netpb.AddSecurityGroupRuleRequest) (filter.Rule, persistence
 	switch {
 	case start > 65535 || end > 65535:
 		return fr, rec, invalid("ports %d-%d: ports go up to 65535", start, end)
-	case (start != 0 || end != 0) && proto != filter.ProtoTCP && proto != filter.ProtoUDP:
+	case (start != 0 || end != 0) && proto != reactor.FilterTCP && proto != reactor.FilterUDP:
 		return fr, rec, invalid("ports are only for TCP and UDP rules, not %v", req.GetProtocol())
 	case end != 0 && start > end:
 		return fr, rec, invalid("port_start %d is above port_end %d", start, end)
@@ -51,10 +51,10 @@ func validRule(req *netpb.AddSecurityGroupRuleRequest) (filter.Rule, persistence
 		if p.Masked() != p || p.String() != c {
 			return fr, rec, invalid("cidr %q is not canonical: did you mean %s?", c, p.Masked())
 		}
-		if proto == filter.ProtoICMP && !p.Addr().Is4() {
+		if proto == reactor.FilterICMP && !p.Addr().Is4() {
 			return fr, rec, invalid("cidr %s is IPv6 but protocol ICMP is IPv4 only; use ICMPV6", c)
 		}
-		if proto == filter.ProtoICMPv6 && p.Addr().Is4() {
+		if proto == reactor.FilterICMPv6 && p.Addr().Is4() {
 			return fr, rec, invalid("cidr %s is IPv4 but protocol ICMPV6 is IPv6 only; use ICMP", c)
 		}
 		fr.CIDR, rec.CIDR = p, c
@@ -66,12 +66,12 @@ func validRule(req *netpb.AddSecurityGroupRuleRequest) (filter.Rule, persistence
 	return fr, rec, nil
 }
 
-var ruleProtocols = map[netpb.RuleProtocol]filter.Protocol{
-	netpb.RuleProtocol_RULE_PROTOCOL_ALL:    filter.ProtoAll,
-	netpb.RuleProtocol_RULE_PROTOCOL_TCP:    filter.ProtoTCP,
-	netpb.RuleProtocol_RULE_PROTOCOL_UDP:    filter.ProtoUDP,
-	netpb.RuleProtocol_RULE_PROTOCOL_ICMP:   filter.ProtoICMP,
-	netpb.RuleProtocol_RULE_PROTOCOL_ICMPV6: filter.ProtoICMPv6,
+var ruleProtocols = map[netpb.RuleProtocol]reactor.FilterProtocol{
+	netpb.RuleProtocol_RULE_PROTOCOL_ALL:    reactor.FilterAll,
+	netpb.RuleProtocol_RULE_PROTOCOL_TCP:    reactor.FilterTCP,
+	netpb.RuleProtocol_RULE_PROTOCOL_UDP:    reactor.FilterUDP,
+	netpb.RuleProtocol_RULE_PROTOCOL_ICMP:   reactor.FilterICMP,
+	netpb.RuleProtocol_RULE_PROTOCOL_ICMPV6: reactor.FilterICMPv6,
 }
 
 // portRange turns the API's ports (0/0 any, end 0 just start) into an
@@ -88,10 +88,10 @@ func portRange(start, end uint16) (uint16, uint16) {
 
 // compiledRule turns a stored rule back into a filter rule; a stored rule
 // was validated when it was added.
-func compiledRule(r persistence.RuleRecord) filter.Rule {
-	fr := filter.Rule{Protocol: ruleProtocols[netpb.RuleProtocol(netpb.RuleProtocol_value[r.Protocol])]}
+func compiledRule(r persistence.RuleRecord) reactor.FilterRule {
+	fr := reactor.FilterRule{Protocol: ruleProtocols[netpb.RuleProtocol(netpb.RuleProtocol_value[r.Protocol])]}
 	if r.Direction == netpb.RuleDirection_RULE_DIRECTION_EGRESS.String() {
-		fr.Direction = filter.Egress
+		fr.Direction = reactor.FilterEgress
 	}
 	fr.PortStart, fr.PortEnd = portRange(r.PortStart, r.PortEnd)
 	if r.CIDR != "" {
