@@ -36,12 +36,16 @@ func (s *Store) UpdateNetwork(n *NetworkRecord) error {
 	})
 }
 
-// DeleteNetwork removes a network together with the given NICs, their names
-// and their address allocations, in one transaction.
+// DeleteNetwork removes a network together with the given NICs, their names,
+// their address allocations and their security group attachments, in one
+// transaction.
 func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
 	return s.update(func(txn *badger.Txn) error {
 		for _, nic := range nics {
 			if err := deleteNic(txn, nic); err != nil {
+				return err
+			}
+			if err := deleteAttachments(txn, nic.ID); err != nil {
 				return err
 			}
 		}
@@ -79,9 +83,15 @@ func (s *Store) PutNic(nic, old *NicRecord) error {
 	})
 }
 
-// DeleteNic removes a NIC, its name and its address allocations.
+// DeleteNic removes a NIC, its name, its address allocations and its
+// security group attachments.
 func (s *Store) DeleteNic(nic *NicRecord) error {
-	return s.update(func(txn *badger.Txn) error { return deleteNic(txn, nic) })
+	return s.update(func(txn *badger.Txn) error {
+		if err := deleteNic(txn, nic); err != nil {
+			return err
+		}
+		return deleteAttachments(txn, nic.ID)
+	})
 }
 
 func deleteNic(txn *badger.Txn, nic *NicRecord) error {
