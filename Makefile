@@ -41,7 +41,10 @@ test: deps build check
 	$(GO) test -race -count=1 -timeout 30m $(INTEGRATION_PKGS)
 
 # check is the rootless tier: lint (gofmt, vet, staticcheck), the unit
-# tests without and with -race, and every fuzz target for FUZZTIME.
+# tests without and with -race, and every fuzz target for FUZZTIME. The
+# run without -race is where the inbox's park / wake stress tests count:
+# -race would make every store sequentially consistent and hide the
+# reordering they guard against.
 check: lint
 	$(GO) test -count=1 $(UNIT_PKGS)
 	$(GO) test -race -count=1 $(UNIT_PKGS)

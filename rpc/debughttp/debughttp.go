@@ -1,6 +1,7 @@
 // Package debughttp serves the daemon's introspection over HTTP, meant for
 // loopback or a unix socket: GET /debug/actors (the live actor tree as
-// JSON), /metrics (Prometheus) and, when asked for, /debug/pprof/.
+// JSON), /metrics (Prometheus), GET /debug/nics/{id}/conntrack (a NIC's
+// tracked connections) and, when asked for, /debug/pprof/.
 package debughttp
 
 import (
@@ -16,6 +17,10 @@ import (
 // TreeFunc returns the live actor tree.
 type TreeFunc func() any
 
+// ConnectionsFunc lists the connections a NIC tracks for its security
+// groups.
+type ConnectionsFunc func(ctx context.Context, nicID string) (any, error)
+
 // FaultFunc injects a fault into the NIC with the given id.
 type FaultFunc func(ctx context.Context, nicID string) error
 
@@ -24,8 +29,16 @@ type FaultFunc func(ctx context.Context, nicID string) error
 // fault-injection hook for supervision tests, off by default. With
 // withPprof it serves the Go profiler under /debug/pprof/ (which shows the
 // command line and lets a caller spend the daemon's CPU on profiling).
-func Handler(tree TreeFunc, gatherer prometheus.Gatherer, panicReactor FaultFunc, withPprof bool) http.Handler {
+func Handler(tree TreeFunc, gatherer prometheus.Gatherer, conns ConnectionsFunc, panicReactor FaultFunc, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/nics/{id}/conntrack", func(w http.ResponseWriter, r *http.Request) {
+		list, err := conns(r.Context(), r.PathValue("id"))
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusNotFound)
+			return
+		}
+		writeJSON(w, list)
+	})
 	if panicReactor != nil {
 		mux.HandleFunc("POST /debug/nics/{id}/panic", func(w http.ResponseWriter, r *http.Request) {
 			if err := panicReactor(r.Context(), r.PathValue("id")); err != nil {
@@ -35,12 +48,7 @@ func Handler(tree TreeFunc, gatherer prometheus.Gatherer, panicReactor FaultFunc
 			w.WriteHeader(http.StatusNoContent)
 		})
 	}
-	mux.HandleFunc("GET /debug/actors", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "application/json")
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(tree())
-	})
+	mux.HandleFunc("GET /debug/actors", func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, tree()) })
 	mux.Handle("GET /metrics", promhttp.HandlerFor(gatherer, promhttp.HandlerOpts{}))
 	if withPprof {
 		handlePprof(mux)
@@ -55,4 +63,11 @@ func handlePprof(mux *http.ServeMux) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+}
+
+func writeJSON(w http.ResponseWriter, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }
