@@ -77,6 +77,7 @@ func (n *network) Receive(ctx actor.Context) {
 		n.probe.restarts.Add(1)
 	case *actor.Stopped:
 		n.reg.remove(ctx.Self())
+		n.forget()
 	case awaitReady:
 		ctx.Respond(ready{})
 	case nicState:
@@ -195,6 +196,19 @@ func (n *network) rebuildRoutes() {
 	}
 	if err := n.plane.PublishRoutes(t); err != nil {
 		n.Log.Error("route table", "network", n.id, "err", err)
+	}
+}
+
+// forget drops a stopped NetworkActor's references to its NICs' ports: its
+// entries and its route table, which lead to their inboxes. Like a stopped
+// NicActor (see nic.forget) it may stay reachable from its parent's set of
+// children.
+func (n *network) forget() {
+	n.nics = nil
+	if n.plane != nil {
+		if err := n.plane.PublishRoutes(reactor.RouteTable{}); err != nil {
+			n.Log.Error("clear route table", "network", n.id, "err", err)
+		}
 	}
 }
 

@@ -57,6 +57,7 @@ func (c *nic) Receive(ctx actor.Context) {
 		}
 	case *actor.Stopped:
 		c.reg.remove(ctx.Self())
+		c.forget()
 	case reactorEvent:
 		c.onReactorEvent(ctx, msg)
 	case nicServices:
@@ -95,6 +96,17 @@ func (c *nic) startReactor(ctx actor.Context) {
 	}
 	c.handle.reactor = r
 	c.probe.stats.Store(c.handle.port.Stats())
+}
+
+// forget drops the stopped NicActor's references to its port (and so to
+// the port's 1 MiB inbox). A stopped actor can outlive its stop: protoactor
+// caches the process behind every PID, and its PIDSet leaves removed PIDs
+// in the unused tail of its slice, so the parent's set of children keeps
+// up to about half of the NicActors ever removed from it reachable.
+func (c *nic) forget() {
+	c.probe.stats.Store(nil)
+	c.handle.port = nil
+	c.handle.reactor = nil
 }
 
 func (c *nic) stopReactor() {
