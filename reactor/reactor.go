@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"mvirt-net/reactor/conntrack"
 	"mvirt-net/reactor/guestmem"
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
@@ -86,6 +87,7 @@ type Reactor struct {
 	inflight inflight
 	last     lastRoute
 	nTouched int
+	fw       firewall
 }
 
 // queue is one virtqueue as the reactor runs it.
@@ -114,6 +116,9 @@ func Start(cfg Config) (*Reactor, error) {
 	if cfg.BusyPollBatch == 0 {
 		cfg.BusyPollBatch = DefaultBusyPollBatch
 	}
+	if cfg.ConntrackSize == 0 {
+		cfg.ConntrackSize = conntrack.DefaultSize
+	}
 	svc, err := newServices(cfg.Services)
 	if err != nil {
 		return nil, err
@@ -128,6 +133,7 @@ func Start(cfg Config) (*Reactor, error) {
 		frame:   make([]byte, maxFrame),
 		out:     make([]byte, maxFrame),
 		rxChain: virtq.NewChain(maxSegs),
+		fw:      firewall{pub: cfg.Filter, table: conntrack.New(cfg.ConntrackSize)},
 	}
 	for i := range r.queues {
 		r.queues[i].chain = virtq.NewChain(maxSegs)

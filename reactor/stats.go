@@ -36,6 +36,15 @@ const (
 	DropInboxFull
 	// DropTooBig: larger than the destination's MTU.
 	DropTooBig
+	// DropSGIngressDenied: a new connection to the VM that no rule of its
+	// security groups allows.
+	DropSGIngressDenied
+	// DropSGEgressDenied: a new connection from the VM that no egress rule
+	// of its security groups allows.
+	DropSGEgressDenied
+	// DropConntrackFull: a new connection the NIC's connection table had
+	// no room for.
+	DropConntrackFull
 	// NumDropReasons is the number of reasons.
 	NumDropReasons
 )
@@ -43,7 +52,7 @@ const (
 var dropNames = [NumDropReasons]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
 	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
-	"inbox_full", "too_big",
+	"inbox_full", "too_big", "sg_ingress_denied", "sg_egress_denied", "conntrack_full",
 }
 
 // String names the reason as metrics label it.
