@@ -38,7 +38,10 @@ type network struct {
 }
 
 type nicEntry struct {
-	rec     *persistence.NicRecord
+	rec *persistence.NicRecord
+	// stored is set once rec is in the store; until then the NIC is being
+	// created and the NetManager does not know it.
+	stored  bool
 	dest    *reactor.Dest
 	pid     *actor.PID
 	state   netpb.NicState
@@ -90,7 +93,7 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
 			return
 		}
-		ctx.Respond(n.createNic(ctx, msg.req))
+		n.createNic(ctx, msg.req)
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -125,6 +128,7 @@ func (n *network) load(ctx actor.Context) {
 			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
 			continue
 		}
+		e.stored = true
 		ln, err := vhostuser.Listen(nic.SocketPath)
 		if err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
@@ -248,6 +252,9 @@ func (n *network) setState(ctx actor.Context, msg nicState) {
 		return
 	}
 	e.state = msg.state
+	if !e.stored {
+		return
+	}
 	n.Log.Info("nic state", "nic", msg.id, "state", stateLabel(msg.state))
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
 }
@@ -269,7 +276,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	rec := *n.rec
 	rec.DNSServers, rec.NTPServers, rec.UpdatedAt = dns, ntp, time.Now().UTC()
 	if err := n.Store.UpdateNetwork(&rec); err != nil {
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
@@ -296,7 +303,7 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 		ids = append(ids, id)
 	}
 	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
-		ctx.Respond(status.Errorf(codes.Internal, "delete network from store: %v", err))
+		ctx.Respond(storeFailed("delete network from store", err))
 		return
 	}
 	n.deleting = true

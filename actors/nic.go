@@ -1,6 +1,9 @@
 package actors
 
 import (
+	"errors"
+	"fmt"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"mvirt-net/persistence"
@@ -29,6 +32,8 @@ type nic struct {
 	probe  *probe
 	handle *nicHandle
 	rec    *persistence.NicRecord
+	// startErr is why the reactor did not start when the actor did.
+	startErr error
 }
 
 // reactorEvent wraps what a reactor reports, as a message to its NicActor.
@@ -50,7 +55,9 @@ func (c *nic) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
-		c.startReactor(ctx)
+		c.startErr = c.startReactor(ctx)
+	case awaitStart:
+		ctx.Respond(startResult{err: c.startErr})
 	case *actor.Restarting:
 		c.probe.restarts.Add(1)
 		c.stopReactor()
@@ -75,10 +82,13 @@ func (c *nic) Receive(ctx actor.Context) {
 }
 
 // startReactor starts a reactor on the NIC's socket. Its events come back
-// as messages, so they are handled on the actor like everything else.
-func (c *nic) startReactor(ctx actor.Context) {
+// as messages, so they are handled on the actor like everything else. A
+// NIC without a socket, or whose reactor did not start, is in error.
+func (c *nic) startReactor(ctx actor.Context) error {
 	if c.handle.ln == nil {
-		return
+		err := errors.New("no listening socket")
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+		return err
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	var r *reactor.Reactor
@@ -105,10 +115,11 @@ func (c *nic) startReactor(ctx actor.Context) {
 	if err != nil {
 		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return
+		return fmt.Errorf("start reactor: %w", err)
 	}
 	c.handle.reactor = r
 	c.probe.stats.Store(&c.handle.stats)
+	return nil
 }
 
 func (c *nic) stopReactor() {
@@ -139,7 +150,7 @@ func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
 		c.Log.Error("reactor crashed; restarting it", "nic", c.rec.ID, "panic", ev.Value, "stack", string(ev.Stack))
 		c.handle.reactor = nil
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
-		c.startReactor(ctx)
+		_ = c.startReactor(ctx) // a failure is logged and reported as the error state
 	}
 }
 
