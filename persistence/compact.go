@@ -44,7 +44,7 @@ func (s *Store) compactLoop() {
 func (s *Store) compactIfNeeded() error {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	if s.readOnly {
+	if s.roCopy != nil {
 		return nil
 	}
 	before := s.db.Levels()[0].NumTables

@@ -50,7 +50,9 @@ type spaceGuard struct {
 
 // usage is what the guard measures of the disk and the store's files.
 type usage struct {
-	free   int64
+	free int64
+	// block is the file system's block size.
+	block  int64
 	wal    int64
 	tables int64
 }
@@ -60,7 +62,7 @@ func (g *spaceGuard) measure() (usage, error) {
 	if err := unix.Statfs(g.dir, &st); err != nil {
 		return usage{}, fmt.Errorf("statfs %s: %w", g.dir, err)
 	}
-	u := usage{free: int64(st.Bavail) * st.Bsize}
+	u := usage{free: int64(st.Bavail) * st.Bsize, block: st.Bsize}
 	ents, err := os.ReadDir(g.dir)
 	if err != nil {
 		return usage{}, fmt.Errorf("list %s: %w", g.dir, err)
@@ -90,7 +92,9 @@ func (g *spaceGuard) measure() (usage, error) {
 
 // admit reserves room for a commit of size bytes, or refuses it with
 // ErrNoSpace. The caller calls the returned release once the commit is
-// done, whatever its outcome.
+// done, whatever its outcome. A commit counts as whole blocks (a synced
+// write of a few bytes dirties a block), so on a disk that refuses one
+// small change every change smaller than a block is refused too.
 func (g *spaceGuard) admit(size int64) (release func(), err error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -98,6 +102,7 @@ func (g *spaceGuard) admit(size int64) (release func(), err error) {
 	if err != nil {
 		return nil, err
 	}
+	size = (size + u.block - 1) / u.block * u.block
 	need := u.wal + u.tables + 2*(g.pending+size) + spaceMargin
 	if u.free < need {
 		return nil, fmt.Errorf("%w: %s free on %s, %s needed to write %d bytes safely; free space or grow the disk",

@@ -27,17 +27,19 @@ var ErrNotFound = errors.New("not found")
 // Store is the Badger-backed metadata store. It is safe for concurrent use.
 //
 // A store opened on a disk too full for Badger to start writing is read
-// only: every change is ErrNoSpace until the disk has room again, when the
-// next change reopens it for writing.
+// only (it serves a copy, see readOnlyCopy): every change is ErrNoSpace
+// until the disk has room again, when the next change reopens the real
+// store for writing.
 type Store struct {
 	dir   string
 	log   *slog.Logger
 	space spaceGuard
-	// mu guards db and readOnly: read-locked for every use of db,
+	// mu guards db and roCopy: read-locked for every use of db,
 	// write-locked to reopen it.
-	mu       sync.RWMutex
-	db       *badger.DB
-	readOnly bool
+	mu sync.RWMutex
+	db *badger.DB
+	// roCopy is set while db is a read-only copy.
+	roCopy *readOnlyCopy
 	// stopCompact, closed by Close, stops compactLoop, which then closes
 	// compactDone.
 	stopCompact chan struct{}
@@ -53,20 +55,21 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		return nil, fmt.Errorf("create metadata dir %s: %w", dir, err)
 	}
 	s := &Store{dir: dir, log: log, space: spaceGuard{dir: dir}, stopCompact: make(chan struct{}), compactDone: make(chan struct{})}
-	if err := s.space.canFlush(); err != nil {
-		if !errors.Is(err, ErrNoSpace) {
-			return nil, fmt.Errorf("metadata store %s: %w", dir, err)
-		}
-		log.Warn("metadata disk full: serving the store read only until it has room", "dir", dir, "err", err)
-		s.readOnly = true
+	var err error
+	switch full := s.space.canFlush(); {
+	case full == nil:
+		s.db, err = openBadger(dir, log)
+	case errors.Is(full, ErrNoSpace):
+		log.Warn("metadata disk full: serving a read-only copy of the store until it has room", "dir", dir, "err", full)
+		s.db, s.roCopy, err = openCopy(dir, log)
+	default:
+		err = fmt.Errorf("metadata store %s: %w", dir, full)
 	}
-	db, err := openBadger(dir, log, s.readOnly)
 	if err != nil {
 		return nil, err
 	}
-	s.db = db
 	if err := s.checkSchema(); err != nil {
-		_ = db.Close()
+		_ = s.closeDB()
 		return nil, fmt.Errorf("metadata store %s: %w", dir, err)
 	}
 	go s.compactLoop()
@@ -77,9 +80,8 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 // table a flush writes; a transaction may hold 15 % of it.
 const memTableSize = 4 << 20
 
-func openBadger(dir string, log *slog.Logger, readOnly bool) (*badger.DB, error) {
+func openBadger(dir string, log *slog.Logger) (*badger.DB, error) {
 	opts := badger.DefaultOptions(dir).
-		WithReadOnly(readOnly).
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log}).
 		WithMemTableSize(memTableSize).
@@ -109,11 +111,11 @@ func openBadger(dir string, log *slog.Logger, readOnly bool) (*badger.DB, error)
 	return db, nil
 }
 
-// ReadOnly says whether the store is read only for want of disk space.
-func (s *Store) ReadOnly() bool {
+// readOnly says whether the store is read only for want of disk space.
+func (s *Store) readOnly() bool {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.readOnly
+	return s.roCopy != nil
 }
 
 // Close stops the store's compaction, waiting for one in progress, then
@@ -125,14 +127,24 @@ func (s *Store) Close() error {
 	<-s.compactDone
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.readOnly {
+	if s.roCopy == nil {
 		if err := s.space.canFlush(); err != nil {
 			s.log.Warn("metadata disk full: leaving the write-ahead log to the next start", "err", err)
 			return nil
 		}
 	}
+	return s.closeDB()
+}
+
+// closeDB closes db, and removes it if it is a read-only copy.
+func (s *Store) closeDB() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close metadata store: %w", err)
+	}
+	if s.roCopy != nil {
+		err := s.roCopy.close()
+		s.roCopy = nil
+		return err
 	}
 	return nil
 }
@@ -161,6 +173,8 @@ func (s *Store) checkSchema() error {
 		return err
 	case v == nil && !empty:
 		return errors.New("data without a schema version: not an mvirt-net store")
+	case v == nil && s.roCopy != nil:
+		return fmt.Errorf("%w: cannot create a store", ErrNoSpace)
 	case v == nil:
 		return s.update(func(txn *writeTxn) error { return txn.Set(keySchemaVersion, []byte(SchemaVersion)) })
 	case string(v) != SchemaVersion:
@@ -216,33 +230,34 @@ func (s *Store) commit(fn func(txn *writeTxn) error) error {
 	return txn.Commit()
 }
 
-// writable reopens a read-only store for writing once its disk has room
-// for Badger to start writing; until then it is ErrNoSpace.
+// writable reopens the real store for writing, in place of a read-only
+// copy, once the disk has room for Badger to start writing; until then it
+// is ErrNoSpace.
 func (s *Store) writable() error {
-	if !s.ReadOnly() {
+	if !s.readOnly() {
 		return nil
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.readOnly {
+	if s.roCopy == nil {
 		return nil
 	}
 	if err := s.space.canFlush(); err != nil {
 		return err
 	}
-	if err := s.db.Close(); err != nil {
-		return fmt.Errorf("close read-only metadata store: %w", err)
+	if err := s.closeDB(); err != nil {
+		return err
 	}
-	db, err := openBadger(s.dir, s.log, false)
+	db, err := openBadger(s.dir, s.log)
 	if err != nil {
-		roDB, roErr := openBadger(s.dir, s.log, true)
-		if roErr != nil {
-			return fmt.Errorf("reopen metadata store for writing: %w; and read only: %w", err, roErr)
+		copyDB, c, copyErr := openCopy(s.dir, s.log)
+		if copyErr != nil {
+			return fmt.Errorf("reopen metadata store for writing: %w; and read only: %w", err, copyErr)
 		}
-		s.db = roDB
+		s.db, s.roCopy = copyDB, c
 		return fmt.Errorf("reopen metadata store for writing: %w", err)
 	}
-	s.db, s.readOnly = db, false
+	s.db = db
 	s.log.Info("metadata disk has room again: store writable", "dir", s.dir)
 	return nil
 }
