@@ -3,6 +3,7 @@ package actors
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
 
@@ -34,7 +35,17 @@ type nic struct {
 	rec    *persistence.NicRecord
 	// startErr is why the reactor did not start when the actor did.
 	startErr error
+	// relisten, while the NIC has no listening socket, retries it.
+	relisten *time.Timer
 }
+
+// relistenInterval is how often a NIC whose socket could not be served
+// when the daemon started tries again, so that it recovers once the
+// socket directory is usable without a restart of the daemon.
+const relistenInterval = time.Second
+
+// retryListen asks a NicActor without a listening socket to try again.
+type retryListen struct{}
 
 // reactorEvent wraps what a reactor reports, as a message to its NicActor.
 type reactorEvent struct {
@@ -56,12 +67,19 @@ func (c *nic) Receive(ctx actor.Context) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
 		c.startErr = c.startReactor(ctx)
+		if c.handle.ln == nil {
+			c.scheduleListen(ctx)
+		}
+	case retryListen:
+		c.retryListen(ctx)
 	case awaitStart:
 		ctx.Respond(startResult{err: c.startErr})
 	case *actor.Restarting:
 		c.probe.restarts.Add(1)
+		c.stopListenRetry()
 		c.stopReactor()
 	case *actor.Stopping:
+		c.stopListenRetry()
 		c.stopReactor()
 		c.closeSocket()
 		if err := c.handle.dest.Inbox.Close(); err != nil {
@@ -151,6 +169,37 @@ func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
 		c.handle.reactor = nil
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
 		_ = c.startReactor(ctx) // a failure is logged and reported as the error state
+	}
+}
+
+func (c *nic) scheduleListen(ctx actor.Context) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	c.relisten = time.AfterFunc(relistenInterval, func() { root.Send(self, retryListen{}) })
+}
+
+func (c *nic) stopListenRetry() {
+	if c.relisten != nil {
+		c.relisten.Stop()
+		c.relisten = nil
+	}
+}
+
+// retryListen tries again to listen on the NIC's socket and, once it can,
+// starts its reactor.
+func (c *nic) retryListen(ctx actor.Context) {
+	if c.handle.ln != nil || c.relisten == nil {
+		return // a stale retry of a stopped timer
+	}
+	ln, err := vhostuser.Listen(c.rec.SocketPath)
+	if err != nil {
+		c.scheduleListen(ctx)
+		return
+	}
+	c.relisten = nil
+	c.handle.ln = ln
+	c.Log.Info("nic socket usable again", "nic", c.rec.ID, "socket", c.rec.SocketPath)
+	if err := c.startReactor(ctx); err == nil {
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
 	}
 }
 
