@@ -67,9 +67,16 @@ func mountTmpfs(t *testing.T, dir, opts string) {
 	}
 	mount(t, "-t", "tmpfs", "-o", opts, "tmpfs", dir)
 	t.Cleanup(func() {
-		if out, err := exec.Command("umount", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
+		var out []byte
+		var err error
+		for range 50 {
+			if out, err = exec.Command("umount", dir).CombinedOutput(); err == nil {
+				return
+			}
+			time.Sleep(100 * time.Millisecond) // busy: a process that held it is still exiting
 		}
+		_ = exec.Command("umount", "-l", dir).Run()
+		t.Errorf("umount %s: %v: %s", dir, err, out)
 	})
 }
 
