@@ -9,19 +9,15 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
 // nicHandle holds what a NicActor keeps across its own restarts: the
-// listening socket stays open, so a VMM reconnects to the same path, and
-// the counters keep counting.
+// port, whose socket stays open, so a VMM reconnects to the same path,
+// and whose counters keep counting.
 type nicHandle struct {
-	ln      *vhostuser.Listener
+	port    *reactor.Port
 	svc     reactor.Services
-	dest    *reactor.Dest
-	routes  *reactor.Routes
-	stats   reactor.Stats
 	reactor *reactor.Reactor
 }
 
@@ -35,16 +31,16 @@ type nic struct {
 	rec    *persistence.NicRecord
 	// startErr is why the reactor did not start when the actor did.
 	startErr error
-	// relisten, while the NIC has no listening socket, retries it.
+	// relisten, while the NIC's socket does not listen, retries it.
 	relisten *time.Timer
 }
 
 // relistenInterval is how often a NIC whose socket could not be served
 // when the daemon started tries again, so that it recovers once the
-// socket directory is usable without a restart of the daemon.
+// socket directory is usable, without a restart of the daemon.
 const relistenInterval = time.Second
 
-// retryListen asks a NicActor without a listening socket to try again.
+// retryListen asks a NicActor whose socket does not listen to try again.
 type retryListen struct{}
 
 // reactorEvent wraps what a reactor reports, as a message to its NicActor.
@@ -67,7 +63,7 @@ func (c *nic) Receive(ctx actor.Context) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
 		c.startErr = c.startReactor(ctx)
-		if c.handle.ln == nil {
+		if !c.handle.port.Listening() {
 			c.scheduleListen(ctx)
 		}
 	case retryListen:
@@ -81,9 +77,8 @@ func (c *nic) Receive(ctx actor.Context) {
 	case *actor.Stopping:
 		c.stopListenRetry()
 		c.stopReactor()
-		c.closeSocket()
-		if err := c.handle.dest.Inbox.Close(); err != nil {
-			c.Log.Warn("close nic inbox", "nic", c.rec.ID, "err", err)
+		if err := c.handle.port.Close(); err != nil {
+			c.Log.Warn("close nic port", "nic", c.rec.ID, "err", err)
 		}
 	case *actor.Stopped:
 		c.reg.remove(ctx.Self())
@@ -101,34 +96,25 @@ func (c *nic) Receive(ctx actor.Context) {
 
 // startReactor starts a reactor on the NIC's socket. Its events come back
 // as messages, so they are handled on the actor like everything else. A
-// NIC without a socket, or whose reactor did not start, is in error.
+// NIC whose socket does not listen, or whose reactor did not start, is in
+// error.
 func (c *nic) startReactor(ctx actor.Context) error {
-	if c.handle.ln == nil {
-		err := errors.New("no listening socket")
+	if !c.handle.port.Listening() {
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return err
+		return errors.New("its socket does not listen")
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	var r *reactor.Reactor
 	started := make(chan struct{})
-	cfg := reactor.Config{
-		NicID:         c.rec.ID,
-		Listener:      c.handle.ln,
-		Services:      c.handle.svc,
-		Inbox:         c.handle.dest.Inbox,
-		Routes:        c.handle.routes,
-		Stats:         &c.handle.stats,
-		Log:           c.Log,
-		CPUs:          c.ReactorCPUs,
-		BusyPoll:      c.BusyPoll,
-		BusyPollBatch: c.BusyPollBatch,
+	cfg := reactor.PortConfig{
+		Services: c.handle.svc,
 		Events: func(ev reactor.Event) {
 			<-started
 			root.Send(self, reactorEvent{r: r, ev: ev})
 		},
 	}
 	var err error
-	r, err = reactor.Start(cfg)
+	r, err = c.handle.port.Start(cfg)
 	close(started)
 	if err != nil {
 		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
@@ -136,8 +122,37 @@ func (c *nic) startReactor(ctx actor.Context) error {
 		return fmt.Errorf("start reactor: %w", err)
 	}
 	c.handle.reactor = r
-	c.probe.stats.Store(&c.handle.stats)
+	c.probe.stats.Store(c.handle.port.Stats())
 	return nil
+}
+
+func (c *nic) scheduleListen(ctx actor.Context) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	c.relisten = time.AfterFunc(relistenInterval, func() { root.Send(self, retryListen{}) })
+}
+
+func (c *nic) stopListenRetry() {
+	if c.relisten != nil {
+		c.relisten.Stop()
+		c.relisten = nil
+	}
+}
+
+// retryListen tries again to listen on the NIC's socket and, once it can,
+// starts its reactor.
+func (c *nic) retryListen(ctx actor.Context) {
+	if c.handle.port.Listening() || c.relisten == nil {
+		return // a stale retry of a stopped timer
+	}
+	if err := c.handle.port.Listen(); err != nil {
+		c.scheduleListen(ctx)
+		return
+	}
+	c.relisten = nil
+	c.Log.Info("nic socket usable again", "nic", c.rec.ID, "socket", c.rec.SocketPath)
+	if err := c.startReactor(ctx); err == nil {
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
+	}
 }
 
 func (c *nic) stopReactor() {
@@ -170,47 +185,6 @@ func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
 		_ = c.startReactor(ctx) // a failure is logged and reported as the error state
 	}
-}
-
-func (c *nic) scheduleListen(ctx actor.Context) {
-	self, root := ctx.Self(), ctx.ActorSystem().Root
-	c.relisten = time.AfterFunc(relistenInterval, func() { root.Send(self, retryListen{}) })
-}
-
-func (c *nic) stopListenRetry() {
-	if c.relisten != nil {
-		c.relisten.Stop()
-		c.relisten = nil
-	}
-}
-
-// retryListen tries again to listen on the NIC's socket and, once it can,
-// starts its reactor.
-func (c *nic) retryListen(ctx actor.Context) {
-	if c.handle.ln != nil || c.relisten == nil {
-		return // a stale retry of a stopped timer
-	}
-	ln, err := vhostuser.Listen(c.rec.SocketPath)
-	if err != nil {
-		c.scheduleListen(ctx)
-		return
-	}
-	c.relisten = nil
-	c.handle.ln = ln
-	c.Log.Info("nic socket usable again", "nic", c.rec.ID, "socket", c.rec.SocketPath)
-	if err := c.startReactor(ctx); err == nil {
-		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
-	}
-}
-
-func (c *nic) closeSocket() {
-	if c.handle.ln == nil {
-		return
-	}
-	if err := c.handle.ln.Close(); err != nil {
-		c.Log.Warn("close nic socket", "nic", c.rec.ID, "err", err)
-	}
-	c.handle.ln = nil
 }
 
 // updateServices hands the reactor new services and answers the sender
