@@ -271,6 +271,9 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
+		if !e.stored {
+			continue // a create in flight: stopped below, it answers NotFound
+		}
 		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
