@@ -1,6 +1,8 @@
 package persistence
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -35,8 +37,14 @@ func openCopy(dir string, log *slog.Logger) (*badger.DB, *readOnlyCopy, error) {
 		_ = lock.Close()
 		return nil, nil, fmt.Errorf("lock metadata dir %s (is another mvirt-net running on it?): %w", dir, err)
 	}
-	c := &readOnlyCopy{lock: lock}
-	if c.dir, err = os.MkdirTemp(scratchRoot(), "mvirt-net-readonly-"); err != nil {
+	c := &readOnlyCopy{lock: lock, dir: copyDir(dir)}
+	// A copy left by a daemon that was killed while serving one is stale:
+	// this store's lock is held, so nothing else uses it.
+	if err := os.RemoveAll(c.dir); err != nil {
+		_ = c.close()
+		return nil, nil, fmt.Errorf("remove stale read-only copy: %w", err)
+	}
+	if err := os.Mkdir(c.dir, 0o700); err != nil {
 		_ = c.close()
 		return nil, nil, fmt.Errorf("scratch dir for a read-only copy: %w", err)
 	}
@@ -52,23 +60,28 @@ func openCopy(dir string, log *slog.Logger) (*badger.DB, *readOnlyCopy, error) {
 	return db, c, nil
 }
 
-// scratchRoot is where read-only copies go: shared memory if the system has
-// it, else the temp dir.
-func scratchRoot() string {
+// copyDir is where the read-only copy of the store in dir goes: in shared
+// memory if the system has it, else in the temp dir, named after dir so
+// that there is at most one per store.
+func copyDir(dir string) string {
+	root := os.TempDir()
 	if st, err := os.Stat("/dev/shm"); err == nil && st.IsDir() {
-		return "/dev/shm"
+		root = "/dev/shm"
 	}
-	return os.TempDir()
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	sum := sha256.Sum256([]byte(abs))
+	return filepath.Join(root, "mvirt-net-readonly-"+hex.EncodeToString(sum[:8]))
 }
 
 // close removes the copy and unlocks the real directory. The copy's
 // database must be closed first.
 func (c *readOnlyCopy) close() error {
 	var errs []error
-	if c.dir != "" {
-		if err := os.RemoveAll(c.dir); err != nil {
-			errs = append(errs, fmt.Errorf("remove read-only copy: %w", err))
-		}
+	if err := os.RemoveAll(c.dir); err != nil {
+		errs = append(errs, fmt.Errorf("remove read-only copy: %w", err))
 	}
 	if err := c.lock.Close(); err != nil {
 		errs = append(errs, fmt.Errorf("unlock metadata dir: %w", err))

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -40,6 +41,9 @@ type Store struct {
 	db *badger.DB
 	// roCopy is set while db is a read-only copy.
 	roCopy *readOnlyCopy
+	// dirty is set once db has taken a write since it was opened, so
+	// that closing it flushes its memtable.
+	dirty atomic.Bool
 	// stopCompact, closed by Close, stops compactLoop, which then closes
 	// compactDone.
 	stopCompact chan struct{}
@@ -119,15 +123,15 @@ func (s *Store) readOnly() bool {
 }
 
 // Close stops the store's compaction, waiting for one in progress, then
-// flushes and closes the database. Call it once. On a disk too full for
-// the flush the database is left open: its synced write-ahead log is
-// replayed at the next start.
+// flushes and closes the database. Call it once. If the database took
+// writes and the disk is too full to flush them, it is left open: its
+// synced write-ahead log is replayed at the next start.
 func (s *Store) Close() error {
 	close(s.stopCompact)
 	<-s.compactDone
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.roCopy == nil {
+	if s.roCopy == nil && s.dirty.Load() {
 		if err := s.space.canFlush(); err != nil {
 			s.log.Warn("metadata disk full: leaving the write-ahead log to the next start", "err", err)
 			return nil
@@ -227,7 +231,11 @@ func (s *Store) commit(fn func(txn *writeTxn) error) error {
 		return err
 	}
 	defer release()
-	return txn.Commit()
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	s.dirty.Store(true)
+	return nil
 }
 
 // writable reopens the real store for writing, in place of a read-only
@@ -258,6 +266,7 @@ func (s *Store) writable() error {
 		return fmt.Errorf("reopen metadata store for writing: %w", err)
 	}
 	s.db = db
+	s.dirty.Store(false)
 	s.log.Info("metadata disk has room again: store writable", "dir", s.dir)
 	return nil
 }
