@@ -94,7 +94,7 @@ func (m *churnModel) worker(c netpb.NetServiceClient, round, w int, stop <-chan 
 // verify checks the restarted daemon against the model and settles what
 // the model did not know (unanswered creates and deletes) from what the
 // daemon lists.
-func (m *churnModel) verify(t *testing.T, when string, c netpb.NetServiceClient) {
+func (m *churnModel) verify(t *testing.T, when string, c netpb.NetServiceClient, socketDir string) {
 	t.Helper()
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -124,6 +124,9 @@ func (m *churnModel) verify(t *testing.T, when string, c netpb.NetServiceClient)
 		if !socketListens(n.SocketPath) {
 			t.Fatalf("%s: nic %s is listed but its socket does not listen", when, n.Name)
 		}
+	}
+	if files, want := socketFiles(t, socketDir), nicSockets(state{nics: res}); fmt.Sprint(files) != fmt.Sprint(want) {
+		t.Fatalf("%s: socket dir holds %v, the NICs' sockets are %v", when, files, want)
 	}
 	for name, f := range m.fate {
 		got, there := listed[name]
@@ -172,7 +175,8 @@ func (m *churnModel) deleteLeftovers(t *testing.T, c netpb.NetServiceClient) {
 // (5 with -short) while 8 workers create and delete NICs, and after each
 // restart checks that every acknowledged create is there unless its delete
 // was acknowledged, that no acknowledged delete came back, that no
-// address, MAC or socket is held twice, and that every NIC listed listens.
+// address, MAC or socket is held twice, that every NIC listed listens and
+// that no other socket file is left.
 func TestSigkillDuringChurn(t *testing.T) {
 	rounds := 20
 	if testing.Short() {
@@ -202,7 +206,7 @@ func TestSigkillDuringChurn(t *testing.T) {
 		close(stop)
 		wg.Wait()
 		d = daemon.Start(t, dirs)
-		m.verify(t, fmt.Sprintf("after SIGKILL %d", round+1), d.Client)
+		m.verify(t, fmt.Sprintf("after SIGKILL %d", round+1), d.Client, dirs.SocketDir)
 		m.deleteLeftovers(t, d.Client)
 	}
 	if m.acks.creates == 0 || m.acks.deletes == 0 {
