@@ -27,6 +27,7 @@ type manager struct {
 	netNames map[string]string    // name → id
 	nics     map[string]*netpb.Nic
 	nicNames map[string]string // name → id; "" while a create is in flight
+	sg       secGroups
 }
 
 type netEntry struct {
@@ -86,6 +87,8 @@ func (m *manager) Receive(ctx actor.Context) {
 		if id, ok := m.nicNames[msg.name]; ok && id == "" {
 			delete(m.nicNames, msg.name)
 		}
+	default:
+		m.receiveSecurityGroup(ctx)
 	}
 }
 
@@ -101,6 +104,7 @@ func (m *manager) load(ctx actor.Context) {
 	if err != nil {
 		panic(err)
 	}
+	m.loadSecurityGroups()
 	for _, rec := range snap.Networks {
 		e := m.addNetwork(ctx, rec)
 		for _, nic := range snap.Nics[rec.ID] {
@@ -411,6 +415,7 @@ func (m *manager) dropNic(id string) {
 		return
 	}
 	delete(m.nics, id)
+	m.forgetNicGroups(id)
 	if v.Name != "" {
 		delete(m.nicNames, v.Name)
 	}

@@ -92,6 +92,12 @@ func (n *network) Receive(ctx actor.Context) {
 		} else {
 			ctx.Respond(nicNotFound(msg.NicID))
 		}
+	case nicConnections:
+		if e := n.nics[msg.nicID]; e != nil {
+			ctx.Forward(e.pid)
+		} else {
+			ctx.Respond(nicNotFound(msg.nicID))
+		}
 	case *netpb.UpdateNetworkRequest:
 		if err := n.update(ctx, msg); err != nil {
 			ctx.Respond(err)

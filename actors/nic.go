@@ -86,6 +86,8 @@ func (c *nic) Receive(ctx actor.Context) {
 		c.onReactorEvent(ctx, msg)
 	case nicServices:
 		c.updateServices(ctx, msg.svc)
+	case nicConnections:
+		c.listConnections(ctx)
 	case InjectReactorPanic:
 		if c.handle.reactor != nil {
 			c.handle.reactor.InjectPanic()

@@ -33,6 +33,9 @@ type Config struct {
 	// BusyPollBatch is how many frames a wake-up must bring for a reactor
 	// to start polling (see reactor.DataplaneConfig).
 	BusyPollBatch int
+	// ConntrackSize is the number of connections each NIC tracks (see
+	// reactor.DataplaneConfig); 0 is the reactor's default.
+	ConntrackSize int
 }
 
 // deps are shared, read-only, by every actor of a tree.
@@ -64,6 +67,7 @@ func Start(cfg Config) (*System, error) {
 	}
 	d := &deps{Config: cfg, reg: newRegistry(), dp: reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		ConntrackSize: cfg.ConntrackSize,
 	})}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")

@@ -16,7 +16,8 @@ import (
 // to it alone; it builds the inboxes, route tables and reactor configs
 // behind them. Its methods may be called from any goroutine.
 type Dataplane struct {
-	cfg DataplaneConfig
+	cfg     DataplaneConfig
+	filters filterSlots
 }
 
 // DataplaneConfig is what every reactor of a Dataplane shares.
@@ -29,6 +30,8 @@ type DataplaneConfig struct {
 	// BusyPoll and BusyPollBatch are each reactor's (see Config).
 	BusyPoll      time.Duration
 	BusyPollBatch int
+	// ConntrackSize is each port's connection table size (see Config).
+	ConntrackSize int
 }
 
 // NewDataplane returns an empty data plane.

@@ -98,6 +98,8 @@ func (p *Port) Start(pc PortConfig) (*Reactor, error) {
 		Services:      pc.Services,
 		Inbox:         p.dest.Inbox,
 		Routes:        &p.net.routes,
+		Filter:        p.net.dp.filters.slot(p.id),
+		ConntrackSize: d.ConntrackSize,
 		Stats:         &p.stats,
 		Log:           d.Log,
 		CPUs:          d.CPUs,
