@@ -16,6 +16,7 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor/hugepage"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -125,6 +126,9 @@ func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec))
+	if errors.Is(err, hugepage.ErrNoPages) {
+		return status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
+	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
 	}
