@@ -60,7 +60,7 @@ func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 			}
 		}
 		if err != nil {
-			n.forget(e)
+			n.unadopt(e)
 			n.rebuildRoutes()
 			ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { fail(err) })
 			return
@@ -127,7 +127,7 @@ func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec))
 	if errors.Is(err, hugepage.ErrNoPages) {
-		return status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
+		return nil, status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
 	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
@@ -145,9 +145,9 @@ func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	return e, nil
 }
 
-// forget undoes adopt for a NIC whose create failed: its addresses go back
+// unadopt undoes adopt for a NIC whose create failed: its addresses go back
 // to the pools. The caller stops its NicActor, which closes its port.
-func (n *network) forget(e *nicEntry) {
+func (n *network) unadopt(e *nicEntry) {
 	delete(n.nics, e.rec.ID)
 	n.release(e.rec)
 }
