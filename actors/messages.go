@@ -1,8 +1,6 @@
 package actors
 
 import (
-	"github.com/asynkron/protoactor-go/actor"
-
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
@@ -31,26 +29,6 @@ type networkGone struct {
 	nics []string
 }
 
-// nicStored tells a NetworkActor that the NIC it created listens and its
-// record is written (err nil), or the gRPC error why not, and whom to
-// answer.
-type nicStored struct {
-	id     string
-	err    error
-	sender *actor.PID
-	port   *reactor.Port
-}
-
-// flushCreated tells a NetworkActor to publish the routes of the NICs it
-// stored and answer their creators.
-type flushCreated struct{}
-
-// createdNic is a stored NIC whose creator waits for flushCreated.
-type createdNic struct {
-	e      *nicEntry
-	sender *actor.PID
-}
-
 // nicChanged tells the NetManager a NIC's new view.
 type nicChanged struct{ view *netpb.Nic }
 
@@ -74,3 +52,10 @@ type nicLease struct {
 	id    string
 	lease reactor.Lease
 }
+
+// awaitStart asks a new NicActor whether it started its reactor; it
+// answers startResult.
+type awaitStart struct{}
+
+// startResult answers awaitStart: err is why the reactor did not start.
+type startResult struct{ err error }

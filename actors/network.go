@@ -32,27 +32,16 @@ type network struct {
 	plane *reactor.Network
 	// deleting is set while a DeleteNetwork waits for its NICs to stop.
 	deleting bool
-	// writing counts the created NICs whose records are being written;
-	// held are the requests that wait for them (see holdBack).
-	writing int
-	held    []heldRequest
-	// created are the stored NICs whose creators flushCreated answers;
-	// flushQueued says a flushCreated is on its way.
-	created     []createdNic
-	flushQueued bool
-	// claimed is every NIC's addresses and prefixes (taken("")), kept
-	// across creates; nil when it must be built again.
-	claimed *bart.Table[string]
 }
 
 type nicEntry struct {
-	// pending marks a NIC whose record is being written: its addresses
-	// and MAC are taken, but it has no actor and no routes yet.
-	pending bool
-	rec     *persistence.NicRecord
-	port    *reactor.Port
-	pid     *actor.PID
-	state   netpb.NicState
+	rec   *persistence.NicRecord
+	port  *reactor.Port
+	pid   *actor.PID
+	state netpb.NicState
+	// stored is set once rec is in the store; until then the NIC is being
+	// created and the NetManager does not know it.
+	stored bool
 }
 
 // addrs are the NIC's addresses, of each enabled family.
@@ -91,18 +80,15 @@ func (n *network) Receive(ctx actor.Context) {
 		n.probe.restarts.Add(1)
 	case *actor.Stopped:
 		n.reg.remove(ctx.Self())
+		n.forget()
 	case awaitReady:
 		ctx.Respond(ready{})
 	case nicState:
 		n.setState(ctx, msg)
 	case nicLease:
 		n.recordLease(msg)
-	case nicStored:
-		n.nicStored(ctx, msg)
-	case flushCreated:
-		n.flushCreated(ctx)
 	case InjectReactorPanic:
-		if e := n.nics[msg.NicID]; e != nil && !e.pending {
+		if e := n.nics[msg.NicID]; e != nil {
 			ctx.Forward(e.pid)
 		} else {
 			ctx.Respond(nicNotFound(msg.NicID))
@@ -114,20 +100,12 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Respond(nicNotFound(msg.nicID))
 		}
 	case *netpb.UpdateNetworkRequest:
-		if n.holdBack(ctx, false) {
-			return
-		}
 		if err := n.update(ctx, msg); err != nil {
 			ctx.Respond(err)
 		}
 	case *netpb.DeleteNetworkRequest:
-		if !n.holdBack(ctx, false) {
-			n.delete(ctx, msg)
-		}
+		n.delete(ctx, msg)
 	case createNic:
-		if n.holdBack(ctx, true) {
-			return
-		}
 		if n.deleting {
 			ctx.Send(ctx.Parent(), nicNameFree{name: msg.req.GetName()})
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
@@ -135,16 +113,11 @@ func (n *network) Receive(ctx actor.Context) {
 		}
 		n.createNic(ctx, msg.req)
 	case *netpb.UpdateNicRequest:
-		if n.holdBack(ctx, false) {
-			return
-		}
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
 		}
 	case *netpb.DeleteNicRequest:
-		if !n.holdBack(ctx, false) {
-			n.deleteNic(ctx, msg)
-		}
+		n.deleteNic(ctx, msg)
 	}
 }
 
@@ -181,6 +154,7 @@ func (n *network) load(ctx actor.Context) {
 			}
 			continue
 		}
+		e.stored = true
 		if err := port.Listen(); err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
@@ -210,9 +184,6 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 		}
 	}
 	n.nics[nic.ID] = e
-	if n.claimed != nil {
-		claim(n.claimed, e)
-	}
 	return e, nil
 }
 
@@ -226,9 +197,6 @@ func (n *network) rebuildRoutes() {
 		}
 	}
 	for _, e := range n.nics {
-		if e.pending {
-			continue
-		}
 		for _, a := range e.addrs() {
 			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
 		}
@@ -238,6 +206,19 @@ func (n *network) rebuildRoutes() {
 	}
 	if err := n.plane.PublishRoutes(t); err != nil {
 		n.Log.Error("route table", "network", n.id, "err", err)
+	}
+}
+
+// forget drops a stopped NetworkActor's references to its NICs' ports: its
+// entries and its route table, which lead to their inboxes. Like a stopped
+// NicActor (see nic.forget) it may stay reachable from its parent's set of
+// children.
+func (n *network) forget() {
+	n.nics = nil
+	if n.plane != nil {
+		if err := n.plane.PublishRoutes(reactor.RouteTable{}); err != nil {
+			n.Log.Error("clear route table", "network", n.id, "err", err)
+		}
 	}
 }
 
@@ -263,6 +244,9 @@ func (n *network) setState(ctx actor.Context, msg nicState) {
 		return
 	}
 	e.state = msg.state
+	if !e.stored {
+		return
+	}
 	n.Log.Info("nic state", "nic", msg.id, "state", stateLabel(msg.state))
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
 }
@@ -284,7 +268,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	rec := *n.rec
 	rec.DNSServers, rec.NTPServers, rec.UpdatedAt = dns, ntp, time.Now().UTC()
 	if err := n.Store.UpdateNetwork(&rec); err != nil {
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
@@ -307,11 +291,14 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
+		if !e.stored {
+			continue // a create in flight: stopped below, it answers NotFound
+		}
 		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
 	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
-		ctx.Respond(status.Errorf(codes.Internal, "delete network from store: %v", err))
+		ctx.Respond(storeFailed("delete network from store", err))
 		return
 	}
 	n.deleting = true
@@ -328,24 +315,6 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	})
 }
 
-// allClaimed is taken(""), kept between creates.
-func (n *network) allClaimed() *bart.Table[string] {
-	if n.claimed == nil {
-		n.claimed = n.taken("")
-	}
-	return n.claimed
-}
-
-// claim enters e's routed prefixes and addresses into t.
-func claim(t *bart.Table[string], e *nicEntry) {
-	for _, p := range e.routes() {
-		t.Insert(p, e.rec.ID)
-	}
-	for _, a := range e.addrs() {
-		t.Insert(netip.PrefixFrom(a, a.BitLen()), e.rec.ID)
-	}
-}
-
 // taken returns an LPM table of every prefix and address (as a host
 // prefix) the other NICs hold, each with its owner's id, for overlap
 // checks; skip names the NIC being changed.
@@ -355,7 +324,12 @@ func (n *network) taken(skip string) *bart.Table[string] {
 		if id == skip {
 			continue
 		}
-		claim(t, e)
+		for _, p := range e.routes() {
+			t.Insert(p, id)
+		}
+		for _, a := range e.addrs() {
+			t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
+		}
 	}
 	return t
 }

@@ -16,45 +16,89 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
 )
 
-// createNic validates and reserves a new NIC (its MAC, addresses and
-// port), and opens its socket and writes its record in the background:
-// the network goes on with other creates meanwhile, so that concurrent
-// creates share one synced commit. The sender gets its answer from
-// nicStored, once the socket listens and the record is durable.
+// nicStartTimeout bounds how long a create waits for its NicActor to
+// start the NIC's reactor.
+const nicStartTimeout = 10 * time.Second
+
+// createNic creates a NIC: both its running NicActor (listening socket,
+// reactor) and its record, or neither. The NIC is started first and its
+// record written last, so every failure before the write only has to stop
+// what was started, and a crash before it leaves no record; a crash after
+// it is a stored NIC that the next start serves. It answers the sender
+// itself once the NIC is both started and stored.
 func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
-	e, err := n.reserveNic(req)
-	if err != nil {
+	sender := ctx.Sender()
+	fail := func(err error) {
 		if req.GetName() != "" {
 			ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
 		}
-		ctx.Respond(err)
+		ctx.Send(sender, err)
+	}
+	e, err := n.prepareNic(req)
+	if err != nil {
+		fail(err)
 		return
 	}
-	n.writing++
-	self, root, sender, store := ctx.Self(), ctx.ActorSystem().Root, ctx.Sender(), n.Store
-	go func() {
-		err := e.port.Listen()
-		if err != nil {
-			err = status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
-		} else if err = store.PutNic(e.rec, nil); err != nil {
-			err = storeError(e.rec, err)
+	e.pid = n.spawnNic(ctx, e)
+	ctx.ReenterAfter(ctx.RequestFuture(e.pid, awaitStart{}, nicStartTimeout), func(res any, err error) {
+		if n.deleting || n.nics[e.rec.ID] != e {
+			fail(networkNotFound(n.id)) // DeleteNetwork stopped it meanwhile
+			return
 		}
-		root.Send(self, nicStored{id: e.rec.ID, err: err, sender: sender, port: e.port})
-	}()
+		if err == nil {
+			err = startError(e.rec.ID, res)
+		}
+		if err == nil {
+			if err = n.Store.PutNic(e.rec, nil); errors.Is(err, persistence.ErrConflict) {
+				err = status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(e.rec.ID, e.rec.Name), err)
+			} else if err != nil {
+				err = storeFailed("store nic", err)
+			}
+		}
+		if err != nil {
+			n.unadopt(e)
+			n.rebuildRoutes()
+			ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { fail(err) })
+			return
+		}
+		e.stored = true
+		n.rebuildRoutes()
+		rec := e.rec
+		view := nicView(rec, e.state)
+		ctx.Send(ctx.Parent(), nicChanged{view: view})
+		n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+			"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
+		ctx.Send(sender, view)
+	})
 }
 
-// reserveNic checks a CreateNic request and takes what the NIC needs: an
-// entry in the network marked pending, its addresses, its port (not yet
-// listening).
-func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
+// startError is the error of a NicActor's answer to awaitStart, as the
+// create's answer.
+func startError(id string, res any) error {
+	r, ok := res.(startResult)
+	switch {
+	case !ok:
+		return status.Errorf(codes.Internal, "start nic %s: unexpected answer %T", id, res)
+	case r.err != nil:
+		return status.Errorf(codes.Internal, "start nic %s: %v", id, r.err)
+	}
+	return nil
+}
+
+// prepareNic validates a create, picks the NIC's MAC and addresses, makes
+// its port listen on its socket and takes it into the network's state (so
+// that concurrent creates see its MAC and addresses as taken). Nothing is
+// stored yet.
+func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
 		return nil, err
 	}
-	others := n.allClaimed()
+	others := n.taken("")
 	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return nil, err
@@ -82,77 +126,30 @@ func (n *network) reserveNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec, n.SocketGroup))
+	if errors.Is(err, reactor.ErrNoHugepages) {
+		return nil, status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
+	}
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
 	}
+	if err := port.Listen(); err != nil {
+		_ = port.Close()
+		return nil, status.Errorf(codes.FailedPrecondition, "nic %s: cannot serve its vhost-user socket: %v", describe(id, rec.Name), err)
+	}
 	e, err := n.adopt(rec, port)
 	if err != nil {
+		n.release(rec) // what adopt took of the addresses pickAddr found free
 		_ = port.Close()
 		return nil, status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	e.pending = true
 	return e, nil
 }
 
-// storeError is the gRPC error of a NIC record that could not be stored.
-func storeError(rec *persistence.NicRecord, err error) error {
-	if errors.Is(err, persistence.ErrConflict) {
-		return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(rec.ID, rec.Name), err)
-	}
-	return status.Errorf(codes.Internal, "store nic: %v", err)
-}
-
-// nicStored finishes a CreateNic once its record is written: on success
-// the NIC's actor starts and the sender gets its view; on failure the
-// reservation is given back and the sender gets the error.
-func (n *network) nicStored(ctx actor.Context, msg nicStored) {
-	e := n.nics[msg.id]
-	if e == nil || !e.pending {
-		// The actor restarted while the record was written: the reloaded
-		// network knows the NIC if the write landed first.
-		_ = msg.port.Close()
-		ctx.Send(msg.sender, status.Errorf(codes.Aborted, "network %s restarted while nic %s was stored; list the nics to see whether it exists", n.id, msg.id))
-		return
-	}
-	n.writing--
-	defer n.releaseHeld(ctx)
-	rec := e.rec
-	if msg.err != nil {
-		_ = e.port.Close()
-		delete(n.nics, rec.ID)
-		n.release(rec)
-		if rec.Name != "" {
-			ctx.Send(ctx.Parent(), nicNameFree{name: rec.Name})
-		}
-		ctx.Send(msg.sender, msg.err)
-		return
-	}
-	e.pending = false
-	e.pid = n.spawnNic(ctx, e)
-	n.created = append(n.created, createdNic{e: e, sender: msg.sender})
-	if !n.flushQueued {
-		n.flushQueued = true
-		ctx.Send(ctx.Self(), flushCreated{})
-	}
-}
-
-// flushCreated publishes the routes to every NIC stored since the last
-// flush, in one table, and then answers their creators. The NICs of one
-// group commit are stored back to back, ahead of this message in the
-// mailbox, so a group costs one route table, not one per NIC.
-func (n *network) flushCreated(ctx actor.Context) {
-	n.flushQueued = false
-	n.rebuildRoutes()
-	for _, c := range n.created {
-		rec := c.e.rec
-		view := nicView(rec, c.e.state)
-		ctx.Send(ctx.Parent(), nicChanged{view: view})
-		n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
-			"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
-		ctx.Send(c.sender, view)
-	}
-	n.created = nil
-	n.releaseHeld(ctx)
+// unadopt undoes adopt for a NIC whose create failed: its addresses go back
+// to the pools. The caller stops its NicActor, which closes its port.
+func (n *network) unadopt(e *nicEntry) {
+	delete(n.nics, e.rec.ID)
+	n.release(e.rec)
 }
 
 // pickMAC validates a requested MAC or generates one in the 52:54:00 range
@@ -273,10 +270,9 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = r4, r6
 	rec.UpdatedAt = time.Now().UTC()
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
-		return status.Errorf(codes.Internal, "store nic: %v", err)
+		return storeFailed("store nic", err)
 	}
 	e.rec = &rec
-	n.claimed = nil
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -295,7 +291,7 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 		return
 	}
 	if err := n.Store.DeleteNic(e.rec); err != nil {
-		ctx.Respond(status.Errorf(codes.Internal, "delete nic from store: %v", err))
+		ctx.Respond(storeFailed("delete nic from store", err))
 		return
 	}
 	delete(n.nics, e.rec.ID)
@@ -310,7 +306,6 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 }
 
 func (n *network) release(rec *persistence.NicRecord) {
-	n.claimed = nil
 	for _, r := range []struct {
 		a    netip.Addr
 		pool *ipam.Pool

@@ -38,7 +38,7 @@ func nicSpec(rec *persistence.NicRecord, socketGroup int) reactor.NICSpec {
 func (n *network) pushServices(ctx actor.Context, only *nicEntry, then func()) {
 	var futures []*actor.Future
 	for _, e := range n.nics {
-		if !e.pending && (only == nil || e == only) {
+		if only == nil || e == only {
 			futures = append(futures, ctx.RequestFuture(e.pid, nicServices{svc: n.servicesFor(e)}, DefaultRequestTimeout))
 		}
 	}
@@ -48,7 +48,7 @@ func (n *network) pushServices(ctx actor.Context, only *nicEntry, then func()) {
 // recordLease persists a NIC's DHCP lease change.
 func (n *network) recordLease(msg nicLease) {
 	e := n.nics[msg.id]
-	if e == nil {
+	if e == nil || !e.stored {
 		return
 	}
 	l := msg.lease

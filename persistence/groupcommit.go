@@ -20,17 +20,21 @@ var ErrClosed = errors.New("metadata store is closed")
 // change is one caller's read-write transaction body, waiting for its
 // group's commit.
 type change struct {
-	fn   func(txn *badger.Txn) error
+	fn   func(txn *writeTxn) error
 	done chan error
 }
 
 // update runs fn as part of the next group commit and returns once the
-// group is durable (or fn's own error). Changes asked for concurrently
-// share one Badger transaction and so one synced write: Badger syncs its
-// write-ahead log once per transaction, so a commit per change would cost
-// a sync per change. Within a group the changes apply in order, each
-// seeing the ones before it, as if they had run one after another.
-func (s *Store) update(fn func(txn *badger.Txn) error) error {
+// group is durable (or fn's own error, or ErrNoSpace when the disk has no
+// room for the group). Changes asked for concurrently share one Badger
+// transaction and so one synced write: Badger syncs its write-ahead log
+// once per transaction, so a commit per change would cost a sync per
+// change. Within a group the changes apply in order, each seeing the ones
+// before it, as if they had run one after another.
+func (s *Store) update(fn func(txn *writeTxn) error) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
 	c := &change{fn: fn, done: make(chan error, 1)}
 	select {
 	case s.changes <- c:
@@ -74,9 +78,11 @@ func (s *Store) writeLoop() {
 // discarded transaction). When the transaction grows too big, the changes
 // that did not fit are returned, for the next group.
 func (s *Store) commitGroup(group []*change) (rest []*change) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	conflicts := 0
 	for len(group) > 0 {
-		txn := s.db.NewTransaction(true)
+		txn := &writeTxn{Txn: s.db.NewTransaction(true)}
 		failed, err := apply(txn, group)
 		if failed >= 0 {
 			txn.Discard()
@@ -88,7 +94,7 @@ func (s *Store) commitGroup(group []*change) (rest []*change) {
 			group = append(group[:failed:failed], group[failed+1:]...)
 			continue
 		}
-		err = txn.Commit()
+		err = s.commit(txn)
 		if errors.Is(err, badger.ErrConflict) && conflicts < maxConflictRetries {
 			conflicts++
 			continue
@@ -104,9 +110,25 @@ func (s *Store) commitGroup(group []*change) (rest []*change) {
 	return rest
 }
 
+// commit commits txn if the disk has room for it (else ErrNoSpace) and
+// discards it either way.
+func (s *Store) commit(txn *writeTxn) error {
+	defer txn.Discard()
+	release, err := s.space.admit(txn.size)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	s.dirty.Store(true)
+	return nil
+}
+
 // apply runs every change of group in txn and returns the index of the
 // first that failed, with its error, or -1.
-func apply(txn *badger.Txn, group []*change) (int, error) {
+func apply(txn *writeTxn, group []*change) (int, error) {
 	for i, c := range group {
 		if err := c.fn(txn); err != nil {
 			return i, err
