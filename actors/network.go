@@ -86,11 +86,10 @@ func (n *network) Receive(ctx actor.Context) {
 		n.delete(ctx, msg)
 	case createNic:
 		if n.deleting {
-			ctx.Send(ctx.Parent(), nicNameFree{name: msg.req.GetName()})
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
 			return
 		}
-		ctx.Respond(n.createNic(ctx, msg.req))
+		ctx.Respond(n.createNic(ctx, msg))
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -130,7 +129,9 @@ func (n *network) load(ctx actor.Context) {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
 		}
-		e.pid = n.spawnNic(ctx, e, ln)
+		if e.pid, err = n.spawnNic(ctx, e, ln); err != nil {
+			panic(err)
+		}
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 	}
 	n.rebuildRoutes()
@@ -230,16 +231,18 @@ func (n *network) rebuildRoutes() {
 }
 
 // spawnNic starts the NicActor of rec, handing it the listening socket.
-func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) *actor.PID {
+// It fails while an actor of the same id still runs, as one being deleted
+// does until it has stopped.
+func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) (*actor.PID, error) {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
 	h := &nicHandle{ln: ln, svc: n.servicesFor(e), dest: e.dest, routes: &n.routes}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("spawn the actor of nic %s: %w", rec.ID, err)
 	}
-	return pid
+	return pid, nil
 }
 
 func (n *network) setState(ctx actor.Context, msg nicState) {

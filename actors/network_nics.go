@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -19,15 +18,21 @@ import (
 	"mvirt-net/rpc/netpb"
 )
 
-func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
-	res := n.tryCreateNic(ctx, req)
-	if _, failed := res.(error); failed && req.GetName() != "" {
-		ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
+// createNic creates the NIC msg asks for. Its name must be unique within
+// the network (the same name may be used in another); its id, checked by
+// the NetManager, is claimed for good by the store.
+func (n *network) createNic(ctx actor.Context, msg createNic) any {
+	req, id := msg.req, msg.id
+	if e := n.nics[id]; e != nil {
+		return status.Errorf(codes.AlreadyExists, "a nic with id %s already exists", id)
 	}
-	return res
-}
-
-func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
+	if msg.name != "" {
+		for _, e := range n.nics {
+			if e.rec.Name == msg.name {
+				return status.Errorf(codes.AlreadyExists, "nic %q already exists in network %q (id %s)", msg.name, n.rec.Name, e.rec.ID)
+			}
+		}
+	}
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
 		return err
@@ -52,9 +57,8 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 		}
 	}
 	now := time.Now().UTC()
-	id := uuid.NewString()
 	rec := &persistence.NicRecord{
-		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac.String(),
+		ID: id, Name: msg.name, NetworkID: n.id, MAC: mac.String(),
 		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
 		SocketPath: filepath.Join(n.SocketDir, id+".sock"), CreatedAt: now, UpdatedAt: now,
 	}
@@ -79,7 +83,10 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	if err != nil {
 		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	e.pid = n.spawnNic(ctx, e, ln)
+	if e.pid, err = n.spawnNic(ctx, e, ln); err != nil {
+		n.undoCreate(e, ln)
+		return status.Errorf(codes.Unavailable, "%v; retry once it has stopped", err)
+	}
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -244,6 +251,22 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 		n.Log.Info("nic deleted", "nic", e.rec.ID, "name", e.rec.Name)
 		ctx.Send(sender, &netpb.DeleteNicResponse{Deleted: true})
 	})
+}
+
+// undoCreate takes back a created NIC whose actor could not start: its
+// record, addresses, socket and inbox.
+func (n *network) undoCreate(e *nicEntry, ln *vhostuser.Listener) {
+	if err := n.Store.DeleteNic(e.rec); err != nil {
+		n.Log.Error("take back nic record", "nic", e.rec.ID, "err", err)
+	}
+	delete(n.nics, e.rec.ID)
+	n.release(e.rec)
+	if err := ln.Close(); err != nil {
+		n.Log.Warn("close nic socket", "nic", e.rec.ID, "err", err)
+	}
+	if err := e.dest.Inbox.Close(); err != nil {
+		n.Log.Warn("close nic inbox", "nic", e.rec.ID, "err", err)
+	}
 }
 
 func (n *network) release(rec *persistence.NicRecord) {

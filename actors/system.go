@@ -37,7 +37,8 @@ type Config struct {
 // deps are shared, read-only, by every actor of a tree.
 type deps struct {
 	Config
-	reg *registry
+	reg     *registry
+	watches *watches
 }
 
 // System is a running actor tree.
@@ -54,7 +55,7 @@ func Start(cfg Config) (*System, error) {
 	if _, err := cfg.Store.Load(); err != nil {
 		return nil, err
 	}
-	d := &deps{Config: cfg, reg: newRegistry()}
+	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics)}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))
