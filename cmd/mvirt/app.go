@@ -44,13 +44,26 @@ func (a *app) validate() error {
 // command by --timeout and marks every error that is not a usage error as a
 // failed operation.
 func (a *app) run(fn action) func(*cobra.Command, []string) error {
+	return a.connect(fn, true)
+}
+
+// runUnbounded is run without --timeout, for commands that last until the
+// daemon or the user ends them.
+func (a *app) runUnbounded(fn action) func(*cobra.Command, []string) error {
+	return a.connect(fn, false)
+}
+
+func (a *app) connect(fn action, bounded bool) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		conn, err := grpc.NewClient(a.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
 			return usageErrorf("invalid --server %q: %w", a.server, err)
 		}
 		defer conn.Close()
-		ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+		ctx, cancel := context.WithCancel(cmd.Context())
+		if bounded {
+			ctx, cancel = context.WithTimeout(cmd.Context(), a.timeout)
+		}
 		defer cancel()
 		s := &session{
 			net:     netpb.NewNetServiceClient(conn),
