@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -60,9 +63,11 @@ func (a *app) connect(fn action, bounded bool) func(*cobra.Command, []string) er
 			return usageErrorf("invalid --server %q: %w", a.server, err)
 		}
 		defer conn.Close()
-		ctx, cancel := context.WithCancel(cmd.Context())
-		if bounded {
-			ctx, cancel = context.WithTimeout(cmd.Context(), a.timeout)
+		ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+		if !bounded {
+			// An unbounded command ends on Ctrl-C or SIGTERM, as a success.
+			cancel()
+			ctx, cancel = signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 		}
 		defer cancel()
 		s := &session{

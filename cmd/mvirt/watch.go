@@ -5,10 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -96,12 +93,10 @@ func nicWatchState(n *netpb.Nic) string {
 }
 
 // watch prints the events recv returns until the stream ends or the user
-// interrupts it. cells gives an event's object id and its table cells,
+// interrupts it (which cancels ctx, the stream's context). cells gives an event's object id and its table cells,
 // meta its timestamp and whether it is a deletion.
 func watch[E proto.Message](ctx context.Context, p printer, recv func() (E, error), header string,
 	cells func(E) (string, []string), meta func(E) (int64, bool)) error {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	tw := newLineWriter(p.out)
 	if !p.json {
 		if err := tw.line(header); err != nil {
