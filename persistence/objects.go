@@ -8,9 +8,9 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-func netKey(id string) []byte         { return []byte("net/" + id) }
-func netNameKey(name string) []byte   { return []byte("netname/" + name) }
-func nicKey(id string) []byte         { return []byte("nic/" + id) }
+func netKey(id string) []byte       { return []byte("net/" + id) }
+func netNameKey(name string) []byte { return []byte("netname/" + name) }
+func nicKey(id string) []byte       { return []byte("nic/" + id) }
 func nicNameKey(netID, name string) []byte {
 	return []byte("nicname/" + netID + "/" + name)
 }
