@@ -31,12 +31,3 @@ func canonicalID(s string) (string, bool) {
 	}
 	return strings.ToLower(s), true
 }
-
-// clip shortens a client-given value for an error message.
-func clip(s string) string {
-	const max = 64
-	if len(s) <= max {
-		return s
-	}
-	return s[:max] + "..."
-}

@@ -8,15 +8,13 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/inbox"
-	"mvirt-net/reactor/route"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -31,19 +29,33 @@ type network struct {
 	pool4 *ipam.Pool
 	pool6 *ipam.Pool
 	nics  map[string]*nicEntry
-	// routes is the network's route table, read by its reactors.
-	routes reactor.Routes
+	// plane is the network's part of the data plane: its route table.
+	plane *reactor.Network
 	// deleting is set while a DeleteNetwork waits for its NICs to stop.
 	deleting bool
 }
 
 type nicEntry struct {
-	rec     *persistence.NicRecord
-	dest    *reactor.Dest
-	pid     *actor.PID
-	state   netpb.NicState
-	routes4 []netip.Prefix
-	routes6 []netip.Prefix
+	rec   *persistence.NicRecord
+	port  *reactor.Port
+	pid   *actor.PID
+	state netpb.NicState
+}
+
+// addrs are the NIC's addresses, of each enabled family.
+func (e *nicEntry) addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, a := range []netip.Addr{e.rec.IPv4Address, e.rec.IPv6Address} {
+		if a.IsValid() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// routes are the NIC's routed prefixes of both families.
+func (e *nicEntry) routes() []netip.Prefix {
+	return slices.Concat(e.rec.RoutedIPv4Prefixes, e.rec.RoutedIPv6Prefixes)
 }
 
 func newNetwork(d *deps, p *probe, id string) *network {
@@ -77,6 +89,12 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Forward(e.pid)
 		} else {
 			ctx.Respond(nicNotFound(msg.NicID))
+		}
+	case nicConnections:
+		if e := n.nics[msg.nicID]; e != nil {
+			ctx.Forward(e.pid)
+		} else {
+			ctx.Respond(nicNotFound(msg.nicID))
 		}
 	case *netpb.UpdateNetworkRequest:
 		if err := n.update(ctx, msg); err != nil {
@@ -112,24 +130,31 @@ func (n *network) load(ctx actor.Context) {
 	}
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
-	if n.pool4, err = newPool(parsedOrZero(rec.IPv4Subnet)); err != nil {
+	n.plane = n.dp.NewNetwork(n.id)
+	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
 	}
-	if n.pool6, err = newPool(parsedOrZero(rec.IPv6Prefix)); err != nil {
+	if n.pool6, err = newPool(rec.IPv6Prefix); err != nil {
 		panic(err)
 	}
 	for _, nic := range nics {
-		e, err := n.adopt(nic)
+		port, err := n.plane.AddNIC(nicSpec(nic))
+		if err != nil {
+			panic(err)
+		}
+		e, err := n.adopt(nic, port)
 		if err != nil {
 			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
+			if err := port.Close(); err != nil {
+				n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
+			}
 			continue
 		}
-		ln, err := vhostuser.Listen(nic.SocketPath)
-		if err != nil {
+		if err := port.Listen(); err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
 		}
-		if e.pid, err = n.spawnNic(ctx, e, ln); err != nil {
+		if e.pid, err = n.spawnNic(ctx, e); err != nil {
 			panic(err)
 		}
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
@@ -137,111 +162,65 @@ func (n *network) load(ctx actor.Context) {
 	n.rebuildRoutes()
 }
 
-func parsedOrZero(s string) netip.Prefix {
-	if s == "" {
-		return netip.Prefix{}
-	}
-	p, _ := netip.ParsePrefix(s)
-	return p
-}
-
-// adopt takes a stored NIC's addresses and prefixes into the network's state.
-func (n *network) adopt(nic *persistence.NicRecord) (*nicEntry, error) {
-	e := &nicEntry{rec: nic, state: netpb.NicState_NIC_STATE_CREATED}
-	for _, s := range nic.RoutedIPv4Prefixes {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		e.routes4 = append(e.routes4, p)
-	}
-	for _, s := range nic.RoutedIPv6Prefixes {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		e.routes6 = append(e.routes6, p)
-	}
+// adopt takes a stored NIC's addresses, and its data-plane port, into the
+// network's state.
+func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEntry, error) {
+	e := &nicEntry{rec: nic, port: port, state: netpb.NicState_NIC_STATE_CREATED}
 	for _, take := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{nic.IPv4Address, n.pool4}, {nic.IPv6Address, n.pool6}} {
-		if take.s == "" {
+		if !take.a.IsValid() {
 			continue
-		}
-		a, err := netip.ParseAddr(take.s)
-		if err != nil {
-			return nil, err
 		}
 		if take.pool == nil {
 			return nil, errors.New("address of a disabled family")
 		}
-		if err := take.pool.Take(a); err != nil {
+		if err := take.pool.Take(take.a); err != nil {
 			return nil, err
 		}
 	}
-	ib, err := inbox.New(inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame})
-	if err != nil {
-		return nil, fmt.Errorf("nic inbox: %w", err)
-	}
-	e.dest = &reactor.Dest{Inbox: ib, MAC: gatewayConfig(nic).MAC, MTU: reactor.DefaultMTU}
 	n.nics[nic.ID] = e
 	return e, nil
 }
 
-// Inbox sizing: 512 slots of 2 KiB, 1 MiB per NIC. A frame longer than
-// 256 bytes is lent, so only its first 128 bytes go through the ring and
-// a full ring touches 64 KiB of it; short frames are copied whole. 512
-// frames are about a quarter of a typical 1024-entry TX ring's frames in
-// flight, so the sending guest keeps buffers to refill while a burst is
-// delivered. Against testpmd at 1500 B (same run, medians): 512 slots
-// 0.79, 256 slots 0.72; without lending, 256 slots measured 0.63–0.72 and
-// 512 slots 0.59–0.60, every frame then crossing the ring whole.
-const (
-	inboxSlots    = 512
-	inboxMaxFrame = 9216 + 14
-)
-
 // rebuildRoutes publishes a new route table of every NIC's addresses and
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
-	b := route.NewBuilder[*reactor.Dest]()
-	for _, s := range []string{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
-		if p, err := netip.ParsePrefix(s); err == nil {
-			if err := b.SetSubnet(p); err != nil {
-				n.Log.Error("route table subnet", "network", n.id, "err", err)
-			}
+	var t reactor.RouteTable
+	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
+		if p.IsValid() {
+			t.Subnets = append(t.Subnets, p)
 		}
 	}
-	for id, e := range n.nics {
-		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-			if a, err := netip.ParseAddr(s); err == nil {
-				if err := b.Add(netip.PrefixFrom(a, a.BitLen()), e.dest); err != nil {
-					n.Log.Error("route table", "nic", id, "err", err)
-				}
-			}
+	for _, e := range n.nics {
+		for _, a := range e.addrs() {
+			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
 		}
-		for _, p := range slices.Concat(e.routes4, e.routes6) {
-			if err := b.Add(p, e.dest); err != nil {
-				n.Log.Error("route table", "nic", id, "err", err)
-			}
+		for _, p := range e.routes() {
+			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: p, Port: e.port})
 		}
 	}
-	n.routes.Store(b.Build())
+	if err := n.plane.PublishRoutes(t); err != nil {
+		n.Log.Error("route table", "network", n.id, "err", err)
+	}
 }
 
-// spawnNic starts the NicActor of rec, handing it the listening socket.
-// It fails while an actor of the same id still runs, as one being deleted
-// does until it has stopped.
-func (n *network) spawnNic(ctx actor.Context, e *nicEntry, ln *vhostuser.Listener) (*actor.PID, error) {
+// spawnNic starts the NicActor of e, handing it the NIC's port. It fails
+// while an actor of the same id still runs, as one being deleted does
+// until it has stopped.
+func (n *network) spawnNic(ctx actor.Context, e *nicEntry) (*actor.PID, error) {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
-	h := &nicHandle{ln: ln, svc: n.servicesFor(e), dest: e.dest, routes: &n.routes}
+	h := &nicHandle{port: e.port, svc: n.servicesFor(e)}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {
 		return nil, fmt.Errorf("spawn the actor of nic %s: %w", rec.ID, err)
 	}
+	// Registered here too, not only on its Started: the tree shows the NIC
+	// as soon as CreateNic has answered.
+	n.reg.add(pid, ctx.Self(), p)
 	return pid, nil
 }
 
@@ -316,21 +295,21 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	})
 }
 
-// taken returns every prefix and address the other NICs hold (as prefixes)
-// with their owners, for overlap checks; skip names the NIC being changed.
-func (n *network) taken(skip string) (prefixes []netip.Prefix, owner []string) {
+// taken returns an LPM table of every prefix and address (as a host
+// prefix) the other NICs hold, each with its owner's id, for overlap
+// checks; skip names the NIC being changed.
+func (n *network) taken(skip string) *bart.Table[string] {
+	t := &bart.Table[string]{}
 	for id, e := range n.nics {
 		if id == skip {
 			continue
 		}
-		for _, p := range slices.Concat(e.routes4, e.routes6) {
-			prefixes, owner = append(prefixes, p), append(owner, id)
+		for _, p := range e.routes() {
+			t.Insert(p, id)
 		}
-		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-			if a, err := netip.ParseAddr(s); err == nil {
-				prefixes, owner = append(prefixes, netip.PrefixFrom(a, a.BitLen())), append(owner, id)
-			}
+		for _, a := range e.addrs() {
+			t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
 		}
 	}
-	return prefixes, owner
+	return t
 }

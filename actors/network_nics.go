@@ -1,20 +1,20 @@
 package actors
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -37,15 +37,16 @@ func (n *network) createNic(ctx actor.Context, msg createNic) any {
 	if err != nil {
 		return err
 	}
-	routes4, routes6, err := n.checkRoutes("", req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	others := n.taken("")
+	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
-	v4, err := n.pickAddr("ipv4_address", req.GetIpv4Address(), n.pool4, true)
+	v4, err := n.pickAddr(others, "ipv4_address", req.GetIpv4Address(), n.pool4, true)
 	if err != nil {
 		return err
 	}
-	v6, err := n.pickAddr("ipv6_address", req.GetIpv6Address(), n.pool6, false)
+	v6, err := n.pickAddr(others, "ipv6_address", req.GetIpv6Address(), n.pool6, false)
 	if err != nil {
 		return err
 	}
@@ -58,40 +59,39 @@ func (n *network) createNic(ctx actor.Context, msg createNic) any {
 	}
 	now := time.Now().UTC()
 	rec := &persistence.NicRecord{
-		ID: id, Name: msg.name, NetworkID: n.id, MAC: mac.String(),
-		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
-		SocketPath: filepath.Join(n.SocketDir, id+".sock"), CreatedAt: now, UpdatedAt: now,
+		ID: id, Name: msg.name, NetworkID: n.id, MAC: mac, IPv4Address: v4, IPv6Address: v6,
+		RoutedIPv4Prefixes: routes4, RoutedIPv6Prefixes: routes6,
+		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
-	if v4.IsValid() {
-		rec.IPv4Address = v4.String()
-	}
-	if v6.IsValid() {
-		rec.IPv6Address = v6.String()
-	}
-	ln, err := vhostuser.Listen(rec.SocketPath)
+	port, err := n.plane.AddNIC(nicSpec(rec))
 	if err != nil {
+		return status.Errorf(codes.Internal, "create nic port: %v", err)
+	}
+	if err := port.Listen(); err != nil {
+		_ = port.Close()
 		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
 	}
 	if err := n.Store.PutNic(rec, nil); err != nil {
-		_ = ln.Close()
+		_ = port.Close()
 		if errors.Is(err, persistence.ErrConflict) {
 			return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(id, rec.Name), err)
 		}
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
-	e, err := n.adopt(rec)
+	e, err := n.adopt(rec, port)
 	if err != nil {
+		_ = port.Close()
 		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	if e.pid, err = n.spawnNic(ctx, e, ln); err != nil {
-		n.undoCreate(e, ln)
+	if e.pid, err = n.spawnNic(ctx, e); err != nil {
+		n.undoCreate(e)
 		return status.Errorf(codes.Unavailable, "%v; retry once it has stopped", err)
 	}
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
-		"ipv4", rec.IPv4Address, "ipv6", rec.IPv6Address, "socket", rec.SocketPath)
+	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+		"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
 	return view
 }
 
@@ -100,7 +100,7 @@ func (n *network) createNic(ctx actor.Context, msg createNic) any {
 func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 	inUse := func(m net.HardwareAddr) string {
 		for id, e := range n.nics {
-			if e.rec.MAC == m.String() {
+			if bytes.Equal(e.rec.MAC, m) {
 				return id
 			}
 		}
@@ -126,22 +126,18 @@ func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 }
 
 // pickAddr validates a requested address or allocates the lowest free one
-// that no routed prefix covers. The zero Addr means the family is disabled.
-func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
+// that no prefix of others covers. The zero Addr means the family is
+// disabled.
+func (n *network) pickAddr(others *bart.Table[string], field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
 	if pool == nil {
 		if want != "" {
 			return netip.Addr{}, invalid("%s given but network %q has %s disabled", field, n.rec.Name, family(want4))
 		}
 		return netip.Addr{}, nil
 	}
-	routes, owners := n.taken("")
 	covered := func(a netip.Addr) string {
-		for i, r := range routes {
-			if r.Bits() < r.Addr().BitLen() && r.Contains(a) {
-				return owners[i]
-			}
-		}
-		return ""
+		id, _ := others.Lookup(a)
+		return id
 	}
 	if want == "" {
 		a, err := pool.Lowest(func(a netip.Addr) bool { return covered(a) != "" })
@@ -166,10 +162,13 @@ func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (net
 	return a, nil
 }
 
-// checkRoutes validates routed prefixes for the NIC self ("" for a new one):
-// the family must be enabled and no prefix may overlap another NIC's
-// address or prefix.
-func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+// checkRoutes validates a NIC's routed prefixes: at most maxRoutes, the
+// family enabled, none overlapping an address or prefix of others (the
+// other NICs').
+func (n *network) checkRoutes(others *bart.Table[string], v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+	if len(v4)+len(v6) > maxRoutes {
+		return nil, nil, invalid("the request routes %d prefixes; a nic routes at most %d (IPv4 and IPv6 together)", len(v4)+len(v6), maxRoutes)
+	}
 	r4, err := parseRoutes("routed_ipv4_prefixes", v4, true)
 	if err != nil {
 		return nil, nil, err
@@ -184,12 +183,9 @@ func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []n
 	if len(r6) > 0 && n.pool6 == nil {
 		return nil, nil, invalid("routed_ipv6_prefixes given but network %q has IPv6 disabled", n.rec.Name)
 	}
-	taken, owners := n.taken(self)
 	for _, p := range append(r4, r6...) {
-		for i, t := range taken {
-			if p.Overlaps(t) {
-				return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owners[i])
-			}
+		if t, owner, ok := overlapOf(others, p); ok {
+			return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owner)
 		}
 	}
 	return r4, r6, nil
@@ -202,25 +198,24 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if e == nil || n.deleting {
 		return nicNotFound(req.GetId())
 	}
-	r4, r6, err := n.checkRoutes(e.rec.ID, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	r4, r6, err := n.checkRoutes(n.taken(e.rec.ID), req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
-	for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-		a, err := netip.ParseAddr(s)
+	for _, a := range e.addrs() {
 		for _, r := range append(r4, r6...) {
-			if err == nil && r.Contains(a) {
+			if r.Contains(a) {
 				return invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
 	rec := *e.rec
-	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = prefixStrings(r4), prefixStrings(r6)
+	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = r4, r6
 	rec.UpdatedAt = time.Now().UTC()
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
-	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	e.rec = &rec
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -254,28 +249,25 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 }
 
 // undoCreate takes back a created NIC whose actor could not start: its
-// record, addresses, socket and inbox.
-func (n *network) undoCreate(e *nicEntry, ln *vhostuser.Listener) {
+// record, addresses and port (socket and inbox).
+func (n *network) undoCreate(e *nicEntry) {
 	if err := n.Store.DeleteNic(e.rec); err != nil {
 		n.Log.Error("take back nic record", "nic", e.rec.ID, "err", err)
 	}
 	delete(n.nics, e.rec.ID)
 	n.release(e.rec)
-	if err := ln.Close(); err != nil {
-		n.Log.Warn("close nic socket", "nic", e.rec.ID, "err", err)
-	}
-	if err := e.dest.Inbox.Close(); err != nil {
-		n.Log.Warn("close nic inbox", "nic", e.rec.ID, "err", err)
+	if err := e.port.Close(); err != nil {
+		n.Log.Warn("close nic port", "nic", e.rec.ID, "err", err)
 	}
 }
 
 func (n *network) release(rec *persistence.NicRecord) {
 	for _, r := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{rec.IPv4Address, n.pool4}, {rec.IPv6Address, n.pool6}} {
-		if a, err := netip.ParseAddr(r.s); err == nil && r.pool != nil {
-			r.pool.Release(a)
+		if r.a.IsValid() && r.pool != nil {
+			r.pool.Release(r.a)
 		}
 	}
 }

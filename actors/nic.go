@@ -5,19 +5,15 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/vhostuser"
 	"mvirt-net/rpc/netpb"
 )
 
 // nicHandle holds what a NicActor keeps across its own restarts: the
-// listening socket stays open, so a VMM reconnects to the same path, and
-// the counters keep counting.
+// port, whose socket stays open, so a VMM reconnects to the same path,
+// and whose counters keep counting.
 type nicHandle struct {
-	ln      *vhostuser.Listener
+	port    *reactor.Port
 	svc     reactor.Services
-	dest    *reactor.Dest
-	routes  *reactor.Routes
-	stats   reactor.Stats
 	reactor *reactor.Reactor
 }
 
@@ -56,9 +52,8 @@ func (c *nic) Receive(ctx actor.Context) {
 		c.stopReactor()
 	case *actor.Stopping:
 		c.stopReactor()
-		c.closeSocket()
-		if err := c.handle.dest.Inbox.Close(); err != nil {
-			c.Log.Warn("close nic inbox", "nic", c.rec.ID, "err", err)
+		if err := c.handle.port.Close(); err != nil {
+			c.Log.Warn("close nic port", "nic", c.rec.ID, "err", err)
 		}
 	case *actor.Stopped:
 		c.reg.remove(ctx.Self())
@@ -66,6 +61,8 @@ func (c *nic) Receive(ctx actor.Context) {
 		c.onReactorEvent(ctx, msg)
 	case nicServices:
 		c.updateServices(ctx, msg.svc)
+	case nicConnections:
+		c.listConnections(ctx)
 	case InjectReactorPanic:
 		if c.handle.reactor != nil {
 			c.handle.reactor.InjectPanic()
@@ -77,30 +74,21 @@ func (c *nic) Receive(ctx actor.Context) {
 // startReactor starts a reactor on the NIC's socket. Its events come back
 // as messages, so they are handled on the actor like everything else.
 func (c *nic) startReactor(ctx actor.Context) {
-	if c.handle.ln == nil {
+	if !c.handle.port.Listening() {
 		return
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	var r *reactor.Reactor
 	started := make(chan struct{})
-	cfg := reactor.Config{
-		NicID:         c.rec.ID,
-		Listener:      c.handle.ln,
-		Services:      c.handle.svc,
-		Inbox:         c.handle.dest.Inbox,
-		Routes:        c.handle.routes,
-		Stats:         &c.handle.stats,
-		Log:           c.Log,
-		CPUs:          c.ReactorCPUs,
-		BusyPoll:      c.BusyPoll,
-		BusyPollBatch: c.BusyPollBatch,
+	cfg := reactor.PortConfig{
+		Services: c.handle.svc,
 		Events: func(ev reactor.Event) {
 			<-started
 			root.Send(self, reactorEvent{r: r, ev: ev})
 		},
 	}
 	var err error
-	r, err = reactor.Start(cfg)
+	r, err = c.handle.port.Start(cfg)
 	close(started)
 	if err != nil {
 		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
@@ -108,7 +96,7 @@ func (c *nic) startReactor(ctx actor.Context) {
 		return
 	}
 	c.handle.reactor = r
-	c.probe.stats.Store(&c.handle.stats)
+	c.probe.stats.Store(c.handle.port.Stats())
 }
 
 func (c *nic) stopReactor() {
@@ -141,16 +129,6 @@ func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
 		c.startReactor(ctx)
 	}
-}
-
-func (c *nic) closeSocket() {
-	if c.handle.ln == nil {
-		return
-	}
-	if err := c.handle.ln.Close(); err != nil {
-		c.Log.Warn("close nic socket", "nic", c.rec.ID, "err", err)
-	}
-	c.handle.ln = nil
 }
 
 // updateServices hands the reactor new services and answers the sender

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
 )
 
 // DefaultRequestTimeout bounds a request whose context has no deadline.
@@ -27,11 +28,14 @@ type Config struct {
 	// ReactorCPUs pins every reactor thread to these CPUs; empty: unpinned.
 	ReactorCPUs []int
 	// BusyPoll is how long a reactor polls its rings after its last frame
-	// (see reactor.Config); 0 never polls.
+	// (see reactor.DataplaneConfig); 0 never polls.
 	BusyPoll time.Duration
 	// BusyPollBatch is how many frames a wake-up must bring for a reactor
-	// to start polling (see reactor.Config).
+	// to start polling (see reactor.DataplaneConfig).
 	BusyPollBatch int
+	// ConntrackSize is the number of connections each NIC tracks (see
+	// reactor.DataplaneConfig); 0 is the reactor's default.
+	ConntrackSize int
 }
 
 // deps are shared, read-only, by every actor of a tree.
@@ -39,6 +43,8 @@ type deps struct {
 	Config
 	reg     *registry
 	watches *watches
+	// dp is the data plane every NetworkActor adds its ports to.
+	dp *reactor.Dataplane
 }
 
 // System is a running actor tree.
@@ -48,14 +54,22 @@ type System struct {
 	reg  *registry
 }
 
-// Start loads the store, builds the tree, and returns once every network
-// has started and every NIC socket listens. A store that cannot be read is
-// an error and nothing is started.
+// Start loads the store, removes stray NIC sockets (sweepSockets), builds
+// the tree, and returns once every network has started and every NIC
+// socket listens. A store that cannot be read is an error and nothing is
+// started.
 func Start(cfg Config) (*System, error) {
-	if _, err := cfg.Store.Load(); err != nil {
+	snap, err := cfg.Store.Load()
+	if err != nil {
 		return nil, err
 	}
-	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics)}
+	if err := sweepSockets(cfg.SocketDir, snap, cfg.Log); err != nil {
+		return nil, err
+	}
+	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics), dp: reactor.NewDataplane(reactor.DataplaneConfig{
+		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		ConntrackSize: cfg.ConntrackSize,
+	})}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))

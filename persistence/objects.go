@@ -41,12 +41,16 @@ func (s *Store) UpdateNetwork(n *NetworkRecord) error {
 	})
 }
 
-// DeleteNetwork removes a network together with the given NICs, their names
-// and their address allocations, in one transaction.
+// DeleteNetwork removes a network together with the given NICs, their names,
+// their address allocations and their security group attachments, in one
+// transaction.
 func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
 	return s.update(func(txn *badger.Txn) error {
 		for _, nic := range nics {
 			if err := deleteNic(txn, nic); err != nil {
+				return err
+			}
+			if err := deleteAttachments(txn, nic.ID); err != nil {
 				return err
 			}
 		}
@@ -87,9 +91,15 @@ func (s *Store) PutNic(nic, old *NicRecord) error {
 	})
 }
 
-// DeleteNic removes a NIC, its name and its address allocations.
+// DeleteNic removes a NIC, its name, its address allocations and its
+// security group attachments.
 func (s *Store) DeleteNic(nic *NicRecord) error {
-	return s.update(func(txn *badger.Txn) error { return deleteNic(txn, nic) })
+	return s.update(func(txn *badger.Txn) error {
+		if err := deleteNic(txn, nic); err != nil {
+			return err
+		}
+		return deleteAttachments(txn, nic.ID)
+	})
 }
 
 func deleteNic(txn *badger.Txn, nic *NicRecord) error {
@@ -120,13 +130,13 @@ type Snapshot struct {
 func (s *Store) Load() (*Snapshot, error) {
 	snap := &Snapshot{Nics: map[string][]*NicRecord{}}
 	err := s.db.View(func(txn *badger.Txn) error {
-		nets := map[string]bool{}
+		nets := map[string]*NetworkRecord{}
 		if err := scan(txn, "net/", func(key string, b []byte) error {
 			n := &NetworkRecord{}
 			if err := decode(key, b, n); err != nil {
 				return err
 			}
-			nets[n.ID] = true
+			nets[n.ID] = n
 			snap.Networks = append(snap.Networks, n)
 			return nil
 		}); err != nil {
@@ -137,8 +147,12 @@ func (s *Store) Load() (*Snapshot, error) {
 			if err := decode(key, b, n); err != nil {
 				return err
 			}
-			if !nets[n.NetworkID] {
+			net := nets[n.NetworkID]
+			if net == nil {
 				return fmt.Errorf("nic %s refers to missing network %s", n.ID, n.NetworkID)
+			}
+			if err := n.fits(net); err != nil {
+				return fmt.Errorf("stored nic %s does not fit its network %s: %w", n.ID, n.NetworkID, err)
 			}
 			snap.Nics[n.NetworkID] = append(snap.Nics[n.NetworkID], n)
 			return nil
@@ -169,17 +183,28 @@ type record interface {
 	check() error
 }
 
+// decode parses a stored record; an error names the record's kind and id
+// (from its key) and what is wrong.
 func decode(key string, b []byte, r record) error {
 	if err := json.Unmarshal(b, r); err != nil {
-		return fmt.Errorf("decode %s: %w", key, err)
+		return fmt.Errorf("stored %s does not parse: %w", describeKey(key), err)
 	}
 	if err := r.check(); err != nil {
-		return fmt.Errorf("record %s: %w", key, err)
+		return fmt.Errorf("stored %s is invalid: %w", describeKey(key), err)
 	}
 	if !strings.HasSuffix(key, "/"+r.storedID()) {
 		return fmt.Errorf("record %s holds id %q", key, r.storedID())
 	}
 	return nil
+}
+
+// describeKey names the record under key: "nic <id>", "network <id>".
+func describeKey(key string) string {
+	kind, id, _ := strings.Cut(key, "/")
+	if kind == "net" {
+		kind = "network"
+	}
+	return kind + " " + id
 }
 
 // LoadNetwork reads one network and its NICs; ErrNotFound if it is gone.

@@ -15,4 +15,10 @@
 // owner is told through Config.Events; the listening socket is the owner's,
 // so the VMM reconnects to the same path when the owner starts a new
 // Reactor.
+//
+// The control plane talks to the data plane through one facade, the
+// Dataplane: it adds networks and ports (a vhost-user NIC is a port),
+// publishes each network's route table, and starts the reactors that
+// serve the ports. The inboxes, route tables and reactor configs behind
+// it are no business of the actors (reactor/deps_test.go).
 package reactor

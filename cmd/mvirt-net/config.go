@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mvirt-net/reactor"
+	"mvirt-net/reactor/conntrack"
 )
 
 // Config is everything the daemon is told on its command line.
@@ -33,6 +34,9 @@ type Config struct {
 	BusyPollBatch int
 	// FaultInjection enables test-only fault hooks on the debug endpoint.
 	FaultInjection bool
+	// ConntrackSize is the number of connections each vNIC tracks for
+	// its security groups.
+	ConntrackSize int
 }
 
 // parseFlags fills a Config from args (without the program name).
@@ -61,6 +65,7 @@ Flags:
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
 	fs.IntVar(&c.BusyPollBatch, "busy-poll-batch", reactor.DefaultBusyPollBatch, "frames one wake-up must bring for a reactor to start polling: a NIC with a trickle of traffic sleeps between frames; 1 polls after every frame (lowest latency, most CPU)")
+	fs.IntVar(&c.ConntrackSize, "conntrack-size", conntrack.DefaultSize, "connections each vNIC tracks for its security groups (a table of 64 bytes per entry, allocated when the vNIC starts); a full table drops new connections")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
@@ -77,6 +82,13 @@ Flags:
 const (
 	defaultBusyPoll = 50 * time.Microsecond
 	maxBusyPoll     = 10 * time.Millisecond
+)
+
+// Bounds of --conntrack-size: one bucket of the table at least, 64 MiB
+// per vNIC at most.
+const (
+	minConntrack = 8
+	maxConntrack = 1 << 20
 )
 
 // maxSocketPath is the longest unix socket path the kernel accepts
@@ -119,6 +131,9 @@ func (c *Config) Validate() error {
 	}
 	if c.BusyPollBatch < 1 {
 		errs = append(errs, fmt.Errorf("--busy-poll-batch %d: want at least 1", c.BusyPollBatch))
+	}
+	if c.ConntrackSize < minConntrack || c.ConntrackSize > maxConntrack {
+		errs = append(errs, fmt.Errorf("--conntrack-size %d: want %d to %d", c.ConntrackSize, minConntrack, maxConntrack))
 	}
 	cpus, err := parseCPUList(c.ReactorCPUs)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mvirt-net/reactor/conntrack"
 )
 
 func TestDefaults(t *testing.T) {
@@ -13,7 +15,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "[::1]:50054" || c.SocketDir != "/run/mvirt/net" || c.MetadataDir != "/var/lib/mvirt/net" ||
-		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" || c.BusyPoll != defaultBusyPoll {
+		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" || c.BusyPoll != defaultBusyPoll ||
+		c.ConntrackSize != conntrack.DefaultSize {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -33,6 +36,8 @@ func TestValidate(t *testing.T) {
 		"negative poll":   {"--busy-poll", "-1us"},
 		"endless poll":    {"--busy-poll", "1s"},
 		"zero batch":      {"--busy-poll-batch", "0"},
+		"tiny conntrack":  {"--conntrack-size", "1"},
+		"huge conntrack":  {"--conntrack-size", "100000000"},
 	}
 	for name, args := range cases {
 		c, err := parseFlags(args, io.Discard)

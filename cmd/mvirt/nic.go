@@ -32,6 +32,7 @@ command until --network says which network is meant.`,
 		newNicDeleteCmd(a),
 		newNicAttachCmd(a),
 		newNicWatchCmd(a),
+		newNicSgCmd(a),
 	)
 	return cmd
 }

@@ -11,6 +11,8 @@ func TestHelp(t *testing.T) {
 		"version",
 		"network create", "network get", "network list", "network update", "network delete", "network watch",
 		"nic create", "nic get", "nic list", "nic update", "nic delete", "nic attach", "nic watch",
+		"sg create", "sg get", "sg list", "sg delete", "sg rule add", "sg rule remove",
+		"nic sg attach", "nic sg detach",
 	} {
 		t.Run(cmd, func(t *testing.T) {
 			out := mvirt(t, append(strings.Fields(cmd), "--help")...)
@@ -27,4 +29,6 @@ func TestHelp(t *testing.T) {
 	for _, cmd := range []string{"nic", "network"} {
 		wantContains(t, mvirt(t, cmd, "watch", "--help"), "ADDED", "UPDATED", "DELETED", "one JSON", "--timeout does not apply")
 	}
+	wantContains(t, mvirt(t, "sg", "rule", "add", "--help"),
+		"--direction", "--protocol", "--ports", "--cidr", "8000-8100")
 }
