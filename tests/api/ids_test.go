@@ -1,7 +1,9 @@
 package api_test
 
 import (
+	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -243,5 +245,54 @@ func waitNicState(t *testing.T, c netpb.NetServiceClient, id string, want netpb.
 			t.Fatalf("nic %s state %v, want %v", id, got.State, want)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestConcurrentCreatesOfOneID races creates of one NIC id in two networks
+// and of one network id: exactly one of each succeeds.
+func TestConcurrentCreatesOfOneID(t *testing.T) {
+	d := daemon.Start(t, daemon.NewDirs(t))
+	c := d.Client
+	a := mustNetwork(t, c, dual("race-a"))
+	reqB := dual("race-b")
+	reqB.Ipv4Subnet, reqB.Ipv6Prefix = "10.1.0.0/24", "fd01::/64"
+	b := mustNetwork(t, c, reqB)
+	const nicID = "9c8b7a6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d"
+	const netID = "1d2c3b4a-5f6e-4d7c-9b8a-7f6e5d4c3b2a"
+	const racers = 16
+	nicErrs := make([]error, racers)
+	netErrs := make([]error, racers)
+	var wg sync.WaitGroup
+	for i := range racers {
+		wg.Go(func() {
+			network := a.Id
+			if i%2 == 1 {
+				network = b.Id
+			}
+			_, nicErrs[i] = c.CreateNic(ctx(t), &netpb.CreateNicRequest{NetworkId: network, Id: nicID})
+		})
+		wg.Go(func() {
+			r := dual(fmt.Sprintf("race-net-%d", i))
+			r.Id = netID
+			_, netErrs[i] = c.CreateNetwork(ctx(t), r)
+		})
+	}
+	wg.Wait()
+	for what, errs := range map[string][]error{"nic": nicErrs, "network": netErrs} {
+		ok := 0
+		for _, err := range errs {
+			if err == nil {
+				ok++
+			} else {
+				wantCode(t, err, codes.AlreadyExists)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d of %d creates of one %s id succeeded, want 1", ok, racers, what)
+		}
+	}
+	list, err := c.ListNics(ctx(t), &netpb.ListNicsRequest{})
+	if err != nil || len(list.Nics) != 1 || list.Nics[0].Id != nicID {
+		t.Fatalf("nics after the race: %v %v", list, err)
 	}
 }
