@@ -32,6 +32,8 @@ type manager struct {
 	// within a network only, and the NetworkActor checks that: this index
 	// only answers lookups, and holds only NICs that exist.
 	nicNames map[string]map[string]bool
+	// creating holds the ids of NICs whose create is in flight.
+	creating map[string]bool
 	sg       secGroups
 }
 
@@ -116,6 +118,7 @@ func (m *manager) load(ctx actor.Context) {
 	m.netNames = map[string]string{}
 	m.nics = map[string]*netpb.Nic{}
 	m.nicNames = map[string]map[string]bool{}
+	m.creating = map[string]bool{}
 	snap, err := m.Store.Load()
 	if err != nil {
 		panic(err)
@@ -199,7 +202,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 		if errors.Is(err, persistence.ErrConflict) {
 			return status.Errorf(codes.AlreadyExists, "network %q or id %s already exists", rec.Name, rec.ID)
 		}
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	e := m.addNetwork(ctx, rec)
 	m.updateGauges()
@@ -373,8 +376,29 @@ func (m *manager) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 		ctx.Respond(status.Errorf(codes.AlreadyExists, "a nic with id %s already exists (in network %s)", id, v.NetworkId))
 		return
 	}
-	ctx.RequestWithCustomSender(e.pid, createNic{req: req, id: id, name: name}, ctx.Sender())
+	if m.creating[id] {
+		ctx.Respond(status.Errorf(codes.AlreadyExists, "a nic with id %s is being created", id))
+		return
+	}
+	// The id is held while its create is in flight, so that two networks
+	// never serve one socket path. The future always completes (with the
+	// NetworkActor's answer, a dead letter or its timeout), so the hold
+	// ends even if the NetworkActor crashes.
+	m.creating[id] = true
+	sender := ctx.Sender()
+	done := ctx.RequestFuture(e.pid, createNic{req: req, id: id, name: name}, createTimeout)
+	ctx.ReenterAfter(done, func(res any, err error) {
+		delete(m.creating, id)
+		if err != nil {
+			res = status.Errorf(codes.Unavailable, "nic %s: network %q did not answer the create: %v", id, e.rec.Name, err)
+		}
+		ctx.Send(sender, res)
+	})
 }
+
+// createTimeout bounds how long the NetManager holds a NIC id for a create
+// its NetworkActor has not answered.
+const createTimeout = time.Minute
 
 // lookupNic finds the NIC ref names, by id or by name, within the network
 // named by network if that is not empty. A name that several NICs share is

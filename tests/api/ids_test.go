@@ -295,4 +295,8 @@ func TestConcurrentCreatesOfOneID(t *testing.T) {
 	if err != nil || len(list.Nics) != 1 || list.Nics[0].Id != nicID {
 		t.Fatalf("nics after the race: %v %v", list, err)
 	}
+	// The losers never took the winner's socket path.
+	if !socketListens(list.Nics[0].SocketPath) {
+		t.Fatalf("the created nic's socket %s does not listen", list.Nics[0].SocketPath)
+	}
 }
