@@ -57,11 +57,11 @@ func askFor[T any](t *testing.T, s *System, msg any) T {
 }
 
 // TestNicNameFreeAfterCreateFails makes the NetworkActor's create step fail
-// where it used to crash the NetworkActor: spawning the NIC's actor, after
-// its record was stored, while another process holds the actor's name (as
-// a NicActor of the same caller-chosen id does while it stops). The create
-// answers Unavailable, leaves nothing behind, and the network keeps
-// serving: the name and the id can be used at once.
+// where it used to crash the NetworkActor: spawning the NIC's actor while
+// another process holds the actor's name (as a NicActor of the same
+// caller-chosen id does while it stops). The create answers Unavailable,
+// leaves nothing behind (no record, no name or id held), and the network
+// keeps serving: the name and the id can be used at once.
 func TestNicNameFreeAfterCreateFails(t *testing.T) {
 	s, store := startTree(t)
 	n := askFor[*netpb.Network](t, s, &netpb.CreateNetworkRequest{Name: "crash", Ipv4Enabled: true, Ipv4Subnet: "10.0.0.0/24"})
