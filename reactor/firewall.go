@@ -60,13 +60,15 @@ func (r *Reactor) ingressAllowed(head, tail []byte) bool {
 	if fw.m == nil {
 		return true
 	}
-	frame := head
-	if len(tail) > 0 && len(head) < scratchLen {
+	conntrack.ParseFlow(head, &fw.flow)
+	// The head of a lent frame holds the transport header of what it
+	// routes but may stop short of the packet an ICMP error quotes (or
+	// of IPv6 extension headers): only then are headers copied together.
+	if k := fw.flow.Kind; len(tail) > 0 && len(head) < scratchLen && (k == conntrack.KindNone || k == conntrack.KindOther) {
 		n := copy(fw.scratch[:], head)
 		n += copy(fw.scratch[n:], tail)
-		frame = fw.scratch[:n]
+		conntrack.ParseFlow(fw.scratch[:n], &fw.flow)
 	}
-	conntrack.ParseFlow(frame, &fw.flow)
 	return r.admit(false)
 }
 
