@@ -23,6 +23,16 @@ type firewall struct {
 	// scratch holds the headers of a lent frame, whose head may stop
 	// short of a quoted packet.
 	scratch [scratchLen]byte
+	// last remembers, per direction (0 ingress, 1 egress), the entry of
+	// the last TCP or UDP packet, so that a burst of one connection
+	// costs one table lookup.
+	last [2]lastFlow
+}
+
+// lastFlow is the tracked connection a direction saw last.
+type lastFlow struct {
+	key conntrack.Key
+	e   *conntrack.Entry
 }
 
 // scratchLen covers Ethernet, IPv6, ICMPv6 and a quoted IPv6 header with
@@ -49,6 +59,9 @@ func (r *Reactor) egressAllowed(frame []byte) bool {
 	if fw.m == nil {
 		return true
 	}
+	if fw.hit(frame, true) {
+		return true
+	}
 	conntrack.ParseFlow(frame, &fw.flow)
 	return r.admit(true)
 }
@@ -58,6 +71,9 @@ func (r *Reactor) egressAllowed(frame []byte) bool {
 func (r *Reactor) ingressAllowed(head, tail []byte) bool {
 	fw := &r.fw
 	if fw.m == nil {
+		return true
+	}
+	if fw.hit(head, false) {
 		return true
 	}
 	conntrack.ParseFlow(head, &fw.flow)
@@ -103,6 +119,7 @@ func (r *Reactor) admit(egress bool) bool {
 	opening := f.Proto == 6 && f.TCPFlags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN
 	if e != nil && !(opening && e.State == conntrack.StateClosed) {
 		e.Seen(egress, f.TCPFlags, fw.now)
+		fw.remember(egress, k, e)
 		return true
 	}
 	if !fw.m.Allows(dir, f.Proto, f.DstPort, f.Kind != conntrack.KindOther, remote(f, egress)) {
@@ -119,7 +136,39 @@ func (r *Reactor) admit(egress bool) bool {
 		return false
 	}
 	e.Seen(egress, f.TCPFlags, fw.now)
+	fw.remember(egress, k, e)
 	return true
+}
+
+// hit passes a TCP or UDP packet of the connection this direction saw
+// last, if that connection is still tracked under the same key: no parse,
+// no lookup. A SYN that may reopen a closed connection goes the long way.
+func (fw *firewall) hit(frame []byte, egress bool) bool {
+	l := &fw.last[dirIndex(egress)]
+	if l.e == nil {
+		return false
+	}
+	k, flags, ok := conntrack.FastKey(frame, egress)
+	if !ok || k != l.key || l.e.Key != k || l.e.ExpiresIn(fw.now) <= 0 ||
+		(flags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN && l.e.State == conntrack.StateClosed) {
+		return false
+	}
+	l.e.Seen(egress, flags, fw.now)
+	return true
+}
+
+// remember makes e the direction's last connection, for TCP and UDP.
+func (fw *firewall) remember(egress bool, k conntrack.Key, e *conntrack.Entry) {
+	if k.Proto == 6 || k.Proto == 17 {
+		fw.last[dirIndex(egress)] = lastFlow{key: k, e: e}
+	}
+}
+
+func dirIndex(egress bool) int {
+	if egress {
+		return 1
+	}
+	return 0
 }
 
 func remote(f *conntrack.Flow, egress bool) netip.Addr {

@@ -305,6 +305,9 @@ func FuzzParseFlow(f *testing.F) {
 		if fl.Kind != KindNone && !fl.Src.IsValid() {
 			t.Fatalf("flow without addresses: %+v", fl)
 		}
+		if k, flags, ok := FastKey(b, false); ok && fl.Kind == KindPorts && (k != fl.Key(false) || flags != fl.TCPFlags) {
+			t.Fatalf("FastKey %+v, ParseFlow %+v", k, fl.Key(false))
+		}
 		if fl.Kind == KindNone {
 			return
 		}
@@ -319,4 +322,37 @@ func FuzzParseFlow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestFastKey: where FastKey reads a key, it is the key ParseFlow gives.
+func TestFastKey(t *testing.T) {
+	later := tcpFrame(a4, b4, 1, 2, FlagACK)
+	binary.BigEndian.PutUint16(later[14+6:], 100)
+	for _, tc := range []struct {
+		frame []byte
+		fast  bool
+	}{
+		{tcpFrame(a4, b4, 40000, 80, FlagSYN|FlagACK), true},
+		{tcpFrame(a6, b6, 40000, 443, FlagFIN), true},
+		{packettest.UDP(macA, macB, a4, b4, 5353, 53, []byte("q")), true},
+		{packettest.UDP(macA, macB, a6, b6, 5353, 53, []byte("q")), true},
+		{packettest.ICMPv4(macA, macB, a4, b4, 8, 0, packettest.Echo(5, 1, nil)), false},
+		{later, false},
+	} {
+		checkFastKey(t, tc.frame, tc.fast)
+	}
+}
+
+func checkFastKey(t *testing.T, frame []byte, wantFast bool) {
+	t.Helper()
+	f := parse(frame)
+	for _, egress := range []bool{true, false} {
+		k, flags, ok := FastKey(frame, egress)
+		if ok != wantFast {
+			t.Fatalf("FastKey ok=%v, want %v: %+v", ok, wantFast, f)
+		}
+		if ok && (k != f.Key(egress) || flags != f.TCPFlags) {
+			t.Fatalf("FastKey %+v flags %x, ParseFlow %+v flags %x", k, flags, f.Key(egress), f.TCPFlags)
+		}
+	}
 }
