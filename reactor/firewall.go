@@ -29,10 +29,14 @@ type firewall struct {
 	last [2]lastFlow
 }
 
-// lastFlow is the tracked connection a direction saw last.
+// lastFlow is the tracked connection a direction saw last: its frames'
+// signature (conntrack.Signature), its entry and the entry's generation.
 type lastFlow struct {
-	key conntrack.Key
-	e   *conntrack.Entry
+	e     *conntrack.Entry
+	gen   uint32
+	proto uint8
+	n     int
+	sig   [36]byte
 }
 
 // scratchLen covers Ethernet, IPv6, ICMPv6 and a quoted IPv6 header with
@@ -63,7 +67,7 @@ func (r *Reactor) egressAllowed(frame []byte) bool {
 		return true
 	}
 	conntrack.ParseFlow(frame, &fw.flow)
-	return r.admit(true)
+	return r.admit(frame, true)
 }
 
 // ingressAllowed filters a frame routed to this NIC: head, then the lent
@@ -85,13 +89,13 @@ func (r *Reactor) ingressAllowed(head, tail []byte) bool {
 		n += copy(fw.scratch[n:], tail)
 		conntrack.ParseFlow(fw.scratch[:n], &fw.flow)
 	}
-	return r.admit(false)
+	return r.admit(head, false)
 }
 
 // admit decides on fw.flow: a packet of a tracked connection (or an ICMP
 // error about one) passes and refreshes it; another starts a connection
 // if a rule allows it and the table has room.
-func (r *Reactor) admit(egress bool) bool {
+func (r *Reactor) admit(frame []byte, egress bool) bool {
 	fw := &r.fw
 	f := &fw.flow
 	denied := DropSGIngressDenied
@@ -119,7 +123,7 @@ func (r *Reactor) admit(egress bool) bool {
 	opening := f.Proto == 6 && f.TCPFlags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN
 	if e != nil && !(opening && e.State == conntrack.StateClosed) {
 		e.Seen(egress, f.TCPFlags, fw.now)
-		fw.remember(egress, k, e)
+		fw.remember(frame, egress, e)
 		return true
 	}
 	if !fw.m.Allows(dir, f.Proto, f.DstPort, f.Kind != conntrack.KindOther, remote(f, egress)) {
@@ -136,7 +140,7 @@ func (r *Reactor) admit(egress bool) bool {
 		return false
 	}
 	e.Seen(egress, f.TCPFlags, fw.now)
-	fw.remember(egress, k, e)
+	fw.remember(frame, egress, e)
 	return true
 }
 
@@ -148,8 +152,9 @@ func (fw *firewall) hit(frame []byte, egress bool) bool {
 	if l.e == nil {
 		return false
 	}
-	k, flags, ok := conntrack.FastKey(frame, egress)
-	if !ok || k != l.key || l.e.Key != k || l.e.ExpiresIn(fw.now) <= 0 ||
+	sig, proto, flags, ok := conntrack.Signature(frame)
+	if !ok || proto != l.proto || len(sig) != l.n || string(sig) != string(l.sig[:l.n]) ||
+		l.e.Gen() != l.gen || l.e.ExpiresIn(fw.now) <= 0 ||
 		(flags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN && l.e.State == conntrack.StateClosed) {
 		return false
 	}
@@ -157,11 +162,15 @@ func (fw *firewall) hit(frame []byte, egress bool) bool {
 	return true
 }
 
-// remember makes e the direction's last connection, for TCP and UDP.
-func (fw *firewall) remember(egress bool, k conntrack.Key, e *conntrack.Entry) {
-	if k.Proto == 6 || k.Proto == 17 {
-		fw.last[dirIndex(egress)] = lastFlow{key: k, e: e}
+// remember makes e, the connection of frame, the direction's last one if
+// frame has a signature.
+func (fw *firewall) remember(frame []byte, egress bool, e *conntrack.Entry) {
+	sig, proto, _, ok := conntrack.Signature(frame)
+	if !ok {
+		return
 	}
+	l := &fw.last[dirIndex(egress)]
+	l.e, l.gen, l.proto, l.n = e, e.Gen(), proto, copy(l.sig[:], sig)
 }
 
 func dirIndex(egress bool) int {

@@ -305,9 +305,7 @@ func FuzzParseFlow(f *testing.F) {
 		if fl.Kind != KindNone && !fl.Src.IsValid() {
 			t.Fatalf("flow without addresses: %+v", fl)
 		}
-		if k, flags, ok := FastKey(b, false); ok && fl.Kind == KindPorts && (k != fl.Key(false) || flags != fl.TCPFlags) {
-			t.Fatalf("FastKey %+v, ParseFlow %+v", k, fl.Key(false))
-		}
+		checkSignature(t, b)
 		if fl.Kind == KindNone {
 			return
 		}
@@ -324,13 +322,14 @@ func FuzzParseFlow(f *testing.F) {
 	})
 }
 
-// TestFastKey: where FastKey reads a key, it is the key ParseFlow gives.
-func TestFastKey(t *testing.T) {
+// TestSignature: a frame's signature is its protocol, addresses and
+// ports as ParseFlow reads them, so equal signatures mean one connection.
+func TestSignature(t *testing.T) {
 	later := tcpFrame(a4, b4, 1, 2, FlagACK)
 	binary.BigEndian.PutUint16(later[14+6:], 100)
 	for _, tc := range []struct {
 		frame []byte
-		fast  bool
+		ok    bool
 	}{
 		{tcpFrame(a4, b4, 40000, 80, FlagSYN|FlagACK), true},
 		{tcpFrame(a6, b6, 40000, 443, FlagFIN), true},
@@ -339,20 +338,32 @@ func TestFastKey(t *testing.T) {
 		{packettest.ICMPv4(macA, macB, a4, b4, 8, 0, packettest.Echo(5, 1, nil)), false},
 		{later, false},
 	} {
-		checkFastKey(t, tc.frame, tc.fast)
+		if _, _, _, ok := Signature(tc.frame); ok != tc.ok {
+			t.Fatalf("Signature ok=%v, want %v: %+v", ok, tc.ok, parse(tc.frame))
+		}
+		checkSignature(t, tc.frame)
 	}
 }
 
-func checkFastKey(t *testing.T, frame []byte, wantFast bool) {
+// checkSignature fails unless frame's signature, if it has one, holds
+// exactly what names its connection.
+func checkSignature(t *testing.T, frame []byte) {
 	t.Helper()
+	sig, proto, flags, ok := Signature(frame)
+	if !ok {
+		return
+	}
 	f := parse(frame)
-	for _, egress := range []bool{true, false} {
-		k, flags, ok := FastKey(frame, egress)
-		if ok != wantFast {
-			t.Fatalf("FastKey ok=%v, want %v: %+v", ok, wantFast, f)
-		}
-		if ok && (k != f.Key(egress) || flags != f.TCPFlags) {
-			t.Fatalf("FastKey %+v flags %x, ParseFlow %+v flags %x", k, flags, f.Key(egress), f.TCPFlags)
-		}
+	var want []byte
+	if f.Src.Is4() {
+		s, d := f.Src.As4(), f.Dst.As4()
+		want = append(append(want, s[:]...), d[:]...)
+	} else {
+		s, d := f.Src.As16(), f.Dst.As16()
+		want = append(append(want, s[:]...), d[:]...)
+	}
+	want = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(want, f.SrcPort), f.DstPort)
+	if f.Kind != KindPorts || proto != f.Proto || flags != f.TCPFlags || string(sig) != string(want) {
+		t.Fatalf("signature %x proto %d flags %x; ParseFlow %+v", sig, proto, flags, f)
 	}
 }

@@ -199,38 +199,30 @@ const (
 	echoRemoteAsks = 2
 )
 
-// FastKey reads the key of the common packet straight from frame: IPv4
-// without options or IPv6 without extension headers, carrying TCP or UDP,
-// not a later fragment. ok is false for anything else (use ParseFlow).
-// tcpFlags are TCP's flags (0 for UDP).
-func FastKey(frame []byte, egress bool) (k Key, tcpFlags uint8, ok bool) {
-	var l4 []byte
+// Signature returns the bytes of frame that name its connection when it
+// is the common packet: IPv4 without options or IPv6 without extension
+// headers, carrying TCP or UDP, not a later fragment. They are the
+// protocol, the addresses and the ports, as sig (a slice of frame) and
+// proto; tcpFlags are TCP's flags. ok is false for anything else. Two
+// frames with equal signatures belong to the same connection, in the
+// same direction.
+func Signature(frame []byte) (sig []byte, proto, tcpFlags uint8, ok bool) {
+	var l4 int
 	switch {
 	case len(frame) >= 14+20+4 && frame[12] == 0x08 && frame[13] == 0x00 && frame[14] == 0x45 &&
 		frame[20]&0x1f == 0 && frame[21] == 0:
-		k.Proto = frame[23]
-		copy(k.Local[12:], frame[26:30])
-		copy(k.Remote[12:], frame[30:34])
-		k.Local[10], k.Local[11], k.Remote[10], k.Remote[11] = 0xff, 0xff, 0xff, 0xff
-		l4 = frame[34:]
+		proto, sig, l4 = frame[23], frame[26:38], 34
 	case len(frame) >= 14+40+4 && frame[12] == 0x86 && frame[13] == 0xdd && frame[14]>>4 == 6:
-		k.Proto, k.V6 = frame[20], true
-		copy(k.Local[:], frame[22:38])
-		copy(k.Remote[:], frame[38:54])
-		l4 = frame[54:]
+		proto, sig, l4 = frame[20], frame[22:58], 54
 	default:
-		return k, 0, false
+		return nil, 0, 0, false
 	}
-	if (k.Proto != packet.ProtoTCP || len(l4) < 14) && k.Proto != packet.ProtoUDP {
-		return k, 0, false
+	switch {
+	case proto == packet.ProtoUDP:
+	case proto == packet.ProtoTCP && len(frame) >= l4+14:
+		tcpFlags = frame[l4+13]
+	default:
+		return nil, 0, 0, false
 	}
-	k.LocalPort, k.RemotePort = be16(l4), be16(l4[2:])
-	if k.Proto == packet.ProtoTCP {
-		tcpFlags = l4[13]
-	}
-	if !egress {
-		k.Local, k.Remote = k.Remote, k.Local
-		k.LocalPort, k.RemotePort = k.RemotePort, k.LocalPort
-	}
-	return k, tcpFlags, true
+	return sig, proto, tcpFlags, true
 }
