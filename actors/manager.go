@@ -180,7 +180,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 		if errors.Is(err, persistence.ErrConflict) {
 			return status.Errorf(codes.AlreadyExists, "network %q already exists", rec.Name)
 		}
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	m.addNetwork(ctx, rec)
 	m.updateGauges()

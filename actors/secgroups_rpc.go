@@ -45,10 +45,6 @@ func groupNotFound(idOrName string) error {
 	return status.Errorf(codes.NotFound, "security group %q not found", idOrName)
 }
 
-func storeFailed(what string, err error) error {
-	return status.Errorf(codes.Internal, "%s: %v", what, err)
-}
-
 func (m *manager) createGroup(req *netpb.CreateSecurityGroupRequest) any {
 	name, err := validName("security group", req.GetName(), true)
 	if err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
+	"mvirt-net/reactor/hugepage"
 )
 
 // DefaultRequestTimeout bounds a request whose context has no deadline.
@@ -36,6 +37,10 @@ type Config struct {
 	// ConntrackSize is the number of connections each NIC tracks (see
 	// reactor.DataplaneConfig); 0 is the reactor's default.
 	ConntrackSize int
+	// Hugepages puts the NICs' inboxes on huge pages (see
+	// reactor.DataplaneConfig); Start checks the pool against the NICs
+	// in the store.
+	Hugepages hugepage.Mode
 }
 
 // deps are shared, read-only, by every actor of a tree.
@@ -67,8 +72,15 @@ func Start(cfg Config) (*System, error) {
 	}
 	d := &deps{Config: cfg, reg: newRegistry(), dp: reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
-		ConntrackSize: cfg.ConntrackSize,
+		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 	})}
+	nics := 0
+	for _, l := range snap.Nics {
+		nics += len(l)
+	}
+	if err := d.dp.CheckHugepages(nics); err != nil {
+		return nil, err
+	}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/hugepage"
 	"mvirt-net/reactor/route"
 )
 
@@ -32,6 +33,9 @@ type DataplaneConfig struct {
 	BusyPollBatch int
 	// ConntrackSize is each port's connection table size (see Config).
 	ConntrackSize int
+	// Hugepages says whether the ports' inboxes are on huge pages (see
+	// hugepages.go).
+	Hugepages hugepage.Mode
 }
 
 // NewDataplane returns an empty data plane.

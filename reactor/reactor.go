@@ -80,8 +80,10 @@ type Reactor struct {
 	// inPlace is set while the frame handled is the guest's own buffer;
 	// lent is the frame route lent out of it, if any; inflight holds
 	// the TX chains lent (see inflight.go).
-	inPlace  bool
-	lent     inflightChain
+	inPlace bool
+	lent    inflightChain
+	// reserved is the inbox slot route is filling, if any (see route).
+	reserved inbox.Slot
 	inflight inflight
 	last     lastRoute
 	nTouched int
@@ -197,6 +199,8 @@ func (r *Reactor) cleanup() {
 			r.cfg.Log.Error("reactor cleanup failed", "nic", r.cfg.NicID, "panic", v)
 		}
 	}()
+	// A fault while route copied a frame leaves its slot reserved.
+	r.reserved.Cancel()
 	if r.conn != nil {
 		r.disconnect("reactor stopped")
 	}

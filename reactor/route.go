@@ -95,8 +95,11 @@ func (r *Reactor) route(frame []byte) bool {
 	if lend {
 		head = lendHead
 	}
-	slot, ok := d.Inbox.Reserve(head)
-	if !ok {
+	// The slot lives in r.reserved while the frame is copied out of guest
+	// memory, where a fault panics: the crash path cancels it, so the
+	// destination's inbox does not stop at it. Commit empties it.
+	slot := &r.reserved
+	if *slot, ok = d.Inbox.Reserve(head); !ok {
 		r.drop(DropInboxFull)
 		return true
 	}

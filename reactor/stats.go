@@ -73,11 +73,15 @@ type Stats struct {
 	Kicks     atomic.Uint64 // notifications from the guest
 	Calls     atomic.Uint64 // interrupts sent to the guest
 	Drops     [NumDropReasons]atomic.Uint64
+	// RefusedFrontends counts connections refused because the NIC's
+	// frontend was connected and alive.
+	RefusedFrontends atomic.Uint64
 }
 
 // StatsSnapshot is a copy of Stats at one moment.
 type StatsSnapshot struct {
 	TxPackets, TxBytes, RxPackets, RxBytes, Kicks, Calls uint64
+	RefusedFrontends                                     uint64
 	Drops                                                map[string]uint64
 }
 
@@ -87,7 +91,8 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		TxPackets: s.TxPackets.Load(), TxBytes: s.TxBytes.Load(),
 		RxPackets: s.RxPackets.Load(), RxBytes: s.RxBytes.Load(),
 		Kicks: s.Kicks.Load(), Calls: s.Calls.Load(),
-		Drops: make(map[string]uint64, NumDropReasons),
+		RefusedFrontends: s.RefusedFrontends.Load(),
+		Drops:            make(map[string]uint64, NumDropReasons),
 	}
 	for r := range NumDropReasons {
 		out.Drops[r.String()] = s.Drops[r].Load()

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"mvirt-net/reactor/conntrack"
+	"mvirt-net/reactor/hugepage"
 )
 
 func TestDefaults(t *testing.T) {
@@ -70,5 +71,31 @@ func TestParseCPUList(t *testing.T) {
 	got, err := parseCPUList("0,2-4")
 	if err != nil || len(got) != 4 || got[0] != 0 || got[3] != 4 {
 		t.Fatalf("parseCPUList: %v %v", got, err)
+	}
+}
+
+func TestHugepagesFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want hugepage.Mode
+	}{
+		{nil, hugepage.Off},
+		{[]string{"--hugepages"}, hugepage.On},
+		{[]string{"--hugepages=on"}, hugepage.On},
+		{[]string{"--hugepages=try"}, hugepage.On},
+		{[]string{"--hugepages=required"}, hugepage.Required},
+		{[]string{"--hugepages=off"}, hugepage.Off},
+		{[]string{"--hugepages=false"}, hugepage.Off},
+	} {
+		c, err := parseFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if c.Hugepages != tc.want {
+			t.Errorf("%v: mode %v, want %v", tc.args, c.Hugepages, tc.want)
+		}
+	}
+	if _, err := parseFlags([]string{"--hugepages=always"}, io.Discard); err == nil {
+		t.Error("--hugepages=always accepted")
 	}
 }

@@ -46,7 +46,7 @@ func run(ctx context.Context, cfg *Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	tree, err := actors.Start(actors.Config{
 		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
-		ConntrackSize: cfg.ConntrackSize,
+		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 	})
 	if err != nil {
 		return err
