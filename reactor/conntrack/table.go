@@ -177,7 +177,9 @@ func (e *Entry) Seen(fromLocal bool, tcpFlags uint8, now int64) {
 
 // Reopen makes e the start of a new connection with its key (a TCP SYN
 // reusing the ports of a closed one), opened by the NIC if egress.
-func (e *Entry) Reopen(egress bool) { *e = Entry{Key: e.Key, Egress: egress, State: StateNew, gen: e.gen} }
+func (e *Entry) Reopen(egress bool) {
+	*e = Entry{Key: e.Key, Egress: egress, State: StateNew, gen: e.gen}
+}
 
 // ExpiresIn returns how long e lives without traffic after now.
 func (e *Entry) ExpiresIn(now int64) time.Duration { return time.Duration(e.expires - now) }
