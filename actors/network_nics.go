@@ -15,7 +15,7 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/hugepage"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -140,7 +140,7 @@ func (n *network) prepareNic(msg createNic) (*nicEntry, error) {
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec))
-	if errors.Is(err, hugepage.ErrNoPages) {
+	if errors.Is(err, reactor.ErrNoHugepages) {
 		return nil, status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
 	}
 	if err != nil {

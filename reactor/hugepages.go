@@ -8,6 +8,14 @@ import (
 	"mvirt-net/reactor/inbox"
 )
 
+// HugepageMode says whether the NICs' packet memory is on huge pages
+// (hugepage.Off, hugepage.On or hugepage.Required).
+type HugepageMode = hugepage.Mode
+
+// ErrNoHugepages is what a NIC's port answers when huge pages are required
+// and the pool has none left for it.
+var ErrNoHugepages = hugepage.ErrNoPages
+
 // nicInbox sizes every NIC's inbox (see inboxSlots).
 var nicInbox = inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame}
 
