@@ -16,7 +16,7 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
-	"mvirt-net/reactor/hugepage"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
 )
 
@@ -61,7 +61,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec))
-	if errors.Is(err, hugepage.ErrNoPages) {
+	if errors.Is(err, reactor.ErrNoHugepages) {
 		return status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
 	}
 	if err != nil {

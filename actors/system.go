@@ -14,7 +14,6 @@ import (
 
 	"mvirt-net/persistence"
 	"mvirt-net/reactor"
-	"mvirt-net/reactor/hugepage"
 )
 
 // DefaultRequestTimeout bounds a request whose context has no deadline.
@@ -40,7 +39,7 @@ type Config struct {
 	// Hugepages puts the NICs' inboxes on huge pages (see
 	// reactor.DataplaneConfig); Start checks the pool against the NICs
 	// in the store.
-	Hugepages hugepage.Mode
+	Hugepages reactor.HugepageMode
 }
 
 // deps are shared, read-only, by every actor of a tree.

@@ -8,6 +8,14 @@ import (
 	"mvirt-net/reactor/inbox"
 )
 
+// HugepageMode says whether NIC inboxes are on huge pages (see
+// hugepage.Mode).
+type HugepageMode = hugepage.Mode
+
+// ErrNoHugepages is wrapped by AddNIC's and CheckHugepages' errors when
+// huge pages are required and the pool has too few.
+var ErrNoHugepages = hugepage.ErrNoPages
+
 // nicInbox sizes every NIC's inbox (see inboxSlots).
 var nicInbox = inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame}
 
