@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -39,6 +40,9 @@ type nicEntry struct {
 	port  *reactor.Port
 	pid   *actor.PID
 	state netpb.NicState
+	// stored is set once rec is in the store; until then the NIC is being
+	// created and the NetManager does not know it.
+	stored bool
 }
 
 // addrs are the NIC's addresses, of each enabled family.
@@ -77,6 +81,7 @@ func (n *network) Receive(ctx actor.Context) {
 		n.probe.restarts.Add(1)
 	case *actor.Stopped:
 		n.reg.remove(ctx.Self())
+		n.forget()
 	case awaitReady:
 		ctx.Respond(ready{})
 	case nicState:
@@ -103,11 +108,10 @@ func (n *network) Receive(ctx actor.Context) {
 		n.delete(ctx, msg)
 	case createNic:
 		if n.deleting {
-			ctx.Send(ctx.Parent(), nicNameFree{name: msg.req.GetName()})
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
 			return
 		}
-		ctx.Respond(n.createNic(ctx, msg.req))
+		n.createNic(ctx, msg)
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -150,11 +154,14 @@ func (n *network) load(ctx actor.Context) {
 			}
 			continue
 		}
+		e.stored = true
 		if err := port.Listen(); err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
 		}
-		e.pid = n.spawnNic(ctx, e)
+		if e.pid, err = n.spawnNic(ctx, e); err != nil {
+			panic(err)
+		}
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 	}
 	n.rebuildRoutes()
@@ -204,20 +211,35 @@ func (n *network) rebuildRoutes() {
 	}
 }
 
-// spawnNic starts the NicActor of e, handing it the NIC's port.
-func (n *network) spawnNic(ctx actor.Context, e *nicEntry) *actor.PID {
+// forget drops a stopped NetworkActor's references to its NICs' ports: its
+// entries and its route table, which lead to their inboxes. Like a stopped
+// NicActor (see nic.forget) it may stay reachable from its parent's set of
+// children.
+func (n *network) forget() {
+	n.nics = nil
+	if n.plane != nil {
+		if err := n.plane.PublishRoutes(reactor.RouteTable{}); err != nil {
+			n.Log.Error("clear route table", "network", n.id, "err", err)
+		}
+	}
+}
+
+// spawnNic starts the NicActor of e, handing it the NIC's port. It fails
+// while an actor of the same id still runs, as one being deleted does
+// until it has stopped.
+func (n *network) spawnNic(ctx actor.Context, e *nicEntry) (*actor.PID, error) {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
 	h := &nicHandle{port: e.port, svc: n.servicesFor(e)}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("spawn the actor of nic %s: %w", rec.ID, err)
 	}
 	// Registered here too, not only on its Started: the tree shows the NIC
 	// as soon as CreateNic has answered.
 	n.reg.add(pid, ctx.Self(), p)
-	return pid
+	return pid, nil
 }
 
 func (n *network) setState(ctx actor.Context, msg nicState) {
@@ -226,6 +248,9 @@ func (n *network) setState(ctx actor.Context, msg nicState) {
 		return
 	}
 	e.state = msg.state
+	if !e.stored {
+		return
+	}
 	n.Log.Info("nic state", "nic", msg.id, "state", stateLabel(msg.state))
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
 }
@@ -247,7 +272,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	rec := *n.rec
 	rec.DNSServers, rec.NTPServers, rec.UpdatedAt = dns, ntp, time.Now().UTC()
 	if err := n.Store.UpdateNetwork(&rec); err != nil {
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
@@ -270,11 +295,14 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
+		if !e.stored {
+			continue // a create in flight: stopped below, it answers NotFound
+		}
 		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
 	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
-		ctx.Respond(status.Errorf(codes.Internal, "delete network from store: %v", err))
+		ctx.Respond(storeFailed("delete network from store", err))
 		return
 	}
 	n.deleting = true

@@ -8,16 +8,21 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-func netKey(id string) []byte         { return []byte("net/" + id) }
-func netNameKey(name string) []byte   { return []byte("netname/" + name) }
-func nicKey(id string) []byte         { return []byte("nic/" + id) }
-func nicNameKey(name string) []byte   { return []byte("nicname/" + name) }
+func netKey(id string) []byte       { return []byte("net/" + id) }
+func netNameKey(name string) []byte { return []byte("netname/" + name) }
+func nicKey(id string) []byte       { return []byte("nic/" + id) }
+func nicNameKey(netID, name string) []byte {
+	return []byte("nicname/" + netID + "/" + name)
+}
 func allocKey(netID, a string) []byte { return []byte("alloc/" + netID + "/" + a) }
 
-// CreateNetwork stores a new network and claims its name. A taken name is
-// ErrConflict.
+// CreateNetwork stores a new network and claims its name. A taken name or
+// id is ErrConflict.
 func (s *Store) CreateNetwork(n *NetworkRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
+		if err := absent(txn, netKey(n.ID)); err != nil {
+			return err
+		}
 		if err := claim(txn, netNameKey(n.Name), n.ID); err != nil {
 			return err
 		}
@@ -27,9 +32,9 @@ func (s *Store) CreateNetwork(n *NetworkRecord) error {
 
 // UpdateNetwork replaces a stored network (its name never changes).
 func (s *Store) UpdateNetwork(n *NetworkRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		var old NetworkRecord
-		if err := getJSON(txn, netKey(n.ID), &old); err != nil {
+		if err := getJSON(txn.Txn, netKey(n.ID), &old); err != nil {
 			return err
 		}
 		return setJSON(txn, netKey(n.ID), n)
@@ -40,7 +45,7 @@ func (s *Store) UpdateNetwork(n *NetworkRecord) error {
 // their address allocations and their security group attachments, in one
 // transaction.
 func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		for _, nic := range nics {
 			if err := deleteNic(txn, nic); err != nil {
 				return err
@@ -59,18 +64,21 @@ func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
 	})
 }
 
-// PutNic creates (old == nil) or updates a NIC, claiming its name and
-// addresses and releasing those the old version held. A name or address held
-// by another NIC is ErrConflict.
+// PutNic creates (old == nil) or updates a NIC, claiming its name (unique
+// within its network) and addresses and releasing those the old version
+// held. A name or address held by another NIC, or the id of an existing
+// NIC for a new one, is ErrConflict.
 func (s *Store) PutNic(nic, old *NicRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		if old != nil {
 			if err := deleteNic(txn, old); err != nil {
 				return err
 			}
+		} else if err := absent(txn, nicKey(nic.ID)); err != nil {
+			return err
 		}
 		if nic.Name != "" {
-			if err := claim(txn, nicNameKey(nic.Name), nic.ID); err != nil {
+			if err := claim(txn, nicNameKey(nic.NetworkID, nic.Name), nic.ID); err != nil {
 				return err
 			}
 		}
@@ -86,7 +94,7 @@ func (s *Store) PutNic(nic, old *NicRecord) error {
 // DeleteNic removes a NIC, its name, its address allocations and its
 // security group attachments.
 func (s *Store) DeleteNic(nic *NicRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		if err := deleteNic(txn, nic); err != nil {
 			return err
 		}
@@ -94,10 +102,10 @@ func (s *Store) DeleteNic(nic *NicRecord) error {
 	})
 }
 
-func deleteNic(txn *badger.Txn, nic *NicRecord) error {
+func deleteNic(txn *writeTxn, nic *NicRecord) error {
 	keys := [][]byte{nicKey(nic.ID)}
 	if nic.Name != "" {
-		keys = append(keys, nicNameKey(nic.Name))
+		keys = append(keys, nicNameKey(nic.NetworkID, nic.Name))
 	}
 	for _, a := range nic.addresses() {
 		keys = append(keys, allocKey(nic.NetworkID, a))
@@ -121,7 +129,7 @@ type Snapshot struct {
 // record that does not decode, makes the whole load fail.
 func (s *Store) Load() (*Snapshot, error) {
 	snap := &Snapshot{Nics: map[string][]*NicRecord{}}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		nets := map[string]*NetworkRecord{}
 		if err := scan(txn, "net/", func(key string, b []byte) error {
 			n := &NetworkRecord{}
@@ -203,7 +211,7 @@ func describeKey(key string) string {
 func (s *Store) LoadNetwork(id string) (*NetworkRecord, []*NicRecord, error) {
 	n := &NetworkRecord{}
 	var nics []*NicRecord
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		if err := getJSON(txn, netKey(id), n); err != nil {
 			return err
 		}

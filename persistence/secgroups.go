@@ -68,7 +68,7 @@ func (g *SecurityGroupRecord) check() error {
 // CreateSecurityGroup stores a new group and claims its name. A taken name
 // is ErrConflict.
 func (s *Store) CreateSecurityGroup(g *SecurityGroupRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		if err := claim(txn, sgNameKey(g.Name), g.ID); err != nil {
 			return err
 		}
@@ -79,9 +79,9 @@ func (s *Store) CreateSecurityGroup(g *SecurityGroupRecord) error {
 // UpdateSecurityGroup replaces a stored group (its rules; the name never
 // changes). A group that is not stored is ErrNotFound.
 func (s *Store) UpdateSecurityGroup(g *SecurityGroupRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		var old SecurityGroupRecord
-		if err := getJSON(txn, sgKey(g.ID), &old); err != nil {
+		if err := getJSON(txn.Txn, sgKey(g.ID), &old); err != nil {
 			return err
 		}
 		return setJSON(txn, sgKey(g.ID), g)
@@ -91,7 +91,7 @@ func (s *Store) UpdateSecurityGroup(g *SecurityGroupRecord) error {
 // DeleteSecurityGroup removes a group, its name and its attachments to the
 // given NICs in one transaction.
 func (s *Store) DeleteSecurityGroup(g *SecurityGroupRecord, nicIDs []string) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		keys := [][]byte{sgKey(g.ID), sgNameKey(g.Name)}
 		for _, nic := range nicIDs {
 			keys = append(keys, sgAttachKey(nic, g.ID))
@@ -108,7 +108,7 @@ func (s *Store) DeleteSecurityGroup(g *SecurityGroupRecord, nicIDs []string) err
 // AttachSecurityGroup stores an attachment. A NIC or group that is not
 // stored is ErrNotFound, so an attachment never outlives its NIC.
 func (s *Store) AttachSecurityGroup(a Attachment) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		for _, k := range [][]byte{nicKey(a.NicID), sgKey(a.GroupID)} {
 			if _, err := txn.Get(k); errors.Is(err, badger.ErrKeyNotFound) {
 				return fmt.Errorf("%s: %w", k, ErrNotFound)
@@ -122,7 +122,7 @@ func (s *Store) AttachSecurityGroup(a Attachment) error {
 
 // DetachSecurityGroup removes an attachment.
 func (s *Store) DetachSecurityGroup(a Attachment) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		if err := txn.Delete(sgAttachKey(a.NicID, a.GroupID)); err != nil {
 			return fmt.Errorf("delete attachment: %w", err)
 		}
@@ -131,7 +131,7 @@ func (s *Store) DetachSecurityGroup(a Attachment) error {
 }
 
 // deleteAttachments removes every attachment of a NIC; deleteNic calls it.
-func deleteAttachments(txn *badger.Txn, nicID string) error {
+func deleteAttachments(txn *writeTxn, nicID string) error {
 	var keys [][]byte
 	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(sgAttachPrefix(nicID))})
 	for it.Rewind(); it.Valid(); it.Next() {
@@ -157,7 +157,7 @@ type SecurityGroups struct {
 // decode fails the load.
 func (s *Store) LoadSecurityGroups() (*SecurityGroups, error) {
 	out := &SecurityGroups{}
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		groups := map[string]bool{}
 		if err := scan(txn, "sg/", func(key string, b []byte) error {
 			g := &SecurityGroupRecord{}

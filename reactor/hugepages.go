@@ -8,12 +8,12 @@ import (
 	"mvirt-net/reactor/inbox"
 )
 
-// HugepageMode says whether NIC inboxes are on huge pages (see
-// hugepage.Mode).
+// HugepageMode says whether the NICs' packet memory is on huge pages
+// (hugepage.Off, hugepage.On or hugepage.Required).
 type HugepageMode = hugepage.Mode
 
-// ErrNoHugepages is wrapped by AddNIC's and CheckHugepages' errors when
-// huge pages are required and the pool has too few.
+// ErrNoHugepages is what a NIC's port answers when huge pages are required
+// and the pool has none left for it.
 var ErrNoHugepages = hugepage.ErrNoPages
 
 // nicInbox sizes every NIC's inbox (see inboxSlots).
