@@ -48,7 +48,8 @@ type Config struct {
 // deps are shared, read-only, by every actor of a tree.
 type deps struct {
 	Config
-	reg *registry
+	reg     *registry
+	watches *watches
 	// dp is the data plane every NetworkActor adds its ports to.
 	dp *reactor.Dataplane
 }
@@ -72,7 +73,7 @@ func Start(cfg Config) (*System, error) {
 	if err := sweepSockets(cfg.SocketDir, snap, cfg.Log); err != nil {
 		return nil, err
 	}
-	d := &deps{Config: cfg, reg: newRegistry(), dp: reactor.NewDataplane(reactor.DataplaneConfig{
+	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics), dp: reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
 		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 	})}

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"mvirt-net/reactor/gateway"
-	"mvirt-net/reactor/hugepage"
 	"mvirt-net/reactor/route"
 )
 
@@ -35,7 +34,7 @@ type DataplaneConfig struct {
 	ConntrackSize int
 	// Hugepages says whether the ports' inboxes are on huge pages (see
 	// hugepages.go).
-	Hugepages hugepage.Mode
+	Hugepages HugepageMode
 }
 
 // NewDataplane returns an empty data plane.

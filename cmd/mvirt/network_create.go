@@ -22,7 +22,8 @@ subnet are never handed out.
 
 --dns and --ntp take several servers, repeated or comma-separated.
 --public connects the network to the host's kernel for internet access;
-public networks must not overlap.`,
+public networks must not overlap. --id gives the network a UUID of the
+caller's choosing (one in use is refused); without it the daemon makes one.`,
 		Example: `  # dual-stack
   mvirt network create --name prod --ipv4-subnet 10.0.0.0/24 --ipv6-prefix fd00::/64 \
       --dns 1.1.1.1 --dns 2606:4700:4700::1111
@@ -43,6 +44,7 @@ public networks must not overlap.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Name, "name", "", "unique name of the network (required)")
+	f.StringVar(&req.Id, "id", "", "UUID to give the network (default: generated)")
 	f.StringVar(&req.Ipv4Subnet, "ipv4-subnet", "", "IPv4 subnet in CIDR notation, e.g. 10.0.0.0/24")
 	f.StringVar(&req.Ipv6Prefix, "ipv6-prefix", "", "IPv6 prefix in CIDR notation, e.g. fd00::/64")
 	f.StringSliceVar(&req.DnsServers, "dns", nil, "DNS server to announce (repeatable, comma-separated)")
