@@ -1,0 +1,86 @@
+package reactor
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/vishvananda/netns"
+)
+
+// testNS is a network namespace of the test's own, deleted at cleanup
+// (also on failure): nothing the test does to the kernel leaves it.
+type testNS struct {
+	name string
+	h    netns.NsHandle
+}
+
+var nsSeq atomic.Int32
+
+// uniqueName is a name no concurrent test (of another engineer, another
+// package) uses: a prefix, the pid and a sequence number, within IFNAMSIZ.
+func uniqueName(prefix string) string {
+	return fmt.Sprintf("%s%d-%d", prefix, os.Getpid()%100000, nsSeq.Add(1))
+}
+
+func newTestNS(t testing.TB) *testNS {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("network namespaces need root")
+	}
+	name := uniqueName("mvu")
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		t.Fatalf("ip netns add %s: %v\n%s", name, err, out)
+	}
+	ns := &testNS{name: name}
+	t.Cleanup(func() {
+		if ns.h.IsOpen() {
+			_ = ns.h.Close()
+		}
+		if out, err := exec.Command("ip", "netns", "del", name).CombinedOutput(); err != nil {
+			t.Errorf("ip netns del %s: %v\n%s", name, err, out)
+		}
+	})
+	h, err := netns.GetFromName(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns.h = h
+	ns.run(t, "ip", "link", "set", "lo", "up")
+	return ns
+}
+
+// run runs a command inside the namespace.
+func (ns *testNS) run(t testing.TB, args ...string) {
+	t.Helper()
+	out, err := exec.Command("ip", append([]string{"netns", "exec", ns.name}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("in %s: %s: %v\n%s", ns.name, strings.Join(args, " "), err, out)
+	}
+}
+
+// do runs f on a thread inside the namespace: a TUN device or socket it
+// creates belongs to the namespace.
+func (ns *testNS) do(t testing.TB, f func()) {
+	t.Helper()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	orig, err := netns.Get()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer orig.Close()
+	if err := netns.Set(ns.h); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := netns.Set(orig); err != nil {
+			panic(fmt.Sprintf("back to the test's network namespace: %v", err))
+		}
+	}()
+	f()
+}
