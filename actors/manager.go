@@ -51,7 +51,11 @@ func (m *manager) Receive(ctx actor.Context) {
 	case awaitReady:
 		m.awaitNetworks(ctx)
 	case *netpb.CreateNetworkRequest:
-		ctx.Respond(m.createNetwork(ctx, msg))
+		if msg.GetIsPublic() {
+			m.createPublicNetwork(ctx, msg)
+		} else {
+			ctx.Respond(m.createNetwork(ctx, msg))
+		}
 	case *netpb.GetNetworkRequest:
 		ctx.Respond(m.getNetwork(msg))
 	case *netpb.ListNetworksRequest:
@@ -101,6 +105,7 @@ func (m *manager) load(ctx actor.Context) {
 	if err != nil {
 		panic(err)
 	}
+	m.spawnUplink(ctx)
 	for _, rec := range snap.Networks {
 		e := m.addNetwork(ctx, rec)
 		for _, nic := range snap.Nics[rec.ID] {
@@ -179,7 +184,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	m.updateGauges()
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
 		"ipv4", rec.IPv4Subnet, "ipv6", rec.IPv6Prefix, "public", rec.Public)
-	return networkView(rec, 0)
+	return m.view(rec, 0)
 }
 
 func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence.NetworkRecord, error) {
@@ -279,13 +284,13 @@ func (m *manager) getNetwork(req *netpb.GetNetworkRequest) any {
 	if e == nil {
 		return networkNotFound(key)
 	}
-	return networkView(e.rec, len(e.nics))
+	return m.view(e.rec, len(e.nics))
 }
 
 func (m *manager) listNetworks() any {
 	out := &netpb.ListNetworksResponse{}
 	for _, e := range m.networks {
-		out.Networks = append(out.Networks, networkView(e.rec, len(e.nics)))
+		out.Networks = append(out.Networks, m.view(e.rec, len(e.nics)))
 	}
 	sort.Slice(out.Networks, func(i, j int) bool { return out.Networks[i].Name < out.Networks[j].Name })
 	return out

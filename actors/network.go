@@ -60,7 +60,9 @@ func (n *network) Receive(ctx actor.Context) {
 		n.load(ctx)
 	case *actor.Restarting:
 		n.probe.restarts.Add(1)
+		n.removePlane()
 	case *actor.Stopped:
+		n.removePlane()
 		n.reg.remove(ctx.Self())
 	case awaitReady:
 		ctx.Respond(ready{})
@@ -190,7 +192,7 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 // rebuildRoutes publishes a new route table of every NIC's addresses and
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
-	var t reactor.RouteTable
+	t := reactor.RouteTable{Public: n.rec.Public}
 	for _, s := range []string{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
 		if p, err := netip.ParsePrefix(s); err == nil {
 			t.Subnets = append(t.Subnets, p)
@@ -209,6 +211,18 @@ func (n *network) rebuildRoutes() {
 	if err := n.plane.PublishRoutes(t); err != nil {
 		n.Log.Error("route table", "network", n.id, "err", err)
 	}
+}
+
+// removePlane takes the network out of the data plane once its NICs'
+// reactors have stopped.
+func (n *network) removePlane() {
+	if n.plane == nil {
+		return
+	}
+	if err := n.plane.Remove(); err != nil {
+		n.Log.Error("remove network from the data plane", "network", n.id, "err", err)
+	}
+	n.plane = nil
 }
 
 // spawnNic starts the NicActor of e, handing it the NIC's port.
@@ -256,7 +270,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
 	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp)
-	sender, view := ctx.Sender(), networkView(n.rec, len(n.nics))
+	sender, view := ctx.Sender(), n.view(n.rec, len(n.nics))
 	n.pushServices(ctx, nil, func() { ctx.Send(sender, view) })
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,6 +34,8 @@ type Config struct {
 	// BusyPollBatch is how many frames a wake-up must bring for a reactor
 	// to start polling (see reactor.DataplaneConfig).
 	BusyPollBatch int
+	// Uplink is the uplink of public networks.
+	Uplink UplinkConfig
 }
 
 // deps are shared, read-only, by every actor of a tree.
@@ -41,6 +44,10 @@ type deps struct {
 	reg *registry
 	// dp is the data plane every NetworkActor adds its ports to.
 	dp *reactor.Dataplane
+	// uplink is the UplinkActor's, read by views; uplinkPID is where the
+	// data plane's PublicChanged goes.
+	uplink    *uplinkHandle
+	uplinkPID atomic.Pointer[actor.PID]
 }
 
 // System is a running actor tree.
@@ -57,12 +64,18 @@ func Start(cfg Config) (*System, error) {
 	if _, err := cfg.Store.Load(); err != nil {
 		return nil, err
 	}
-	d := &deps{Config: cfg, reg: newRegistry(), dp: reactor.NewDataplane(reactor.DataplaneConfig{
-		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
-	})}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))
+	d := &deps{Config: cfg, reg: newRegistry(), uplink: &uplinkHandle{}}
+	d.dp = reactor.NewDataplane(reactor.DataplaneConfig{
+		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		PublicChanged: func() {
+			if pid := d.uplinkPID.Load(); pid != nil {
+				sys.Root.Send(pid, syncUplink{})
+			}
+		},
+	})
 	p := &probe{kind: KindManager}
 	props := p.props(func() actor.Actor { return newManager(d, p) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)))
@@ -125,5 +138,8 @@ func (s *System) InjectReactorPanic(ctx context.Context, nicID string) error {
 	return err
 }
 
-// Collector exports every NIC's data-plane counters to Prometheus.
-func (s *System) Collector() prometheus.Collector { return nicCollector{s.reg} }
+// Collector exports every NIC's and the uplink's data-plane counters to
+// Prometheus.
+func (s *System) Collector() prometheus.Collector {
+	return collectors{nicCollector{s.reg}, uplinkCollector{s.reg}}
+}

@@ -37,6 +37,10 @@ type DataplaneConfig struct {
 	// BusyPoll and BusyPollBatch are each reactor's (see Config).
 	BusyPoll      time.Duration
 	BusyPollBatch int
+	// PublicChanged, if set, is called after a public network's table
+	// changed or a network stopped being public (the kernel's routes to
+	// the uplink may have to follow). It must not block.
+	PublicChanged func()
 }
 
 // NewDataplane returns an empty data plane.
@@ -84,12 +88,16 @@ type PortRoute struct {
 func (n *Network) PublishRoutes(t RouteTable) error {
 	d := n.dp
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	was := d.tables[n]
 	d.tables[n] = t
 	err := n.build(t, d.uplink)
-	if t.Public || was.Public {
+	public := t.Public || was.Public
+	if public {
 		err = errors.Join(err, d.buildUplink())
+	}
+	d.mu.Unlock()
+	if public {
+		d.publicChanged()
 	}
 	return err
 }
@@ -99,14 +107,24 @@ func (n *Network) PublishRoutes(t RouteTable) error {
 func (n *Network) Remove() error {
 	d := n.dp
 	d.mu.Lock()
-	defer d.mu.Unlock()
 	t, ok := d.tables[n]
 	delete(d.tables, n)
 	n.routes.Store(nil)
+	var err error
 	if ok && t.Public {
-		return d.buildUplink()
+		err = d.buildUplink()
 	}
-	return nil
+	d.mu.Unlock()
+	if ok && t.Public {
+		d.publicChanged()
+	}
+	return err
+}
+
+func (d *Dataplane) publicChanged() {
+	if d.cfg.PublicChanged != nil {
+		d.cfg.PublicChanged()
+	}
 }
 
 // build publishes the table of t, with default routes to up if the
