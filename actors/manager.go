@@ -125,6 +125,9 @@ func (m *manager) addNetwork(ctx actor.Context, rec *persistence.NetworkRecord) 
 	if err != nil {
 		panic(err)
 	}
+	// Registered here too, not only on its Started: the tree shows the
+	// network as soon as the request that made it has answered.
+	m.reg.add(pid, ctx.Self(), p)
 	e := &netEntry{rec: rec, pid: pid, nics: map[string]bool{}}
 	m.networks[rec.ID] = e
 	m.netNames[rec.Name] = rec.ID
@@ -162,11 +165,11 @@ func (m *manager) lookupNetwork(idOrName string) *netEntry {
 }
 
 func networkNotFound(idOrName string) error {
-	return status.Errorf(codes.NotFound, "network %q not found", idOrName)
+	return status.Errorf(codes.NotFound, "network %q not found", clip(idOrName))
 }
 
 func nicNotFound(idOrName string) error {
-	return status.Errorf(codes.NotFound, "nic %q not found", idOrName)
+	return status.Errorf(codes.NotFound, "nic %q not found", clip(idOrName))
 }
 
 func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkRequest) any {
@@ -183,7 +186,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	m.addNetwork(ctx, rec)
 	m.updateGauges()
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
-		"ipv4", rec.IPv4Subnet, "ipv6", rec.IPv6Prefix, "public", rec.Public)
+		"ipv4", prefixText(rec.IPv4Subnet), "ipv6", prefixText(rec.IPv6Prefix), "public", rec.Public)
 	return m.view(rec, 0)
 }
 
@@ -220,17 +223,10 @@ func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence
 		}
 	}
 	now := time.Now().UTC()
-	rec := &persistence.NetworkRecord{
-		ID: uuid.NewString(), Name: name, DNSServers: dns, NTPServers: ntp,
+	return &persistence.NetworkRecord{
+		ID: uuid.NewString(), Name: name, IPv4Subnet: v4, IPv6Prefix: v6, DNSServers: dns, NTPServers: ntp,
 		Public: req.GetIsPublic(), CreatedAt: now, UpdatedAt: now,
-	}
-	if v4.IsValid() {
-		rec.IPv4Subnet = v4.String()
-	}
-	if v6.IsValid() {
-		rec.IPv6Prefix = v6.String()
-	}
-	return rec, nil
+	}, nil
 }
 
 // familyPrefix validates one family's enable flag and CIDR, and that the
@@ -244,12 +240,15 @@ func familyPrefix(fam string, enabled bool, cidr string, want4 bool) (netip.Pref
 	case !enabled && cidr == "":
 		return netip.Prefix{}, nil
 	case !enabled:
-		return netip.Prefix{}, invalid("%s %q given but %s_enabled is false", field, cidr, fam)
+		return netip.Prefix{}, invalid("%s %q given but %s_enabled is false", field, clip(cidr), fam)
 	case cidr == "":
 		return netip.Prefix{}, invalid("%s_enabled is set but %s is empty", fam, field)
 	}
 	p, err := parsePrefix(field, cidr, want4)
 	if err != nil {
+		return netip.Prefix{}, err
+	}
+	if err := checkSpace(field, p); err != nil {
 		return netip.Prefix{}, err
 	}
 	if _, err := newPool(p); err != nil {
@@ -263,10 +262,8 @@ func (m *manager) checkPublicOverlap(name string, v4, v6 netip.Prefix) error {
 		if !e.rec.Public {
 			continue
 		}
-		for _, pair := range [][2]string{{v4.String(), e.rec.IPv4Subnet}, {v6.String(), e.rec.IPv6Prefix}} {
-			a, errA := netip.ParsePrefix(pair[0])
-			b, errB := netip.ParsePrefix(pair[1])
-			if errA == nil && errB == nil && a.Overlaps(b) {
+		for _, pair := range [][2]netip.Prefix{{v4, e.rec.IPv4Subnet}, {v6, e.rec.IPv6Prefix}} {
+			if a, b := pair[0], pair[1]; a.Overlaps(b) {
 				return status.Errorf(codes.AlreadyExists,
 					"%s overlaps %s of public network %q; public networks must not overlap", a, b, e.rec.Name)
 			}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -34,12 +35,26 @@ type network struct {
 }
 
 type nicEntry struct {
-	rec     *persistence.NicRecord
-	port    *reactor.Port
-	pid     *actor.PID
-	state   netpb.NicState
-	routes4 []netip.Prefix
-	routes6 []netip.Prefix
+	rec   *persistence.NicRecord
+	port  *reactor.Port
+	pid   *actor.PID
+	state netpb.NicState
+}
+
+// addrs are the NIC's addresses, of each enabled family.
+func (e *nicEntry) addrs() []netip.Addr {
+	var out []netip.Addr
+	for _, a := range []netip.Addr{e.rec.IPv4Address, e.rec.IPv6Address} {
+		if a.IsValid() {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// routes are the NIC's routed prefixes of both families.
+func (e *nicEntry) routes() []netip.Prefix {
+	return slices.Concat(e.rec.RoutedIPv4Prefixes, e.rec.RoutedIPv6Prefixes)
 }
 
 func newNetwork(d *deps, p *probe, id string) *network {
@@ -112,10 +127,10 @@ func (n *network) load(ctx actor.Context) {
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
 	n.plane = n.dp.NewNetwork(n.id)
-	if n.pool4, err = newPool(parsedOrZero(rec.IPv4Subnet)); err != nil {
+	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
 	}
-	if n.pool6, err = newPool(parsedOrZero(rec.IPv6Prefix)); err != nil {
+	if n.pool6, err = newPool(rec.IPv6Prefix); err != nil {
 		panic(err)
 	}
 	for _, nic := range nics {
@@ -141,47 +156,21 @@ func (n *network) load(ctx actor.Context) {
 	n.rebuildRoutes()
 }
 
-func parsedOrZero(s string) netip.Prefix {
-	if s == "" {
-		return netip.Prefix{}
-	}
-	p, _ := netip.ParsePrefix(s)
-	return p
-}
-
-// adopt takes a stored NIC's addresses and prefixes, and its data-plane
-// port, into the network's state.
+// adopt takes a stored NIC's addresses, and its data-plane port, into the
+// network's state.
 func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEntry, error) {
 	e := &nicEntry{rec: nic, port: port, state: netpb.NicState_NIC_STATE_CREATED}
-	for _, s := range nic.RoutedIPv4Prefixes {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		e.routes4 = append(e.routes4, p)
-	}
-	for _, s := range nic.RoutedIPv6Prefixes {
-		p, err := netip.ParsePrefix(s)
-		if err != nil {
-			return nil, err
-		}
-		e.routes6 = append(e.routes6, p)
-	}
 	for _, take := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{nic.IPv4Address, n.pool4}, {nic.IPv6Address, n.pool6}} {
-		if take.s == "" {
+		if !take.a.IsValid() {
 			continue
-		}
-		a, err := netip.ParseAddr(take.s)
-		if err != nil {
-			return nil, err
 		}
 		if take.pool == nil {
 			return nil, errors.New("address of a disabled family")
 		}
-		if err := take.pool.Take(a); err != nil {
+		if err := take.pool.Take(take.a); err != nil {
 			return nil, err
 		}
 	}
@@ -193,18 +182,16 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
 	t := reactor.RouteTable{Public: n.rec.Public}
-	for _, s := range []string{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
-		if p, err := netip.ParsePrefix(s); err == nil {
+	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
+		if p.IsValid() {
 			t.Subnets = append(t.Subnets, p)
 		}
 	}
 	for _, e := range n.nics {
-		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-			if a, err := netip.ParseAddr(s); err == nil {
-				t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
-			}
+		for _, a := range e.addrs() {
+			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
 		}
-		for _, p := range slices.Concat(e.routes4, e.routes6) {
+		for _, p := range e.routes() {
 			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: p, Port: e.port})
 		}
 	}
@@ -235,6 +222,9 @@ func (n *network) spawnNic(ctx actor.Context, e *nicEntry) *actor.PID {
 	if err != nil {
 		panic(err)
 	}
+	// Registered here too, not only on its Started: the tree shows the NIC
+	// as soon as CreateNic has answered.
+	n.reg.add(pid, ctx.Self(), p)
 	return pid
 }
 
@@ -309,21 +299,21 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	})
 }
 
-// taken returns every prefix and address the other NICs hold (as prefixes)
-// with their owners, for overlap checks; skip names the NIC being changed.
-func (n *network) taken(skip string) (prefixes []netip.Prefix, owner []string) {
+// taken returns an LPM table of every prefix and address (as a host
+// prefix) the other NICs hold, each with its owner's id, for overlap
+// checks; skip names the NIC being changed.
+func (n *network) taken(skip string) *bart.Table[string] {
+	t := &bart.Table[string]{}
 	for id, e := range n.nics {
 		if id == skip {
 			continue
 		}
-		for _, p := range slices.Concat(e.routes4, e.routes6) {
-			prefixes, owner = append(prefixes, p), append(owner, id)
+		for _, p := range e.routes() {
+			t.Insert(p, id)
 		}
-		for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-			if a, err := netip.ParseAddr(s); err == nil {
-				prefixes, owner = append(prefixes, netip.PrefixFrom(a, a.BitLen())), append(owner, id)
-			}
+		for _, a := range e.addrs() {
+			t.Insert(netip.PrefixFrom(a, a.BitLen()), id)
 		}
 	}
-	return prefixes, owner
+	return t
 }

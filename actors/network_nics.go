@@ -1,14 +1,15 @@
 package actors
 
 import (
+	"bytes"
 	"crypto/rand"
 	"errors"
 	"net"
 	"net/netip"
-	"path/filepath"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
+	"github.com/gaissmai/bart"
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -31,15 +32,16 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	if err != nil {
 		return err
 	}
-	routes4, routes6, err := n.checkRoutes("", req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	others := n.taken("")
+	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
-	v4, err := n.pickAddr("ipv4_address", req.GetIpv4Address(), n.pool4, true)
+	v4, err := n.pickAddr(others, "ipv4_address", req.GetIpv4Address(), n.pool4, true)
 	if err != nil {
 		return err
 	}
-	v6, err := n.pickAddr("ipv6_address", req.GetIpv6Address(), n.pool6, false)
+	v6, err := n.pickAddr(others, "ipv6_address", req.GetIpv6Address(), n.pool6, false)
 	if err != nil {
 		return err
 	}
@@ -53,15 +55,9 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	now := time.Now().UTC()
 	id := uuid.NewString()
 	rec := &persistence.NicRecord{
-		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac.String(),
-		RoutedIPv4Prefixes: prefixStrings(routes4), RoutedIPv6Prefixes: prefixStrings(routes6),
-		SocketPath: filepath.Join(n.SocketDir, id+".sock"), CreatedAt: now, UpdatedAt: now,
-	}
-	if v4.IsValid() {
-		rec.IPv4Address = v4.String()
-	}
-	if v6.IsValid() {
-		rec.IPv6Address = v6.String()
+		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac, IPv4Address: v4, IPv6Address: v6,
+		RoutedIPv4Prefixes: routes4, RoutedIPv6Prefixes: routes6,
+		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec))
 	if err != nil {
@@ -87,8 +83,8 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 	n.rebuildRoutes()
 	view := nicView(rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC,
-		"ipv4", rec.IPv4Address, "ipv6", rec.IPv6Address, "socket", rec.SocketPath)
+	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+		"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
 	return view
 }
 
@@ -97,7 +93,7 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 	inUse := func(m net.HardwareAddr) string {
 		for id, e := range n.nics {
-			if e.rec.MAC == m.String() {
+			if bytes.Equal(e.rec.MAC, m) {
 				return id
 			}
 		}
@@ -123,22 +119,18 @@ func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
 }
 
 // pickAddr validates a requested address or allocates the lowest free one
-// that no routed prefix covers. The zero Addr means the family is disabled.
-func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
+// that no prefix of others covers. The zero Addr means the family is
+// disabled.
+func (n *network) pickAddr(others *bart.Table[string], field, want string, pool *ipam.Pool, want4 bool) (netip.Addr, error) {
 	if pool == nil {
 		if want != "" {
 			return netip.Addr{}, invalid("%s given but network %q has %s disabled", field, n.rec.Name, family(want4))
 		}
 		return netip.Addr{}, nil
 	}
-	routes, owners := n.taken("")
 	covered := func(a netip.Addr) string {
-		for i, r := range routes {
-			if r.Bits() < r.Addr().BitLen() && r.Contains(a) {
-				return owners[i]
-			}
-		}
-		return ""
+		id, _ := others.Lookup(a)
+		return id
 	}
 	if want == "" {
 		a, err := pool.Lowest(func(a netip.Addr) bool { return covered(a) != "" })
@@ -163,10 +155,13 @@ func (n *network) pickAddr(field, want string, pool *ipam.Pool, want4 bool) (net
 	return a, nil
 }
 
-// checkRoutes validates routed prefixes for the NIC self ("" for a new one):
-// the family must be enabled and no prefix may overlap another NIC's
-// address or prefix.
-func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+// checkRoutes validates a NIC's routed prefixes: at most maxRoutes, the
+// family enabled, none overlapping an address or prefix of others (the
+// other NICs').
+func (n *network) checkRoutes(others *bart.Table[string], v4, v6 []string) ([]netip.Prefix, []netip.Prefix, error) {
+	if len(v4)+len(v6) > maxRoutes {
+		return nil, nil, invalid("the request routes %d prefixes; a nic routes at most %d (IPv4 and IPv6 together)", len(v4)+len(v6), maxRoutes)
+	}
 	r4, err := parseRoutes("routed_ipv4_prefixes", v4, true)
 	if err != nil {
 		return nil, nil, err
@@ -181,12 +176,9 @@ func (n *network) checkRoutes(self string, v4, v6 []string) ([]netip.Prefix, []n
 	if len(r6) > 0 && n.pool6 == nil {
 		return nil, nil, invalid("routed_ipv6_prefixes given but network %q has IPv6 disabled", n.rec.Name)
 	}
-	taken, owners := n.taken(self)
 	for _, p := range append(r4, r6...) {
-		for i, t := range taken {
-			if p.Overlaps(t) {
-				return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owners[i])
-			}
+		if t, owner, ok := overlapOf(others, p); ok {
+			return nil, nil, status.Errorf(codes.AlreadyExists, "routed prefix %s overlaps %s of nic %s", p, t, owner)
 		}
 	}
 	return r4, r6, nil
@@ -199,25 +191,24 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if e == nil || n.deleting {
 		return nicNotFound(req.GetId())
 	}
-	r4, r6, err := n.checkRoutes(e.rec.ID, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
+	r4, r6, err := n.checkRoutes(n.taken(e.rec.ID), req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
 		return err
 	}
-	for _, s := range []string{e.rec.IPv4Address, e.rec.IPv6Address} {
-		a, err := netip.ParseAddr(s)
+	for _, a := range e.addrs() {
 		for _, r := range append(r4, r6...) {
-			if err == nil && r.Contains(a) {
+			if r.Contains(a) {
 				return invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
 	rec := *e.rec
-	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = prefixStrings(r4), prefixStrings(r6)
+	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = r4, r6
 	rec.UpdatedAt = time.Now().UTC()
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
 		return status.Errorf(codes.Internal, "store nic: %v", err)
 	}
-	e.rec, e.routes4, e.routes6 = &rec, r4, r6
+	e.rec = &rec
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -252,11 +243,11 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 
 func (n *network) release(rec *persistence.NicRecord) {
 	for _, r := range []struct {
-		s    string
+		a    netip.Addr
 		pool *ipam.Pool
 	}{{rec.IPv4Address, n.pool4}, {rec.IPv6Address, n.pool6}} {
-		if a, err := netip.ParseAddr(r.s); err == nil && r.pool != nil {
-			r.pool.Release(a)
+		if r.a.IsValid() && r.pool != nil {
+			r.pool.Release(r.a)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package actors
 
 import (
 	"encoding/hex"
-	"net/netip"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -14,29 +13,17 @@ import (
 // servicesFor is what the gateway offers the NIC of e: its addresses and
 // prefixes, and the network's DNS and NTP servers.
 func (n *network) servicesFor(e *nicEntry) reactor.Services {
-	svc := reactor.Services{Routed4: e.routes4, Routed6: e.routes6}
-	svc.Gateway = gatewayConfig(e.rec)
-	for _, s := range n.rec.DNSServers {
-		if a, err := netip.ParseAddr(s); err == nil {
-			svc.DNS = append(svc.DNS, a)
-		}
+	return reactor.Services{
+		Routed4: e.rec.RoutedIPv4Prefixes, Routed6: e.rec.RoutedIPv6Prefixes,
+		Gateway: gatewayConfig(e.rec),
+		DNS:     n.rec.DNSServers, NTP: n.rec.NTPServers,
 	}
-	for _, s := range n.rec.NTPServers {
-		if a, err := netip.ParseAddr(s); err == nil {
-			svc.NTP = append(svc.NTP, a)
-		}
-	}
-	return svc
 }
 
 // gatewayConfig is the NIC as its gateway sees it.
 func gatewayConfig(rec *persistence.NicRecord) reactor.GatewayConfig {
-	var cfg reactor.GatewayConfig
-	if m, err := parseMAC(rec.MAC); err == nil {
-		copy(cfg.MAC[:], m)
-	}
-	cfg.IPv4, _ = netip.ParseAddr(rec.IPv4Address)
-	cfg.IPv6, _ = netip.ParseAddr(rec.IPv6Address)
+	cfg := reactor.GatewayConfig{IPv4: rec.IPv4Address, IPv6: rec.IPv6Address}
+	copy(cfg.MAC[:], rec.MAC)
 	return cfg
 }
 

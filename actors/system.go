@@ -57,11 +57,16 @@ type System struct {
 	reg  *registry
 }
 
-// Start loads the store, builds the tree, and returns once every network
-// has started and every NIC socket listens. A store that cannot be read is
-// an error and nothing is started.
+// Start loads the store, removes stray NIC sockets (sweepSockets), builds
+// the tree, and returns once every network has started and every NIC
+// socket listens. A store that cannot be read is an error and nothing is
+// started.
 func Start(cfg Config) (*System, error) {
-	if _, err := cfg.Store.Load(); err != nil {
+	snap, err := cfg.Store.Load()
+	if err != nil {
+		return nil, err
+	}
+	if err := sweepSockets(cfg.SocketDir, snap, cfg.Log); err != nil {
 		return nil, err
 	}
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {

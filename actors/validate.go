@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"strings"
 
+	"github.com/gaissmai/bart"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 )
@@ -14,14 +15,14 @@ import (
 // GatewayMAC is the MAC address the gateway uses towards every VM.
 var GatewayMAC = net.HardwareAddr{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
 
-// maxNameLen bounds network and NIC names.
-const maxNameLen = 63
-
 func invalid(format string, a ...any) error {
 	return status.Errorf(codes.InvalidArgument, format, a...)
 }
 
 func validName(what, name string, required bool) (string, error) {
+	if len(name) > maxNameLen {
+		return "", invalid("%s name %q is %d bytes long; names are at most %d bytes", what, clip(name), len(name), maxNameLen)
+	}
 	if strings.TrimSpace(name) != name {
 		return "", invalid("%s name %q has leading or trailing spaces", what, name)
 	}
@@ -30,9 +31,6 @@ func validName(what, name string, required bool) (string, error) {
 			return "", invalid("%s name must not be blank", what)
 		}
 		return "", nil
-	}
-	if len(name) > maxNameLen {
-		return "", invalid("%s name %q is longer than %d characters", what, name, maxNameLen)
 	}
 	for _, r := range name {
 		if r < 0x20 || r == 0x7f || r == '/' {
@@ -43,17 +41,18 @@ func validName(what, name string, required bool) (string, error) {
 }
 
 // parsePrefix parses a canonical CIDR of the wanted family; field names the
-// request field for the error message.
+// request field for the error message. A CIDR with host bits set is
+// refused, never silently masked.
 func parsePrefix(field, s string, want4 bool) (netip.Prefix, error) {
 	p, err := netip.ParsePrefix(s)
 	if err != nil {
-		return netip.Prefix{}, invalid("%s %q is not a valid CIDR", field, s)
+		return netip.Prefix{}, invalid("%s %q is not a valid CIDR", field, clip(s))
 	}
 	if p.Addr().Is4() != want4 || p.Addr().Is4In6() {
-		return netip.Prefix{}, invalid("%s %q is not an %s prefix", field, s, family(want4))
+		return netip.Prefix{}, invalid("%s %q is not an %s prefix", field, clip(s), family(want4))
 	}
 	if p.Masked() != p {
-		return netip.Prefix{}, invalid("%s %q has host bits set: did you mean %s?", field, s, p.Masked())
+		return netip.Prefix{}, invalid("%s %q has host bits set: did you mean %s?", field, clip(s), p.Masked())
 	}
 	return p, nil
 }
@@ -62,10 +61,10 @@ func parsePrefix(field, s string, want4 bool) (netip.Prefix, error) {
 func parseAddr(field, s string, want4 bool) (netip.Addr, error) {
 	a, err := netip.ParseAddr(s)
 	if err != nil || a.Zone() != "" {
-		return netip.Addr{}, invalid("%s %q is not a valid IP address", field, s)
+		return netip.Addr{}, invalid("%s %q is not a valid IP address", field, clip(s))
 	}
 	if a.Is4() != want4 || a.Is4In6() {
-		return netip.Addr{}, invalid("%s %q is not an %s address", field, s, family(want4))
+		return netip.Addr{}, invalid("%s %q is not an %s address", field, clip(s), family(want4))
 	}
 	return a, nil
 }
@@ -77,20 +76,28 @@ func family(v4 bool) string {
 	return "IPv6"
 }
 
-// parseServers validates DNS or NTP server addresses (either family).
-func parseServers(field string, list []string) ([]string, error) {
-	out := make([]string, 0, len(list))
+// parseServers validates DNS or NTP server addresses (either family): at
+// most maxServers, each a unicast address a VM can reach. Repeats are
+// dropped.
+func parseServers(field string, list []string) ([]netip.Addr, error) {
+	if len(list) > maxServers {
+		return nil, invalid("%s has %d entries; at most %d are allowed", field, len(list), maxServers)
+	}
+	var out []netip.Addr
 	seen := map[netip.Addr]bool{}
 	for _, s := range list {
 		a, err := netip.ParseAddr(strings.TrimSpace(s))
-		if err != nil || a.Zone() != "" || a.IsUnspecified() || a.IsMulticast() {
-			return nil, invalid("%s entry %q is not a unicast IP address", field, s)
+		if err != nil {
+			return nil, invalid("%s entry %q is not an IP address", field, clip(s))
+		}
+		if why := serverProblem(a); why != "" {
+			return nil, invalid("%s entry %s %s", field, a, why)
 		}
 		if seen[a] {
 			continue
 		}
 		seen[a] = true
-		out = append(out, a.String())
+		out = append(out, a)
 	}
 	return out, nil
 }
@@ -99,7 +106,7 @@ func parseServers(field string, list []string) ([]string, error) {
 func parseMAC(s string) (net.HardwareAddr, error) {
 	m, err := net.ParseMAC(s)
 	if err != nil || len(m) != 6 {
-		return nil, invalid("mac_address %q is not a 48-bit MAC address like 52:54:00:12:34:56", s)
+		return nil, invalid("mac_address %q is not a 48-bit MAC address like 52:54:00:12:34:56", clip(s))
 	}
 	switch {
 	case m[0]&1 == 1:
@@ -112,30 +119,40 @@ func parseMAC(s string) (net.HardwareAddr, error) {
 	return m, nil
 }
 
-// parseRoutes validates a NIC's routed prefixes of one family.
+// parseRoutes validates a NIC's routed prefixes of one family: canonical,
+// outside special space, none overlapping another of the same request.
+// The overlap check goes through an LPM table, so it costs n log n.
 func parseRoutes(field string, list []string, want4 bool) ([]netip.Prefix, error) {
 	out := make([]netip.Prefix, 0, len(list))
+	var seen bart.Table[struct{}]
 	for _, s := range list {
 		p, err := parsePrefix(field, s, want4)
 		if err != nil {
 			return nil, err
 		}
-		for _, q := range out {
-			if q.Overlaps(p) {
-				return nil, invalid("%s %s overlaps %s of the same request", field, p, q)
-			}
+		if err := checkSpace(field, p); err != nil {
+			return nil, err
 		}
+		if q, _, ok := overlapOf(&seen, p); ok {
+			return nil, invalid("%s %s overlaps %s of the same request", field, p, q)
+		}
+		seen.Insert(p, struct{}{})
 		out = append(out, p)
 	}
 	return out, nil
 }
 
-func prefixStrings(ps []netip.Prefix) []string {
-	out := make([]string, len(ps))
-	for i, p := range ps {
-		out[i] = p.String()
+// overlapOf returns a prefix of t that overlaps p (one holding p, or one
+// that p holds) with its value.
+func overlapOf[V any](t *bart.Table[V], p netip.Prefix) (netip.Prefix, V, bool) {
+	if q, v, ok := t.LookupPrefixLPM(p); ok {
+		return q, v, true
 	}
-	return out
+	for q, v := range t.Subnets(p) {
+		return q, v, true
+	}
+	var zero V
+	return netip.Prefix{}, zero, false
 }
 
 func describe(id, name string) string {

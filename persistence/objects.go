@@ -161,17 +161,28 @@ type record interface {
 	check() error
 }
 
+// decode parses a stored record; an error names the record's kind and id
+// (from its key) and what is wrong.
 func decode(key string, b []byte, r record) error {
 	if err := json.Unmarshal(b, r); err != nil {
-		return fmt.Errorf("decode %s: %w", key, err)
+		return fmt.Errorf("stored %s does not parse: %w", describeKey(key), err)
 	}
 	if err := r.check(); err != nil {
-		return fmt.Errorf("record %s: %w", key, err)
+		return fmt.Errorf("stored %s is invalid: %w", describeKey(key), err)
 	}
 	if !strings.HasSuffix(key, "/"+r.storedID()) {
 		return fmt.Errorf("record %s holds id %q", key, r.storedID())
 	}
 	return nil
+}
+
+// describeKey names the record under key: "nic <id>", "network <id>".
+func describeKey(key string) string {
+	kind, id, _ := strings.Cut(key, "/")
+	if kind == "net" {
+		kind = "network"
+	}
+	return kind + " " + id
 }
 
 // LoadNetwork reads one network and its NICs; ErrNotFound if it is gone.

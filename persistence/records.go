@@ -2,36 +2,45 @@ package persistence
 
 import (
 	"errors"
+	"fmt"
+	"net"
+	"net/netip"
 	"time"
 )
 
-// NetworkRecord is the stored form of a network.
+// NetworkRecord is the stored form of a network. Its values are typed: a
+// stored value that does not parse fails the record's decoding
+// (records_json.go), never becomes a zero value.
 type NetworkRecord struct {
-	ID         string    `json:"id"`
-	Name       string    `json:"name"`
-	IPv4Subnet string    `json:"ipv4_subnet,omitempty"`
-	IPv6Prefix string    `json:"ipv6_prefix,omitempty"`
-	DNSServers []string  `json:"dns_servers,omitempty"`
-	NTPServers []string  `json:"ntp_servers,omitempty"`
-	Public     bool      `json:"public,omitempty"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID   string
+	Name string
+	// IPv4Subnet and IPv6Prefix are the zero Prefix when the family is
+	// disabled.
+	IPv4Subnet netip.Prefix
+	IPv6Prefix netip.Prefix
+	DNSServers []netip.Addr
+	NTPServers []netip.Addr
+	Public     bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
 }
 
-// NicRecord is the stored form of a vNIC.
+// NicRecord is the stored form of a vNIC, typed like NetworkRecord.
 type NicRecord struct {
-	ID                 string    `json:"id"`
-	Name               string    `json:"name,omitempty"`
-	NetworkID          string    `json:"network_id"`
-	MAC                string    `json:"mac"`
-	IPv4Address        string    `json:"ipv4_address,omitempty"`
-	IPv6Address        string    `json:"ipv6_address,omitempty"`
-	RoutedIPv4Prefixes []string  `json:"routed_ipv4_prefixes,omitempty"`
-	RoutedIPv6Prefixes []string  `json:"routed_ipv6_prefixes,omitempty"`
-	SocketPath         string    `json:"socket_path"`
-	CreatedAt          time.Time `json:"created_at"`
-	UpdatedAt          time.Time `json:"updated_at"`
-	Lease              *Lease    `json:"lease,omitempty"`
+	ID        string
+	Name      string
+	NetworkID string
+	MAC       net.HardwareAddr
+	// IPv4Address and IPv6Address are the zero Addr when the family is
+	// disabled.
+	IPv4Address        netip.Addr
+	IPv6Address        netip.Addr
+	RoutedIPv4Prefixes []netip.Prefix
+	RoutedIPv6Prefixes []netip.Prefix
+	SocketPath         string
+	CreatedAt          time.Time
+	UpdatedAt          time.Time
+	Lease              *Lease
 }
 
 // Lease is the last DHCP lease state a vNIC's guest reported.
@@ -46,11 +55,10 @@ type Lease struct {
 // addresses returns the addresses a NIC holds in its network.
 func (n *NicRecord) addresses() []string {
 	var out []string
-	if n.IPv4Address != "" {
-		out = append(out, n.IPv4Address)
-	}
-	if n.IPv6Address != "" {
-		out = append(out, n.IPv6Address)
+	for _, a := range []netip.Addr{n.IPv4Address, n.IPv6Address} {
+		if a.IsValid() {
+			out = append(out, a.String())
+		}
 	}
 	return out
 }
@@ -58,8 +66,19 @@ func (n *NicRecord) addresses() []string {
 func (n *NetworkRecord) storedID() string { return n.ID }
 
 func (n *NetworkRecord) check() error {
-	if n.ID == "" || n.Name == "" || (n.IPv4Subnet == "" && n.IPv6Prefix == "") {
+	if n.ID == "" || n.Name == "" || (!n.IPv4Subnet.IsValid() && !n.IPv6Prefix.IsValid()) {
 		return errors.New("network record lacks id, name or subnet")
+	}
+	if err := checkPrefixes("ipv4_subnet", true, n.IPv4Subnet); err != nil {
+		return err
+	}
+	if err := checkPrefixes("ipv6_prefix", false, n.IPv6Prefix); err != nil {
+		return err
+	}
+	for _, a := range append(n.DNSServers, n.NTPServers...) {
+		if a.Zone() != "" || a.IsUnspecified() {
+			return fmt.Errorf("server %s is not a unicast address", a)
+		}
 	}
 	return nil
 }
@@ -67,8 +86,47 @@ func (n *NetworkRecord) check() error {
 func (n *NicRecord) storedID() string { return n.ID }
 
 func (n *NicRecord) check() error {
-	if n.ID == "" || n.NetworkID == "" || n.MAC == "" || n.SocketPath == "" {
+	if n.ID == "" || n.NetworkID == "" || len(n.MAC) == 0 || n.SocketPath == "" {
 		return errors.New("nic record lacks id, network, mac or socket path")
 	}
+	if len(n.MAC) != 6 || n.MAC[0]&1 == 1 {
+		return fmt.Errorf("mac %s is not a unicast 48-bit MAC", n.MAC)
+	}
+	for _, a := range []struct {
+		field string
+		v4    bool
+		addr  netip.Addr
+	}{{"ipv4_address", true, n.IPv4Address}, {"ipv6_address", false, n.IPv6Address}} {
+		if a.addr.IsValid() && (a.addr.Is4() != a.v4 || a.addr.Is4In6() || a.addr.Zone() != "") {
+			return fmt.Errorf("%s %s is not an %s address", a.field, a.addr, family(a.v4))
+		}
+	}
+	if err := checkPrefixes("routed_ipv4_prefixes", true, n.RoutedIPv4Prefixes...); err != nil {
+		return err
+	}
+	return checkPrefixes("routed_ipv6_prefixes", false, n.RoutedIPv6Prefixes...)
+}
+
+// checkPrefixes checks that every valid prefix of ps is canonical and of
+// the wanted family.
+func checkPrefixes(field string, want4 bool, ps ...netip.Prefix) error {
+	for _, p := range ps {
+		if !p.IsValid() {
+			continue
+		}
+		if p.Addr().Is4() != want4 || p.Addr().Is4In6() {
+			return fmt.Errorf("%s %s is not an %s prefix", field, p, family(want4))
+		}
+		if p.Masked() != p {
+			return fmt.Errorf("%s %s has host bits set", field, p)
+		}
+	}
 	return nil
+}
+
+func family(v4 bool) string {
+	if v4 {
+		return "IPv4"
+	}
+	return "IPv6"
 }

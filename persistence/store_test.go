@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"testing"
@@ -27,31 +28,31 @@ func TestRoundTripAndIndexes(t *testing.T) {
 	dir := t.TempDir()
 	s := open(t, dir)
 	now := time.Now().UTC()
-	n := &NetworkRecord{ID: "n1", Name: "prod", IPv4Subnet: "10.0.0.0/24", CreatedAt: now, UpdatedAt: now}
+	n := &NetworkRecord{ID: "n1", Name: "prod", IPv4Subnet: netip.MustParsePrefix("10.0.0.0/24"), CreatedAt: now, UpdatedAt: now}
 	if err := s.CreateNetwork(n); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.CreateNetwork(&NetworkRecord{ID: "n2", Name: "prod", IPv4Subnet: "10.1.0.0/24"}); !errors.Is(err, ErrConflict) {
+	if err := s.CreateNetwork(&NetworkRecord{ID: "n2", Name: "prod", IPv4Subnet: netip.MustParsePrefix("10.1.0.0/24")}); !errors.Is(err, ErrConflict) {
 		t.Fatalf("duplicate network name: %v", err)
 	}
-	a := &NicRecord{ID: "a", Name: "vm", NetworkID: "n1", MAC: "52:54:00:00:00:01", IPv4Address: "10.0.0.1", SocketPath: "/s/a.sock"}
+	a := &NicRecord{ID: "a", Name: "vm", NetworkID: "n1", MAC: mac("52:54:00:00:00:01"), IPv4Address: netip.MustParseAddr("10.0.0.1"), SocketPath: "/s/a.sock"}
 	if err := s.PutNic(a, nil); err != nil {
 		t.Fatal(err)
 	}
-	clash := &NicRecord{ID: "b", NetworkID: "n1", MAC: "52:54:00:00:00:02", IPv4Address: "10.0.0.1", SocketPath: "/s/b.sock"}
+	clash := &NicRecord{ID: "b", NetworkID: "n1", MAC: mac("52:54:00:00:00:02"), IPv4Address: netip.MustParseAddr("10.0.0.1"), SocketPath: "/s/b.sock"}
 	if err := s.PutNic(clash, nil); !errors.Is(err, ErrConflict) {
 		t.Fatalf("address claimed twice: %v", err)
 	}
-	named := &NicRecord{ID: "c", Name: "vm", NetworkID: "n1", MAC: "52:54:00:00:00:03", SocketPath: "/s/c.sock"}
+	named := &NicRecord{ID: "c", Name: "vm", NetworkID: "n1", MAC: mac("52:54:00:00:00:03"), SocketPath: "/s/c.sock"}
 	if err := s.PutNic(named, nil); !errors.Is(err, ErrConflict) {
 		t.Fatalf("nic name claimed twice: %v", err)
 	}
 	moved := *a
-	moved.IPv4Address = "10.0.0.9"
+	moved.IPv4Address = netip.MustParseAddr("10.0.0.9")
 	if err := s.PutNic(&moved, a); err != nil {
 		t.Fatal(err)
 	}
-	clash.IPv4Address = "10.0.0.1"
+	clash.IPv4Address = netip.MustParseAddr("10.0.0.1")
 	if err := s.PutNic(clash, nil); err != nil {
 		t.Fatalf("released address not claimable: %v", err)
 	}
@@ -75,7 +76,7 @@ func TestRoundTripAndIndexes(t *testing.T) {
 	if err != nil || len(snap.Networks) != 0 || len(snap.Nics) != 0 {
 		t.Fatalf("after delete: %+v %v", snap, err)
 	}
-	if err := s.CreateNetwork(&NetworkRecord{ID: "n3", Name: "prod", IPv4Subnet: "10.0.0.0/24"}); err != nil {
+	if err := s.CreateNetwork(&NetworkRecord{ID: "n3", Name: "prod", IPv4Subnet: netip.MustParsePrefix("10.0.0.0/24")}); err != nil {
 		t.Fatalf("deleted network name not free: %v", err)
 	}
 }
@@ -106,7 +107,7 @@ func TestOpenRefusesOtherSchema(t *testing.T) {
 func TestLoadRefusesOrphanNic(t *testing.T) {
 	s := open(t, t.TempDir())
 	defer s.Close()
-	if err := s.PutNic(&NicRecord{ID: "a", NetworkID: "gone", MAC: "52:54:00:00:00:01", SocketPath: "/s"}, nil); err != nil {
+	if err := s.PutNic(&NicRecord{ID: "a", NetworkID: "gone", MAC: mac("52:54:00:00:00:01"), SocketPath: "/s"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Load(); err == nil {

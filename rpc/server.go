@@ -33,15 +33,17 @@ type Server struct {
 }
 
 // NewGRPCServer builds a gRPC server with NetService, health (SERVING) and
-// reflection registered, and the given interceptors.
+// reflection registered, and the given interceptors. A request whose bytes
+// do not decode answers InvalidArgument, on every service.
 func NewGRPCServer(actors Asker, metrics *Metrics) (*grpc.Server, *health.Server) {
-	gs := grpc.NewServer(grpc.ChainUnaryInterceptor(metrics.unaryInterceptor))
-	netpb.RegisterNetServiceServer(gs, &Server{actors: actors})
+	gs := grpc.NewServer(grpc.ForceServerCodecV2(newCodec()), grpc.ChainUnaryInterceptor(metrics.unaryInterceptor))
+	reg := guardedServer{gs}
+	netpb.RegisterNetServiceServer(reg, &Server{actors: actors})
 	hs := health.NewServer()
-	healthpb.RegisterHealthServer(gs, hs)
+	healthpb.RegisterHealthServer(reg, hs)
 	hs.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
 	hs.SetServingStatus(netpb.NetService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
-	reflection.Register(gs)
+	reflection.Register(reg)
 	return gs, hs
 }
 

@@ -139,9 +139,14 @@ func TestBadInputChangesNothing(t *testing.T) {
 	})
 
 	after := snapshot(t, c)
-	if !proto.Equal(before.nets, after.nets) || !proto.Equal(before.nics, after.nics) {
+	if !protoEqual(before, after) {
 		t.Fatalf("bad input changed state:\nbefore %v %v\nafter  %v %v", before.nets, before.nics, after.nets, after.nics)
 	}
+}
+
+// protoEqual reports whether two snapshots hold the same networks and NICs.
+func protoEqual(a, b state) bool {
+	return proto.Equal(a.nets, b.nets) && proto.Equal(a.nics, b.nics)
 }
 
 type state struct {
