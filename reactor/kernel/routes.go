@@ -18,18 +18,28 @@ const RouteProtocol = 210
 
 // Routes lists the daemon's routes, of both families, in the main table.
 func Routes() ([]netip.Prefix, error) {
-	var out []netip.Prefix
+	rs, err := ours()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]netip.Prefix, 0, len(rs))
+	for _, r := range rs {
+		if p, ok := prefixOf(r.Dst); ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}
+
+func ours() ([]netlink.Route, error) {
+	var out []netlink.Route
 	for _, fam := range []int{netlink.FAMILY_V4, netlink.FAMILY_V6} {
 		rs, err := netlink.RouteListFiltered(fam, &netlink.Route{Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN},
 			netlink.RT_FILTER_PROTOCOL|netlink.RT_FILTER_TABLE)
 		if err != nil {
 			return nil, fmt.Errorf("list routes: %w", err)
 		}
-		for _, r := range rs {
-			if p, ok := prefixOf(r.Dst); ok {
-				out = append(out, p)
-			}
-		}
+		out = append(out, rs...)
 	}
 	return out, nil
 }
@@ -40,16 +50,22 @@ func Routes() ([]netip.Prefix, error) {
 // deletes every other route of the daemon's protocol. dev "" removes
 // them all. It reports what it added and removed.
 func SyncRoutes(dev string, want []netip.Prefix) (added, removed []netip.Prefix, err error) {
-	have, err := Routes()
+	rs, err := ours()
 	if err != nil {
 		return nil, nil, err
 	}
 	var errs []error
-	for _, p := range have {
+	var have []netip.Prefix
+	for _, r := range rs {
+		p, ok := prefixOf(r.Dst)
+		if !ok {
+			continue
+		}
+		have = append(have, p)
 		if slices.Contains(want, p) && dev != "" {
 			continue
 		}
-		if err := netlink.RouteDel(&netlink.Route{Dst: ipNet(p), Protocol: RouteProtocol, Table: unix.RT_TABLE_MAIN}); err != nil && !errors.Is(err, unix.ESRCH) {
+		if err := netlink.RouteDel(&r); err != nil && !errors.Is(err, unix.ESRCH) {
 			errs = append(errs, fmt.Errorf("delete route %s: %w", p, err))
 			continue
 		}

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -158,6 +159,9 @@ type Dirs struct {
 	// nftables) stays there. It then serves gRPC and debug HTTP on unix
 	// sockets beside its directories, reachable from outside.
 	Netns string
+	// Wrap, if set, is a command the daemon runs under, such as setpriv
+	// dropping a capability; the daemon's command line follows it.
+	Wrap []string
 }
 
 // NewTempDirs returns fresh directories and a cleanup that removes them.
@@ -205,10 +209,11 @@ func Launch(dirs Dirs, extraArgs ...string) (*Daemon, error) {
 		"--listen", d.Addr, "--debug-listen", d.DebugAddr,
 		"--socket-dir", d.SocketDir, "--metadata-dir", d.MetadataDir, "--log-level", "debug",
 	}, extraArgs...)
-	d.cmd = exec.Command(filepath.Join(bin, "mvirt-net"), args...)
+	argv := append(append(slices.Clone(dirs.Wrap), filepath.Join(bin, "mvirt-net")), args...)
 	if dirs.Netns != "" {
-		d.cmd = exec.Command("ip", append([]string{"netns", "exec", dirs.Netns, filepath.Join(bin, "mvirt-net")}, args...)...)
+		argv = append([]string{"ip", "netns", "exec", dirs.Netns}, argv...)
 	}
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mvirt-net: %w", err)
