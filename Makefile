@@ -27,6 +27,10 @@ deps:
 test: deps build
 	$(GO) vet ./...
 	$(GO) test -race -count=1 -timeout 30m ./...
+	# The inbox's park / wake handshakes are stress-tested without -race,
+	# which would make every store sequentially consistent and hide the
+	# reordering they guard against.
+	$(GO) test -count=1 -timeout 5m -run 'TestCommitFlushWakesParkedConsumer|TestReleaseWakesWaitingProducer' ./reactor/inbox/
 
 # bench measures VM-to-VM throughput, latency and idle cost of the daemon
 # (built without -race) side by side with dpdk-testpmd's vhost PMD, all

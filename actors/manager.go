@@ -27,6 +27,7 @@ type manager struct {
 	netNames map[string]string    // name → id
 	nics     map[string]*netpb.Nic
 	nicNames map[string]string // name → id; "" while a create is in flight
+	sg       secGroups
 }
 
 type netEntry struct {
@@ -90,6 +91,8 @@ func (m *manager) Receive(ctx actor.Context) {
 		if id, ok := m.nicNames[msg.name]; ok && id == "" {
 			delete(m.nicNames, msg.name)
 		}
+	default:
+		m.receiveSecurityGroup(ctx)
 	}
 }
 
@@ -106,6 +109,7 @@ func (m *manager) load(ctx actor.Context) {
 		panic(err)
 	}
 	m.spawnUplink(ctx)
+	m.loadSecurityGroups()
 	for _, rec := range snap.Networks {
 		e := m.addNetwork(ctx, rec)
 		for _, nic := range snap.Nics[rec.ID] {
@@ -181,7 +185,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 		if errors.Is(err, persistence.ErrConflict) {
 			return status.Errorf(codes.AlreadyExists, "network %q already exists", rec.Name)
 		}
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	m.addNetwork(ctx, rec)
 	m.updateGauges()
@@ -416,6 +420,7 @@ func (m *manager) dropNic(id string) {
 		return
 	}
 	delete(m.nics, id)
+	m.forgetNicGroups(id)
 	if v.Name != "" {
 		delete(m.nicNames, v.Name)
 	}

@@ -52,3 +52,10 @@ type nicLease struct {
 	id    string
 	lease reactor.Lease
 }
+
+// awaitStart asks a new NicActor whether it started its reactor; it
+// answers startResult.
+type awaitStart struct{}
+
+// startResult answers awaitStart: err is why the reactor did not start.
+type startResult struct{ err error }

@@ -39,6 +39,9 @@ type nicEntry struct {
 	port  *reactor.Port
 	pid   *actor.PID
 	state netpb.NicState
+	// stored is set once rec is in the store; until then the NIC is being
+	// created and the NetManager does not know it.
+	stored bool
 }
 
 // addrs are the NIC's addresses, of each enabled family.
@@ -77,8 +80,8 @@ func (n *network) Receive(ctx actor.Context) {
 		n.probe.restarts.Add(1)
 		n.removePlane()
 	case *actor.Stopped:
-		n.removePlane()
 		n.reg.remove(ctx.Self())
+		n.forget()
 	case awaitReady:
 		ctx.Respond(ready{})
 	case nicState:
@@ -90,6 +93,12 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Forward(e.pid)
 		} else {
 			ctx.Respond(nicNotFound(msg.NicID))
+		}
+	case nicConnections:
+		if e := n.nics[msg.nicID]; e != nil {
+			ctx.Forward(e.pid)
+		} else {
+			ctx.Respond(nicNotFound(msg.nicID))
 		}
 	case *netpb.UpdateNetworkRequest:
 		if err := n.update(ctx, msg); err != nil {
@@ -103,7 +112,7 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
 			return
 		}
-		ctx.Respond(n.createNic(ctx, msg.req))
+		n.createNic(ctx, msg.req)
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -146,6 +155,7 @@ func (n *network) load(ctx actor.Context) {
 			}
 			continue
 		}
+		e.stored = true
 		if err := port.Listen(); err != nil {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
@@ -200,8 +210,8 @@ func (n *network) rebuildRoutes() {
 	}
 }
 
-// removePlane takes the network out of the data plane once its NICs'
-// reactors have stopped.
+// removePlane takes the network out of the data plane (and the uplink's
+// table) once its NICs' reactors have stopped.
 func (n *network) removePlane() {
 	if n.plane == nil {
 		return
@@ -210,6 +220,15 @@ func (n *network) removePlane() {
 		n.Log.Error("remove network from the data plane", "network", n.id, "err", err)
 	}
 	n.plane = nil
+}
+
+// forget drops a stopped NetworkActor's references to its NICs' ports: its
+// entries and its route table, which lead to their inboxes. Like a stopped
+// NicActor (see nic.forget) it may stay reachable from its parent's set of
+// children.
+func (n *network) forget() {
+	n.nics = nil
+	n.removePlane()
 }
 
 // spawnNic starts the NicActor of e, handing it the NIC's port.
@@ -234,6 +253,9 @@ func (n *network) setState(ctx actor.Context, msg nicState) {
 		return
 	}
 	e.state = msg.state
+	if !e.stored {
+		return
+	}
 	n.Log.Info("nic state", "nic", msg.id, "state", stateLabel(msg.state))
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
 }
@@ -255,7 +277,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	rec := *n.rec
 	rec.DNSServers, rec.NTPServers, rec.UpdatedAt = dns, ntp, time.Now().UTC()
 	if err := n.Store.UpdateNetwork(&rec); err != nil {
-		return status.Errorf(codes.Internal, "store network: %v", err)
+		return storeFailed("store network", err)
 	}
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
@@ -278,11 +300,14 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
+		if !e.stored {
+			continue // a create in flight: stopped below, it answers NotFound
+		}
 		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
 	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
-		ctx.Respond(status.Errorf(codes.Internal, "delete network from store: %v", err))
+		ctx.Respond(storeFailed("delete network from store", err))
 		return
 	}
 	n.deleting = true

@@ -16,39 +16,105 @@ import (
 
 	"mvirt-net/actors/ipam"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc/netpb"
 )
 
-func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
-	res := n.tryCreateNic(ctx, req)
-	if _, failed := res.(error); failed && req.GetName() != "" {
-		ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
+// nicStartTimeout bounds how long a create waits for its NicActor to
+// start the NIC's reactor.
+const nicStartTimeout = 10 * time.Second
+
+// createNic creates a NIC: both its running NicActor (listening socket,
+// reactor) and its record, or neither. The NIC is started first and its
+// record written last, so every failure before the write only has to stop
+// what was started, and a crash before it leaves no record; a crash after
+// it is a stored NIC that the next start serves. It answers the sender
+// itself once the NIC is both started and stored.
+func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
+	sender := ctx.Sender()
+	fail := func(err error) {
+		if req.GetName() != "" {
+			ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
+		}
+		ctx.Send(sender, err)
 	}
-	return res
+	e, err := n.prepareNic(req)
+	if err != nil {
+		fail(err)
+		return
+	}
+	e.pid = n.spawnNic(ctx, e)
+	ctx.ReenterAfter(ctx.RequestFuture(e.pid, awaitStart{}, nicStartTimeout), func(res any, err error) {
+		if n.deleting || n.nics[e.rec.ID] != e {
+			fail(networkNotFound(n.id)) // DeleteNetwork stopped it meanwhile
+			return
+		}
+		if err == nil {
+			err = startError(e.rec.ID, res)
+		}
+		if err == nil {
+			if err = n.Store.PutNic(e.rec, nil); errors.Is(err, persistence.ErrConflict) {
+				err = status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(e.rec.ID, e.rec.Name), err)
+			} else if err != nil {
+				err = storeFailed("store nic", err)
+			}
+		}
+		if err != nil {
+			n.unadopt(e)
+			n.rebuildRoutes()
+			ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { fail(err) })
+			return
+		}
+		e.stored = true
+		n.rebuildRoutes()
+		rec := e.rec
+		view := nicView(rec, e.state)
+		ctx.Send(ctx.Parent(), nicChanged{view: view})
+		n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
+			"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
+		ctx.Send(sender, view)
+	})
 }
 
-func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) any {
+// startError is the error of a NicActor's answer to awaitStart, as the
+// create's answer.
+func startError(id string, res any) error {
+	r, ok := res.(startResult)
+	switch {
+	case !ok:
+		return status.Errorf(codes.Internal, "start nic %s: unexpected answer %T", id, res)
+	case r.err != nil:
+		return status.Errorf(codes.Internal, "start nic %s: %v", id, r.err)
+	}
+	return nil
+}
+
+// prepareNic validates a create, picks the NIC's MAC and addresses, makes
+// its port listen on its socket and takes it into the network's state (so
+// that concurrent creates see its MAC and addresses as taken). Nothing is
+// stored yet.
+func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	others := n.taken("")
 	routes4, routes6, err := n.checkRoutes(others, req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v4, err := n.pickAddr(others, "ipv4_address", req.GetIpv4Address(), n.pool4, true)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	v6, err := n.pickAddr(others, "ipv6_address", req.GetIpv6Address(), n.pool6, false)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, a := range []netip.Addr{v4, v6} {
 		for _, r := range append(routes4, routes6...) {
 			if a.IsValid() && r.Contains(a) {
-				return invalid("routed prefix %s contains the nic's own address %s", r, a)
+				return nil, invalid("routed prefix %s contains the nic's own address %s", r, a)
 			}
 		}
 	}
@@ -60,32 +126,30 @@ func (n *network) tryCreateNic(ctx actor.Context, req *netpb.CreateNicRequest) a
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}
 	port, err := n.plane.AddNIC(nicSpec(rec))
+	if errors.Is(err, reactor.ErrNoHugepages) {
+		return nil, status.Errorf(codes.ResourceExhausted, "create nic port: %v", err)
+	}
 	if err != nil {
-		return status.Errorf(codes.Internal, "create nic port: %v", err)
+		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
 	}
 	if err := port.Listen(); err != nil {
 		_ = port.Close()
-		return status.Errorf(codes.Internal, "create vhost-user socket: %v", err)
-	}
-	if err := n.Store.PutNic(rec, nil); err != nil {
-		_ = port.Close()
-		if errors.Is(err, persistence.ErrConflict) {
-			return status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(id, rec.Name), err)
-		}
-		return status.Errorf(codes.Internal, "store nic: %v", err)
+		return nil, status.Errorf(codes.FailedPrecondition, "nic %s: cannot serve its vhost-user socket: %v", describe(id, rec.Name), err)
 	}
 	e, err := n.adopt(rec, port)
 	if err != nil {
+		n.release(rec) // what adopt took of the addresses pickAddr found free
 		_ = port.Close()
-		return status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
+		return nil, status.Errorf(codes.Internal, "take addresses of nic %s: %v", id, err)
 	}
-	e.pid = n.spawnNic(ctx, e)
-	n.rebuildRoutes()
-	view := nicView(rec, e.state)
-	ctx.Send(ctx.Parent(), nicChanged{view: view})
-	n.Log.Info("nic created", "nic", id, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
-		"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
-	return view
+	return e, nil
+}
+
+// unadopt undoes adopt for a NIC whose create failed: its addresses go back
+// to the pools. The caller stops its NicActor, which closes its port.
+func (n *network) unadopt(e *nicEntry) {
+	delete(n.nics, e.rec.ID)
+	n.release(e.rec)
 }
 
 // pickMAC validates a requested MAC or generates one in the 52:54:00 range
@@ -206,7 +270,7 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	rec.RoutedIPv4Prefixes, rec.RoutedIPv6Prefixes = r4, r6
 	rec.UpdatedAt = time.Now().UTC()
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
-		return status.Errorf(codes.Internal, "store nic: %v", err)
+		return storeFailed("store nic", err)
 	}
 	e.rec = &rec
 	n.rebuildRoutes()
@@ -227,7 +291,7 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 		return
 	}
 	if err := n.Store.DeleteNic(e.rec); err != nil {
-		ctx.Respond(status.Errorf(codes.Internal, "delete nic from store: %v", err))
+		ctx.Respond(storeFailed("delete nic from store", err))
 		return
 	}
 	delete(n.nics, e.rec.ID)

@@ -48,7 +48,7 @@ func (n *network) pushServices(ctx actor.Context, only *nicEntry, then func()) {
 // recordLease persists a NIC's DHCP lease change.
 func (n *network) recordLease(msg nicLease) {
 	e := n.nics[msg.id]
-	if e == nil {
+	if e == nil || !e.stored {
 		return
 	}
 	l := msg.lease

@@ -1,6 +1,10 @@
 package actors
 
 import (
+	"errors"
+	"fmt"
+	"time"
+
 	"github.com/asynkron/protoactor-go/actor"
 
 	"mvirt-net/persistence"
@@ -25,7 +29,19 @@ type nic struct {
 	probe  *probe
 	handle *nicHandle
 	rec    *persistence.NicRecord
+	// startErr is why the reactor did not start when the actor did.
+	startErr error
+	// relisten, while the NIC's socket does not listen, retries it.
+	relisten *time.Timer
 }
+
+// relistenInterval is how often a NIC whose socket could not be served
+// when the daemon started tries again, so that it recovers once the
+// socket directory is usable, without a restart of the daemon.
+const relistenInterval = time.Second
+
+// retryListen asks a NicActor whose socket does not listen to try again.
+type retryListen struct{}
 
 // reactorEvent wraps what a reactor reports, as a message to its NicActor.
 type reactorEvent struct {
@@ -46,21 +62,33 @@ func (c *nic) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
-		c.startReactor(ctx)
+		c.startErr = c.startReactor(ctx)
+		if !c.handle.port.Listening() {
+			c.scheduleListen(ctx)
+		}
+	case retryListen:
+		c.retryListen(ctx)
+	case awaitStart:
+		ctx.Respond(startResult{err: c.startErr})
 	case *actor.Restarting:
 		c.probe.restarts.Add(1)
+		c.stopListenRetry()
 		c.stopReactor()
 	case *actor.Stopping:
+		c.stopListenRetry()
 		c.stopReactor()
 		if err := c.handle.port.Close(); err != nil {
 			c.Log.Warn("close nic port", "nic", c.rec.ID, "err", err)
 		}
 	case *actor.Stopped:
 		c.reg.remove(ctx.Self())
+		c.forget()
 	case reactorEvent:
 		c.onReactorEvent(ctx, msg)
 	case nicServices:
 		c.updateServices(ctx, msg.svc)
+	case nicConnections:
+		c.listConnections(ctx)
 	case InjectReactorPanic:
 		if c.handle.reactor != nil {
 			c.handle.reactor.InjectPanic()
@@ -70,10 +98,13 @@ func (c *nic) Receive(ctx actor.Context) {
 }
 
 // startReactor starts a reactor on the NIC's socket. Its events come back
-// as messages, so they are handled on the actor like everything else.
-func (c *nic) startReactor(ctx actor.Context) {
+// as messages, so they are handled on the actor like everything else. A
+// NIC whose socket does not listen, or whose reactor did not start, is in
+// error.
+func (c *nic) startReactor(ctx actor.Context) error {
 	if !c.handle.port.Listening() {
-		return
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+		return errors.New("its socket does not listen")
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	var r *reactor.Reactor
@@ -91,10 +122,51 @@ func (c *nic) startReactor(ctx actor.Context) {
 	if err != nil {
 		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return
+		return fmt.Errorf("start reactor: %w", err)
 	}
 	c.handle.reactor = r
 	c.probe.stats.Store(c.handle.port.Stats())
+	return nil
+}
+
+func (c *nic) scheduleListen(ctx actor.Context) {
+	self, root := ctx.Self(), ctx.ActorSystem().Root
+	c.relisten = time.AfterFunc(relistenInterval, func() { root.Send(self, retryListen{}) })
+}
+
+func (c *nic) stopListenRetry() {
+	if c.relisten != nil {
+		c.relisten.Stop()
+		c.relisten = nil
+	}
+}
+
+// retryListen tries again to listen on the NIC's socket and, once it can,
+// starts its reactor.
+func (c *nic) retryListen(ctx actor.Context) {
+	if c.handle.port.Listening() || c.relisten == nil {
+		return // a stale retry of a stopped timer
+	}
+	if err := c.handle.port.Listen(); err != nil {
+		c.scheduleListen(ctx)
+		return
+	}
+	c.relisten = nil
+	c.Log.Info("nic socket usable again", "nic", c.rec.ID, "socket", c.rec.SocketPath)
+	if err := c.startReactor(ctx); err == nil {
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
+	}
+}
+
+// forget drops the stopped NicActor's references to its port (and so to
+// the port's 1 MiB inbox). A stopped actor can outlive its stop: protoactor
+// caches the process behind every PID, and its PIDSet leaves removed PIDs
+// in the unused tail of its slice, so the parent's set of children keeps
+// up to about half of the NicActors ever removed from it reachable.
+func (c *nic) forget() {
+	c.probe.stats.Store(nil)
+	c.handle.port = nil
+	c.handle.reactor = nil
 }
 
 func (c *nic) stopReactor() {
@@ -125,7 +197,7 @@ func (c *nic) onReactorEvent(ctx actor.Context, msg reactorEvent) {
 		c.Log.Error("reactor crashed; restarting it", "nic", c.rec.ID, "panic", ev.Value, "stack", string(ev.Stack))
 		c.handle.reactor = nil
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
-		c.startReactor(ctx)
+		_ = c.startReactor(ctx) // a failure is logged and reported as the error state
 	}
 }
 

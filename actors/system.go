@@ -36,6 +36,13 @@ type Config struct {
 	BusyPollBatch int
 	// Uplink is the uplink of public networks.
 	Uplink UplinkConfig
+	// ConntrackSize is the number of connections each NIC tracks (see
+	// reactor.DataplaneConfig); 0 is the reactor's default.
+	ConntrackSize int
+	// Hugepages puts the NICs' inboxes on huge pages (see
+	// reactor.DataplaneConfig); Start checks the pool against the NICs
+	// in the store.
+	Hugepages reactor.HugepageMode
 }
 
 // deps are shared, read-only, by every actor of a tree.
@@ -75,12 +82,20 @@ func Start(cfg Config) (*System, error) {
 	d := &deps{Config: cfg, reg: newRegistry(), uplink: &uplinkHandle{}}
 	d.dp = reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 		PublicChanged: func() {
 			if pid := d.uplinkPID.Load(); pid != nil {
 				sys.Root.Send(pid, syncUplink{})
 			}
 		},
 	})
+	nics := 0
+	for _, l := range snap.Nics {
+		nics += len(l)
+	}
+	if err := d.dp.CheckHugepages(nics); err != nil {
+		return nil, err
+	}
 	p := &probe{kind: KindManager}
 	props := p.props(func() actor.Actor { return newManager(d, p) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)))

@@ -48,7 +48,10 @@ func parsePrefix(field, s string, want4 bool) (netip.Prefix, error) {
 	if err != nil {
 		return netip.Prefix{}, invalid("%s %q is not a valid CIDR", field, clip(s))
 	}
-	if p.Addr().Is4() != want4 || p.Addr().Is4In6() {
+	if p.Addr().Is4In6() {
+		return netip.Prefix{}, invalid("%s %q is in IPv4-mapped IPv6 space ::ffff:0:0/96", field, clip(s))
+	}
+	if p.Addr().Is4() != want4 {
 		return netip.Prefix{}, invalid("%s %q is not an %s prefix", field, clip(s), family(want4))
 	}
 	if p.Masked() != p {
@@ -63,7 +66,10 @@ func parseAddr(field, s string, want4 bool) (netip.Addr, error) {
 	if err != nil || a.Zone() != "" {
 		return netip.Addr{}, invalid("%s %q is not a valid IP address", field, clip(s))
 	}
-	if a.Is4() != want4 || a.Is4In6() {
+	if a.Is4In6() {
+		return netip.Addr{}, invalid("%s %q is an IPv4-mapped IPv6 address", field, clip(s))
+	}
+	if a.Is4() != want4 {
 		return netip.Addr{}, invalid("%s %q is not an %s address", field, clip(s), family(want4))
 	}
 	return a, nil

@@ -17,7 +17,7 @@ func allocKey(netID, a string) []byte { return []byte("alloc/" + netID + "/" + a
 // CreateNetwork stores a new network and claims its name. A taken name is
 // ErrConflict.
 func (s *Store) CreateNetwork(n *NetworkRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		if err := claim(txn, netNameKey(n.Name), n.ID); err != nil {
 			return err
 		}
@@ -27,21 +27,25 @@ func (s *Store) CreateNetwork(n *NetworkRecord) error {
 
 // UpdateNetwork replaces a stored network (its name never changes).
 func (s *Store) UpdateNetwork(n *NetworkRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		var old NetworkRecord
-		if err := getJSON(txn, netKey(n.ID), &old); err != nil {
+		if err := getJSON(txn.Txn, netKey(n.ID), &old); err != nil {
 			return err
 		}
 		return setJSON(txn, netKey(n.ID), n)
 	})
 }
 
-// DeleteNetwork removes a network together with the given NICs, their names
-// and their address allocations, in one transaction.
+// DeleteNetwork removes a network together with the given NICs, their names,
+// their address allocations and their security group attachments, in one
+// transaction.
 func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		for _, nic := range nics {
 			if err := deleteNic(txn, nic); err != nil {
+				return err
+			}
+			if err := deleteAttachments(txn, nic.ID); err != nil {
 				return err
 			}
 		}
@@ -59,7 +63,7 @@ func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
 // addresses and releasing those the old version held. A name or address held
 // by another NIC is ErrConflict.
 func (s *Store) PutNic(nic, old *NicRecord) error {
-	return s.update(func(txn *badger.Txn) error {
+	return s.update(func(txn *writeTxn) error {
 		if old != nil {
 			if err := deleteNic(txn, old); err != nil {
 				return err
@@ -79,12 +83,18 @@ func (s *Store) PutNic(nic, old *NicRecord) error {
 	})
 }
 
-// DeleteNic removes a NIC, its name and its address allocations.
+// DeleteNic removes a NIC, its name, its address allocations and its
+// security group attachments.
 func (s *Store) DeleteNic(nic *NicRecord) error {
-	return s.update(func(txn *badger.Txn) error { return deleteNic(txn, nic) })
+	return s.update(func(txn *writeTxn) error {
+		if err := deleteNic(txn, nic); err != nil {
+			return err
+		}
+		return deleteAttachments(txn, nic.ID)
+	})
 }
 
-func deleteNic(txn *badger.Txn, nic *NicRecord) error {
+func deleteNic(txn *writeTxn, nic *NicRecord) error {
 	keys := [][]byte{nicKey(nic.ID)}
 	if nic.Name != "" {
 		keys = append(keys, nicNameKey(nic.Name))
@@ -111,14 +121,14 @@ type Snapshot struct {
 // record that does not decode, makes the whole load fail.
 func (s *Store) Load() (*Snapshot, error) {
 	snap := &Snapshot{Nics: map[string][]*NicRecord{}}
-	err := s.db.View(func(txn *badger.Txn) error {
-		nets := map[string]bool{}
+	err := s.view(func(txn *badger.Txn) error {
+		nets := map[string]*NetworkRecord{}
 		if err := scan(txn, "net/", func(key string, b []byte) error {
 			n := &NetworkRecord{}
 			if err := decode(key, b, n); err != nil {
 				return err
 			}
-			nets[n.ID] = true
+			nets[n.ID] = n
 			snap.Networks = append(snap.Networks, n)
 			return nil
 		}); err != nil {
@@ -129,8 +139,12 @@ func (s *Store) Load() (*Snapshot, error) {
 			if err := decode(key, b, n); err != nil {
 				return err
 			}
-			if !nets[n.NetworkID] {
+			net := nets[n.NetworkID]
+			if net == nil {
 				return fmt.Errorf("nic %s refers to missing network %s", n.ID, n.NetworkID)
+			}
+			if err := n.fits(net); err != nil {
+				return fmt.Errorf("stored nic %s does not fit its network %s: %w", n.ID, n.NetworkID, err)
 			}
 			snap.Nics[n.NetworkID] = append(snap.Nics[n.NetworkID], n)
 			return nil
@@ -189,7 +203,7 @@ func describeKey(key string) string {
 func (s *Store) LoadNetwork(id string) (*NetworkRecord, []*NicRecord, error) {
 	n := &NetworkRecord{}
 	var nics []*NicRecord
-	err := s.db.View(func(txn *badger.Txn) error {
+	err := s.view(func(txn *badger.Txn) error {
 		if err := getJSON(txn, netKey(id), n); err != nil {
 			return err
 		}

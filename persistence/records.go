@@ -107,6 +107,20 @@ func (n *NicRecord) check() error {
 	return checkPrefixes("routed_ipv6_prefixes", false, n.RoutedIPv6Prefixes...)
 }
 
+// fits checks that the NIC's addresses lie in its network's subnets.
+func (n *NicRecord) fits(net *NetworkRecord) error {
+	for _, a := range []struct {
+		field  string
+		addr   netip.Addr
+		subnet netip.Prefix
+	}{{"ipv4_address", n.IPv4Address, net.IPv4Subnet}, {"ipv6_address", n.IPv6Address, net.IPv6Prefix}} {
+		if a.addr.IsValid() && !a.subnet.Contains(a.addr) {
+			return fmt.Errorf("%s %s lies outside the network's subnet %s", a.field, a.addr, prefixText(a.subnet))
+		}
+	}
+	return nil
+}
+
 // checkPrefixes checks that every valid prefix of ps is canonical and of
 // the wanted family.
 func checkPrefixes(field string, want4 bool, ps ...netip.Prefix) error {

@@ -90,3 +90,21 @@ func TestBadStoredValues(t *testing.T) {
 		})
 	}
 }
+
+// TestNicOutsideItsNetwork stores a NIC whose address lies outside its
+// network's subnet: Load fails, naming the NIC.
+func TestNicOutsideItsNetwork(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	if err := s.CreateNetwork(&NetworkRecord{ID: "n1", Name: "prod", IPv4Subnet: netip.MustParsePrefix("10.0.0.0/24")}); err != nil {
+		t.Fatal(err)
+	}
+	nic := &NicRecord{ID: "a", NetworkID: "n1", MAC: mac("52:54:00:00:00:01"), IPv4Address: netip.MustParseAddr("10.0.1.1"), SocketPath: "/s/a.sock"}
+	if err := s.PutNic(nic, nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.Load()
+	if err == nil || !strings.Contains(err.Error(), "stored nic a does not fit") || !strings.Contains(err.Error(), "10.0.1.1") {
+		t.Fatalf("load of a nic outside its subnet: %v", err)
+	}
+}

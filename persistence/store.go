@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 
 	"github.com/dgraph-io/badger/v4"
 	"github.com/dgraph-io/badger/v4/options"
@@ -24,9 +26,24 @@ var ErrConflict = errors.New("conflicts with an existing object")
 var ErrNotFound = errors.New("not found")
 
 // Store is the Badger-backed metadata store. It is safe for concurrent use.
+//
+// A store opened on a disk too full for Badger to start writing is read
+// only (it serves a copy, see readOnlyCopy): every change is ErrNoSpace
+// until the disk has room again, when the next change reopens the real
+// store for writing.
 type Store struct {
-	db  *badger.DB
-	log *slog.Logger
+	dir   string
+	log   *slog.Logger
+	space spaceGuard
+	// mu guards db and roCopy: read-locked for every use of db,
+	// write-locked to reopen it.
+	mu sync.RWMutex
+	db *badger.DB
+	// roCopy is set while db is a read-only copy.
+	roCopy *readOnlyCopy
+	// dirty is set once db has taken a write since it was opened, so
+	// that closing it flushes its memtable.
+	dirty atomic.Bool
 	// stopCompact, closed by Close, stops compactLoop, which then closes
 	// compactDone.
 	stopCompact chan struct{}
@@ -35,21 +52,53 @@ type Store struct {
 
 // Open opens (creating if needed) the store in dir. A directory locked by
 // another process, or a corrupted or foreign database, is an error: the
-// daemon must never start on half of its state.
+// daemon must never start on half of its state. A disk too full to flush
+// the write-ahead log opens the store read only.
 func Open(dir string, log *slog.Logger) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, fmt.Errorf("create metadata dir %s: %w", dir, err)
 	}
+	s := &Store{dir: dir, log: log, space: spaceGuard{dir: dir}, stopCompact: make(chan struct{}), compactDone: make(chan struct{})}
+	var err error
+	switch full := s.space.canFlush(); {
+	case full == nil:
+		s.db, err = openBadger(dir, log)
+	case errors.Is(full, ErrNoSpace):
+		log.Warn("metadata disk full: serving a read-only copy of the store until it has room", "dir", dir, "err", full)
+		s.db, s.roCopy, err = openCopy(dir, log)
+	default:
+		err = fmt.Errorf("metadata store %s: %w", dir, full)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := s.checkSchema(); err != nil {
+		_ = s.closeDB()
+		return nil, fmt.Errorf("metadata store %s: %w", dir, err)
+	}
+	go s.compactLoop()
+	return s, nil
+}
+
+// memTableSize is the size of Badger's memtable and so of the largest
+// table a flush writes; a transaction may hold 15 % of it.
+const memTableSize = 4 << 20
+
+func openBadger(dir string, log *slog.Logger) (*badger.DB, error) {
 	opts := badger.DefaultOptions(dir).
 		WithSyncWrites(true).
 		WithLogger(badgerLogger{log}).
-		WithMemTableSize(8 << 20).
+		WithMemTableSize(memTableSize).
+		// Every value stays in the LSM tree (a record is at most a few
+		// kilobytes): the value log holds only its header, and its files
+		// are the smallest Badger allows.
+		WithValueThreshold(memTableSize * 15 / 100).
+		WithValueLogFileSize(1 << 20).
 		// A control plane's few kilobytes need no compression and no
 		// caches, whose housekeeping goroutines would wake an idle daemon.
 		WithCompression(options.None).
 		WithBlockCacheSize(0).
 		WithIndexCacheSize(0).
-		WithValueLogFileSize(64 << 20).
 		WithNumVersionsToKeep(1).
 		// No Badger compactors: each would wake 20 times a second even when
 		// idle, most of an idle daemon's CPU. Without them level 0 would only
@@ -63,22 +112,43 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open metadata store %s (is another mvirt-net running on it, or is it damaged?): %w", dir, err)
 	}
-	s := &Store{db: db, log: log, stopCompact: make(chan struct{}), compactDone: make(chan struct{})}
-	if err := s.checkSchema(); err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("metadata store %s: %w", dir, err)
-	}
-	go s.compactLoop()
-	return s, nil
+	return db, nil
+}
+
+// readOnly says whether the store is read only for want of disk space.
+func (s *Store) readOnly() bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.roCopy != nil
 }
 
 // Close stops the store's compaction, waiting for one in progress, then
-// flushes and closes the database. Call it once.
+// flushes and closes the database. Call it once. If the database took
+// writes and the disk is too full to flush them, it is left open: its
+// synced write-ahead log is replayed at the next start.
 func (s *Store) Close() error {
 	close(s.stopCompact)
 	<-s.compactDone
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.roCopy == nil && s.dirty.Load() {
+		if err := s.space.canFlush(); err != nil {
+			s.log.Warn("metadata disk full: leaving the write-ahead log to the next start", "err", err)
+			return nil
+		}
+	}
+	return s.closeDB()
+}
+
+// closeDB closes db, and removes it if it is a read-only copy.
+func (s *Store) closeDB() error {
 	if err := s.db.Close(); err != nil {
 		return fmt.Errorf("close metadata store: %w", err)
+	}
+	if s.roCopy != nil {
+		err := s.roCopy.close()
+		s.roCopy = nil
+		return err
 	}
 	return nil
 }
@@ -86,26 +156,35 @@ func (s *Store) Close() error {
 // checkSchema stamps an empty store with SchemaVersion and refuses a store
 // written by another schema.
 func (s *Store) checkSchema() error {
-	return s.db.Update(func(txn *badger.Txn) error {
+	var v []byte
+	empty := false
+	err := s.view(func(txn *badger.Txn) error {
 		item, err := txn.Get(keySchemaVersion)
 		if errors.Is(err, badger.ErrKeyNotFound) {
-			if !isEmpty(txn) {
-				return errors.New("data without a schema version: not an mvirt-net store")
-			}
-			return txn.Set(keySchemaVersion, []byte(SchemaVersion))
+			empty = isEmpty(txn)
+			return nil
 		}
 		if err != nil {
 			return fmt.Errorf("read schema version: %w", err)
 		}
-		v, err := item.ValueCopy(nil)
-		if err != nil {
+		if v, err = item.ValueCopy(nil); err != nil {
 			return fmt.Errorf("read schema version: %w", err)
-		}
-		if string(v) != SchemaVersion {
-			return fmt.Errorf("schema version %q, this mvirt-net reads %q", v, SchemaVersion)
 		}
 		return nil
 	})
+	switch {
+	case err != nil:
+		return err
+	case v == nil && !empty:
+		return errors.New("data without a schema version: not an mvirt-net store")
+	case v == nil && s.roCopy != nil:
+		return fmt.Errorf("%w: cannot create a store", ErrNoSpace)
+	case v == nil:
+		return s.update(func(txn *writeTxn) error { return txn.Set(keySchemaVersion, []byte(SchemaVersion)) })
+	case string(v) != SchemaVersion:
+		return fmt.Errorf("schema version %q, this mvirt-net reads %q", v, SchemaVersion)
+	}
+	return nil
 }
 
 func isEmpty(txn *badger.Txn) bool {
@@ -115,17 +194,81 @@ func isEmpty(txn *badger.Txn) bool {
 	return !it.Valid()
 }
 
-// update runs fn in a read-write transaction, retrying when Badger reports a
+// view runs fn in a read-only transaction.
+func (s *Store) view(fn func(txn *badger.Txn) error) error {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.db.View(fn)
+}
+
+// update runs fn in a read-write transaction and commits it if the disk
+// has room for it (else ErrNoSpace), retrying when Badger reports a
 // conflict with a concurrent transaction.
-func (s *Store) update(fn func(txn *badger.Txn) error) error {
+func (s *Store) update(fn func(txn *writeTxn) error) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
 	var err error
 	for range 10 {
-		err = s.db.Update(fn)
+		err = s.commit(fn)
 		if !errors.Is(err, badger.ErrConflict) {
 			return err
 		}
 	}
 	return fmt.Errorf("transaction kept conflicting: %w", err)
+}
+
+func (s *Store) commit(fn func(txn *writeTxn) error) error {
+	txn := &writeTxn{Txn: s.db.NewTransaction(true)}
+	defer txn.Discard()
+	if err := fn(txn); err != nil {
+		return err
+	}
+	release, err := s.space.admit(txn.size)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := txn.Commit(); err != nil {
+		return err
+	}
+	s.dirty.Store(true)
+	return nil
+}
+
+// writable reopens the real store for writing, in place of a read-only
+// copy, once the disk has room for Badger to start writing; until then it
+// is ErrNoSpace.
+func (s *Store) writable() error {
+	if !s.readOnly() {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.roCopy == nil {
+		return nil
+	}
+	if err := s.space.canFlush(); err != nil {
+		return err
+	}
+	if err := s.closeDB(); err != nil {
+		return err
+	}
+	db, err := openBadger(s.dir, s.log)
+	if err != nil {
+		copyDB, c, copyErr := openCopy(s.dir, s.log)
+		if copyErr != nil {
+			return fmt.Errorf("reopen metadata store for writing: %w; and read only: %w", err, copyErr)
+		}
+		s.db, s.roCopy = copyDB, c
+		return fmt.Errorf("reopen metadata store for writing: %w", err)
+	}
+	s.db = db
+	s.dirty.Store(false)
+	s.log.Info("metadata disk has room again: store writable", "dir", s.dir)
+	return nil
 }
 
 func getJSON(txn *badger.Txn, key []byte, v any) error {
@@ -144,7 +287,7 @@ func getJSON(txn *badger.Txn, key []byte, v any) error {
 	})
 }
 
-func setJSON(txn *badger.Txn, key []byte, v any) error {
+func setJSON(txn *writeTxn, key []byte, v any) error {
 	b, err := json.Marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", key, err)
@@ -153,7 +296,7 @@ func setJSON(txn *badger.Txn, key []byte, v any) error {
 }
 
 // claim sets an index key to owner unless another owner holds it.
-func claim(txn *badger.Txn, key []byte, owner string) error {
+func claim(txn *writeTxn, key []byte, owner string) error {
 	item, err := txn.Get(key)
 	switch {
 	case errors.Is(err, badger.ErrKeyNotFound):

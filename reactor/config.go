@@ -23,6 +23,12 @@ type Config struct {
 	Inbox *inbox.Inbox
 	// Routes is the route table of the NIC's network.
 	Routes *Routes
+	// Filter is the NIC's security-group matcher; nil or holding nil
+	// filters nothing.
+	Filter *Filter
+	// ConntrackSize is the number of connections the NIC's table tracks
+	// (0: conntrack.DefaultSize). The table is allocated at Start.
+	ConntrackSize int
 	// Events receives what the owner must know. It is called on the
 	// reactor's thread and must not block.
 	Events func(Event)
@@ -60,6 +66,8 @@ func (c *Config) validate() error {
 		return errors.New("reactor needs a logger")
 	case c.BusyPoll < 0:
 		return errors.New("reactor busy-poll time must not be negative")
+	case c.ConntrackSize < 0:
+		return errors.New("reactor conntrack size must not be negative")
 	case c.BusyPollBatch < 0:
 		return errors.New("reactor busy-poll batch must not be negative")
 	}

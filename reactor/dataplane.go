@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/hugepage"
 	"mvirt-net/reactor/route"
 )
 
@@ -17,7 +18,8 @@ import (
 // to it alone; it builds the inboxes, route tables and reactor configs
 // behind them. Its methods may be called from any goroutine.
 type Dataplane struct {
-	cfg DataplaneConfig
+	cfg     DataplaneConfig
+	filters filterSlots
 
 	mu sync.Mutex
 	// tables holds every network's last RouteTable: the public ones are
@@ -41,6 +43,11 @@ type DataplaneConfig struct {
 	// changed or a network stopped being public (the kernel's routes to
 	// the uplink may have to follow). It must not block.
 	PublicChanged func()
+	// ConntrackSize is each port's connection table size (see Config).
+	ConntrackSize int
+	// Hugepages says whether the ports' inboxes are on huge pages (see
+	// hugepages.go).
+	Hugepages hugepage.Mode
 }
 
 // NewDataplane returns an empty data plane.

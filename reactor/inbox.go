@@ -40,6 +40,8 @@ func (r *Reactor) handle(c command) {
 		r.svc = c.svc
 		close(c.applied)
 		r.cfg.Log.Info("nic services updated", "nic", r.cfg.NicID)
+	case cmdConnections:
+		r.listConnections(c)
 	case cmdStop:
 		r.stopping = true
 	case cmdPanic:

@@ -175,16 +175,28 @@ func (r *Reactor) poll(polling bool) bool {
 }
 
 // quiesce prepares to sleep on the ring: the guest is asked to kick for
-// its next TX chain, the destinations of lent frames to ring when they
-// release them, and the inbox is parked, so producers ring its doorbell.
-// It reports false when work arrived meanwhile.
+// its next TX chain, the inbox is parked, so producers ring its doorbell,
+// and the destinations of lent frames are asked to ring it when they
+// release them. It reports false when work arrived meanwhile.
+//
+// The inbox is parked before the waits are registered and the room they
+// wait for is looked at again: a destination that releases and takes the
+// waiter in between then finds the inbox parked and rings (see the inbox
+// package doc), and Park's fence makes the look see a release it missed.
 func (r *Reactor) quiesce() bool {
 	tx := &r.queues[txQueue]
 	if r.blockedOn == nil && tx.running && tx.q.EnableNotify() {
 		tx.q.DisableNotify()
 		return false
 	}
-	return r.awaitRelease() && r.cfg.Inbox.Park()
+	if !r.cfg.Inbox.Park() {
+		return false
+	}
+	if r.unblocked() || !r.awaitRelease() {
+		r.cfg.Inbox.Unpark()
+		return false
+	}
+	return true
 }
 
 // yield gives the CPU to another runnable thread, if there is one, between
@@ -244,9 +256,11 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 	}
 }
 
-// acceptAll takes every pending connection. The newest frontend wins: a
-// VMM that reconnects after a crash replaces a connection whose end the
-// reactor has not seen yet.
+// acceptAll takes every pending connection. A NIC has one frontend: while
+// the connected one is alive, another is closed at once, logged and
+// counted (Stats.RefusedFrontends), so a second VMM cannot take a running
+// VM's NIC. A frontend that went away (a VMM that crashed and reconnects
+// before the reactor has seen the old connection's end) is replaced.
 func (r *Reactor) acceptAll() {
 	for {
 		fd, err := r.cfg.Listener.Accept()
@@ -256,6 +270,12 @@ func (r *Reactor) acceptAll() {
 		if err != nil {
 			r.cfg.Log.Warn("accept on vhost-user socket", "nic", r.cfg.NicID, "err", err)
 			return
+		}
+		if r.conn != nil && !r.conn.PeerGone() {
+			_ = unix.Close(fd)
+			r.cfg.Stats.RefusedFrontends.Add(1)
+			r.cfg.Log.Warn("refused a second frontend: the NIC's frontend is connected", "nic", r.cfg.NicID)
+			continue
 		}
 		if r.conn != nil {
 			r.disconnect("replaced by a new connection")

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 
-	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/vhostuser"
 )
 
@@ -49,7 +48,7 @@ const (
 // AddNIC adds a vhost-user NIC port to the network, with its inbox; it
 // does not listen yet (see Listen).
 func (n *Network) AddNIC(spec NICSpec) (*Port, error) {
-	ib, err := inbox.New(inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame})
+	ib, err := n.dp.newInbox(spec.ID)
 	if err != nil {
 		return nil, fmt.Errorf("nic inbox: %w", err)
 	}
@@ -98,6 +97,8 @@ func (p *Port) Start(pc PortConfig) (*Reactor, error) {
 		Services:      pc.Services,
 		Inbox:         p.dest.Inbox,
 		Routes:        &p.net.routes,
+		Filter:        p.net.dp.filters.slot(p.id),
+		ConntrackSize: d.ConntrackSize,
 		Stats:         &p.stats,
 		Log:           d.Log,
 		CPUs:          d.CPUs,

@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"mvirt-net/reactor/conntrack"
 	"mvirt-net/reactor/guestmem"
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
@@ -79,11 +80,14 @@ type Reactor struct {
 	// inPlace is set while the frame handled is the guest's own buffer;
 	// lent is the frame route lent out of it, if any; inflight holds
 	// the TX chains lent (see inflight.go).
-	inPlace  bool
-	lent     inflightChain
+	inPlace bool
+	lent    inflightChain
+	// reserved is the inbox slot route is filling, if any (see route).
+	reserved inbox.Slot
 	inflight inflight
 	last     lastRoute
 	nTouched int
+	fw       firewall
 }
 
 // queue is one virtqueue as the reactor runs it.
@@ -112,6 +116,9 @@ func Start(cfg Config) (*Reactor, error) {
 	if cfg.BusyPollBatch == 0 {
 		cfg.BusyPollBatch = DefaultBusyPollBatch
 	}
+	if cfg.ConntrackSize == 0 {
+		cfg.ConntrackSize = conntrack.DefaultSize
+	}
 	svc, err := newServices(cfg.Services)
 	if err != nil {
 		return nil, err
@@ -126,6 +133,7 @@ func Start(cfg Config) (*Reactor, error) {
 		frame:   make([]byte, maxFrame),
 		out:     make([]byte, maxFrame),
 		rxChain: virtq.NewChain(maxSegs),
+		fw:      firewall{pub: cfg.Filter, table: conntrack.New(cfg.ConntrackSize)},
 	}
 	for i := range r.queues {
 		r.queues[i].chain = virtq.NewChain(maxSegs)
@@ -201,6 +209,8 @@ func (r *Reactor) cleanup() {
 			r.cfg.Log.Error("reactor cleanup failed", "nic", r.cfg.NicID, "panic", v)
 		}
 	}()
+	// A fault while route copied a frame leaves its slot reserved.
+	r.reserved.Cancel()
 	if r.conn != nil {
 		r.disconnect("reactor stopped")
 	}

@@ -71,6 +71,9 @@ const maxBlock = time.Millisecond
 // than drop.
 func (r *Reactor) route(frame []byte) bool {
 	p := &r.parsed
+	if !r.egressAllowed(frame) {
+		return true
+	}
 	tbl := r.cfg.Routes.Load()
 	if tbl == nil {
 		r.drop(DropUnrouted)
@@ -100,8 +103,11 @@ func (r *Reactor) route(frame []byte) bool {
 	if lend {
 		head = lendHead
 	}
-	slot, ok := d.Inbox.Reserve(head)
-	if !ok {
+	// The slot lives in r.reserved while the frame is copied out of guest
+	// memory, where a fault panics: the crash path cancels it, so the
+	// destination's inbox does not stop at it. Commit empties it.
+	slot := &r.reserved
+	if *slot, ok = d.Inbox.Reserve(head); !ok {
 		r.drop(DropInboxFull)
 		return true
 	}
@@ -178,6 +184,7 @@ func (r *Reactor) flushRouted() {
 func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
 	n := 0
+	filtered := r.fw.begin()
 	f, tail, ok := q.Next()
 	for ok {
 		// While this frame is copied, the next one's destination (and
@@ -189,7 +196,9 @@ func (r *Reactor) drainInboxFrames() {
 				prefetch.Write(b[:min(len(b), r.hdrLen+len(nf)+len(ntail))])
 			}
 		}
-		r.deliver(f, tail)
+		if !filtered || r.ingressAllowed(f, tail) {
+			r.deliver(f, tail)
+		}
 		n++
 		f, tail, ok = nf, ntail, nok
 	}

@@ -45,6 +45,15 @@ const (
 	// DropUplinkWrite: the kernel refused a packet written to the uplink,
 	// or no write buffer was free for it.
 	DropUplinkWrite
+	// DropSGIngressDenied: a new connection to the VM that no rule of its
+	// security groups allows.
+	DropSGIngressDenied
+	// DropSGEgressDenied: a new connection from the VM that no egress rule
+	// of its security groups allows.
+	DropSGEgressDenied
+	// DropConntrackFull: a new connection the NIC's connection table had
+	// no room for.
+	DropConntrackFull
 	// NumDropReasons is the number of reasons.
 	NumDropReasons
 )
@@ -53,6 +62,7 @@ var dropNames = [NumDropReasons]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
 	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
 	"inbox_full", "too_big", "not_public", "offload", "uplink_write",
+	"sg_ingress_denied", "sg_egress_denied", "conntrack_full",
 }
 
 // String names the reason as metrics label it.
@@ -73,11 +83,15 @@ type Stats struct {
 	Kicks     atomic.Uint64 // notifications from the guest
 	Calls     atomic.Uint64 // interrupts sent to the guest
 	Drops     [NumDropReasons]atomic.Uint64
+	// RefusedFrontends counts connections refused because the NIC's
+	// frontend was connected and alive.
+	RefusedFrontends atomic.Uint64
 }
 
 // StatsSnapshot is a copy of Stats at one moment.
 type StatsSnapshot struct {
 	TxPackets, TxBytes, RxPackets, RxBytes, Kicks, Calls uint64
+	RefusedFrontends                                     uint64
 	Drops                                                map[string]uint64
 }
 
@@ -87,7 +101,8 @@ func (s *Stats) Snapshot() StatsSnapshot {
 		TxPackets: s.TxPackets.Load(), TxBytes: s.TxBytes.Load(),
 		RxPackets: s.RxPackets.Load(), RxBytes: s.RxBytes.Load(),
 		Kicks: s.Kicks.Load(), Calls: s.Calls.Load(),
-		Drops: make(map[string]uint64, NumDropReasons),
+		RefusedFrontends: s.RefusedFrontends.Load(),
+		Drops:            make(map[string]uint64, NumDropReasons),
 	}
 	for r := range NumDropReasons {
 		out.Drops[r.String()] = s.Drops[r].Load()

@@ -22,6 +22,7 @@ func (r *Reactor) processTx() {
 		return
 	}
 	qs.q.DisableNotify()
+	r.fw.begin()
 	n := 0
 	for ; ; n++ {
 		if n == txBudget {

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"mvirt-net/reactor"
+	"mvirt-net/reactor/conntrack"
+	"mvirt-net/reactor/hugepage"
 )
 
 // Config is everything the daemon is told on its command line.
@@ -42,7 +44,34 @@ type Config struct {
 	UplinkMasquerade6 bool
 	// UplinkForwarding turns the host's forwarding sysctls on.
 	UplinkForwarding bool
+	// ConntrackSize is the number of connections each vNIC tracks for
+	// its security groups.
+	ConntrackSize int
+	// Hugepages puts the vNICs' packet memory on huge pages.
+	Hugepages hugepage.Mode
 }
+
+// hugepagesFlag is --hugepages: a mode, and on when given alone.
+type hugepagesFlag struct{ m *hugepage.Mode }
+
+func (f hugepagesFlag) String() string {
+	if f.m == nil {
+		return hugepage.Off.String()
+	}
+	return f.m.String()
+}
+
+func (f hugepagesFlag) Set(s string) error {
+	m, err := hugepage.ParseMode(s)
+	if err != nil {
+		return err
+	}
+	*f.m = m
+	return nil
+}
+
+// IsBoolFlag lets --hugepages stand alone, meaning on.
+func (f hugepagesFlag) IsBoolFlag() bool { return true }
 
 // parseFlags fills a Config from args (without the program name).
 func parseFlags(args []string, stderr io.Writer) (*Config, error) {
@@ -81,6 +110,8 @@ Flags:
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
 	fs.IntVar(&c.BusyPollBatch, "busy-poll-batch", reactor.DefaultBusyPollBatch, "frames one wake-up must bring for a reactor to start polling: a NIC with a trickle of traffic sleeps between frames; 1 polls after every frame (lowest latency, most CPU)")
+	fs.IntVar(&c.ConntrackSize, "conntrack-size", conntrack.DefaultSize, "connections each vNIC tracks for its security groups (a table of 64 bytes per entry, allocated when the vNIC starts); a full table drops new connections")
+	fs.Var(hugepagesFlag{&c.Hugepages}, "hugepages", "back the vNICs' packet memory (each inbox, one 2 MiB page per vNIC) with huge pages from /proc/sys/vm/nr_hugepages: off, on (or --hugepages alone: a short pool is a warning and falls back to normal pages) or required (a short pool stops the start and refuses new vNICs with RESOURCE_EXHAUSTED); give the value with =")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
 	fs.StringVar(&c.UplinkName, "uplink-name", reactor.DefaultUplinkName, "TUN interface through which public networks reach the host's kernel; it exists while a public network does, and the daemon routes each public network's subnets and routed prefixes to it (route protocol 210)")
 	fs.IntVar(&c.UplinkMTU, "uplink-mtu", reactor.DefaultMTU, "MTU of the uplink TUN interface")
@@ -102,6 +133,13 @@ Flags:
 const (
 	defaultBusyPoll = 50 * time.Microsecond
 	maxBusyPoll     = 10 * time.Millisecond
+)
+
+// Bounds of --conntrack-size: one bucket of the table at least, 64 MiB
+// per vNIC at most.
+const (
+	minConntrack = 8
+	maxConntrack = 1 << 20
 )
 
 // maxSocketPath is the longest unix socket path the kernel accepts
@@ -156,6 +194,9 @@ func (c *Config) Validate() error {
 	}
 	if c.UplinkMasquerade6 && c.UplinkMasquerade == "" {
 		errs = append(errs, errors.New("--uplink-masquerade6 needs --uplink-masquerade IFACE"))
+	}
+	if c.ConntrackSize < minConntrack || c.ConntrackSize > maxConntrack {
+		errs = append(errs, fmt.Errorf("--conntrack-size %d: want %d to %d", c.ConntrackSize, minConntrack, maxConntrack))
 	}
 	cpus, err := parseCPUList(c.ReactorCPUs)
 	if err != nil {

@@ -5,6 +5,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"mvirt-net/reactor/conntrack"
+	"mvirt-net/reactor/hugepage"
 )
 
 func TestDefaults(t *testing.T) {
@@ -13,7 +16,8 @@ func TestDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	if c.Listen != "[::1]:50054" || c.SocketDir != "/run/mvirt/net" || c.MetadataDir != "/var/lib/mvirt/net" ||
-		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" || c.BusyPoll != defaultBusyPoll {
+		c.DebugListen != "127.0.0.1:50055" || c.LogLevel != "info" || c.BusyPoll != defaultBusyPoll ||
+		c.ConntrackSize != conntrack.DefaultSize {
 		t.Fatalf("defaults: %+v", c)
 	}
 	if err := c.Validate(); err != nil {
@@ -39,6 +43,8 @@ func TestValidate(t *testing.T) {
 		"small mtu":       {"--uplink-mtu", "1000"},
 		"bad masquerade":  {"--uplink-masquerade", "eth 0"},
 		"masq6 alone":     {"--uplink-masquerade6"},
+		"tiny conntrack":  {"--conntrack-size", "1"},
+		"huge conntrack":  {"--conntrack-size", "100000000"},
 	}
 	for name, args := range cases {
 		c, err := parseFlags(args, io.Discard)
@@ -85,5 +91,31 @@ func TestValidateUplinkAndUnixListen(t *testing.T) {
 	}
 	if c.UplinkName != "up0" || c.UplinkMTU != 9000 || c.UplinkMasquerade != "eth0" || !c.UplinkMasquerade6 || !c.UplinkForwarding {
 		t.Fatalf("uplink flags: %+v", c)
+	}
+}
+
+func TestHugepagesFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want hugepage.Mode
+	}{
+		{nil, hugepage.Off},
+		{[]string{"--hugepages"}, hugepage.On},
+		{[]string{"--hugepages=on"}, hugepage.On},
+		{[]string{"--hugepages=try"}, hugepage.On},
+		{[]string{"--hugepages=required"}, hugepage.Required},
+		{[]string{"--hugepages=off"}, hugepage.Off},
+		{[]string{"--hugepages=false"}, hugepage.Off},
+	} {
+		c, err := parseFlags(tc.args, io.Discard)
+		if err != nil {
+			t.Fatalf("%v: %v", tc.args, err)
+		}
+		if c.Hugepages != tc.want {
+			t.Errorf("%v: mode %v, want %v", tc.args, c.Hugepages, tc.want)
+		}
+	}
+	if _, err := parseFlags([]string{"--hugepages=always"}, io.Discard); err == nil {
+		t.Error("--hugepages=always accepted")
 	}
 }

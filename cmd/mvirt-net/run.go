@@ -50,6 +50,7 @@ func run(ctx context.Context, cfg *Config) error {
 			Name: cfg.UplinkName, MTU: cfg.UplinkMTU, Forwarding: cfg.UplinkForwarding,
 			NAT: reactor.NAT{Iface: cfg.UplinkMasquerade, IPv6: cfg.UplinkMasquerade6},
 		},
+		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 	})
 	if err != nil {
 		return err
@@ -77,7 +78,7 @@ func run(ctx context.Context, cfg *Config) error {
 			faults = tree.InjectReactorPanic
 			log.Warn("fault injection enabled on the debug endpoint")
 		}
-		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg, faults), ReadHeaderTimeout: 5 * time.Second}
+		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg, connections(tree), faults), ReadHeaderTimeout: 5 * time.Second}
 		go func() {
 			if err := dbg.Serve(dl); !errors.Is(err, http.ErrServerClosed) {
 				serveErr <- fmt.Errorf("debug server: %w", err)
@@ -114,4 +115,9 @@ func stopGRPC(graceful, hard func(), log *slog.Logger) {
 		log.Warn("in-flight RPCs did not finish in time; stopping hard")
 		hard()
 	}
+}
+
+// connections serves a NIC's connection table on the debug endpoint.
+func connections(tree *actors.System) debughttp.ConnectionsFunc {
+	return func(ctx context.Context, nicID string) (any, error) { return tree.Connections(ctx, nicID) }
 }

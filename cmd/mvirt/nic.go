@@ -25,6 +25,7 @@ routed prefixes, and a vhost-user socket that the VMM connects to.`,
 		newNicListCmd(a),
 		newNicUpdateCmd(a),
 		newNicDeleteCmd(a),
+		newNicSgCmd(a),
 	)
 	return cmd
 }

@@ -40,13 +40,14 @@ func newRootCmd() *cobra.Command {
 	a := &app{}
 	root := &cobra.Command{
 		Use:   "mvirt",
-		Short: "Manage the networks and vNICs of mvirt-net",
+		Short: "Manage the networks, vNICs and security groups of mvirt-net",
 		Long: `mvirt talks to the mvirt-net daemon over gRPC. A network is an isolated
 layer-3 routing domain with an IPv4 subnet, an IPv6 prefix or both; a vNIC
 connects one VM to a network through a vhost-user socket and gets its
-addresses from the network.
+addresses from the network. A security group is a stateful firewall of
+allow rules for the vNICs it is attached to.
 
-Networks and vNICs are named by their UUID or by their name.
+Networks, vNICs and security groups are named by their UUID or by their name.
 
 Exit status: 0 on success, 1 when the daemon refused or failed the
 operation (or could not be reached), 2 for a malformed command line.`,
@@ -68,7 +69,7 @@ operation (or could not be reached), 2 for a malformed command line.`,
 	flags.StringVarP(&a.output, "output", "o", outputTable, "output format: table or json")
 	flags.DurationVar(&a.timeout, "timeout", 10*time.Second, "how long to wait for the daemon's answer")
 
-	root.AddCommand(newVersionCmd(a), newNetworkCmd(a), newNicCmd(a))
+	root.AddCommand(newVersionCmd(a), newNetworkCmd(a), newNicCmd(a), newSgCmd(a))
 	return root
 }
 

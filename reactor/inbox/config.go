@@ -26,8 +26,28 @@ type Config struct {
 	// Slots is the number of slots, a power of two of at least 2.
 	Slots int
 	// MaxFrame is the longest frame Reserve accepts, in bytes; it must fit
-	// in Slots slots. Memory is Slots*SlotSize plus MaxFrame.
+	// in Slots slots. Memory is Slots*SlotSize plus MaxFrame (see
+	// DataSize).
 	MaxFrame int
+	// Hugepages backs the slot memory with 2 MiB huge pages, rounded up
+	// to whole pages (see package hugepage).
+	Hugepages bool
+}
+
+// DataSize returns the bytes of slot memory an inbox of cfg takes, 0 if
+// cfg is invalid.
+func DataSize(cfg Config) int {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return 0
+	}
+	return dataSize(cfg)
+}
+
+// dataSize is the slot memory of a valid cfg: its slots and an overflow
+// tail for a frame of MaxFrame that starts in the last one.
+func dataSize(cfg Config) int {
+	return int((uint64(cfg.Slots) + spanOf(cfg.MaxFrame) - 1) * SlotSize)
 }
 
 // ErrConfig is wrapped by every configuration error.

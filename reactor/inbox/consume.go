@@ -24,12 +24,18 @@ func (q *Inbox) Next() (head, tail []byte, ok bool) {
 // reuse; neither their bytes nor their tails may be used any more.
 func (q *Inbox) Release() {
 	size := q.mask + 1
-	for p := q.head; p != q.read; p++ {
-		m := &q.meta[p&q.mask]
-		m.tail = nil
-		storeRelease(&m.seq, p+size)
+	if q.head != q.read {
+		for p := q.head; p != q.read; p++ {
+			m := &q.meta[p&q.mask]
+			m.tail = nil
+			storeRelease(&m.seq, p+size)
+		}
+		q.head = q.read
+		// The releases must be visible before waiting is loaded, or a
+		// producer registering meanwhile misses them (see the package
+		// doc).
+		fullFence()
 	}
-	q.head = q.read
 	if q.waiting.Load() != 0 {
 		q.wakeWaiters()
 	}

@@ -76,11 +76,29 @@
 // writes after those reads. Frames of one producer keep their order
 // (positions grow with each reservation) and each is taken exactly once.
 //
-// Park and Flush are a Dekker pair: the consumer stores parked = 1 then
-// loads the next slot's sequence; a producer stores a sequence (Commit)
-// then loads parked. Under sequential consistency at least one of the two
-// sees the other's store, so either the consumer sees the frame and does
-// not wait, or the producer sees the consumer parked and rings.
+// Two handshakes let a side sleep; each is a store-buffering pair, in
+// which each side stores one word and then loads the other's. x86 (TSO)
+// lets a load pass an earlier store to another address that is still in
+// the store buffer, so each side needs a full fence between its store and
+// its load; with both fenced, at least one side sees the other's store.
+// The commits and releases themselves are plain stores on amd64
+// (storeRelease): the fence is paid once per batch, not per frame.
+//
+// Park and Flush. The consumer stores parked = 1 then loads the next
+// slot's sequence; its fence is that store itself, sync/atomic's Store, an
+// XCHG. A producer stores a sequence (Commit) then, in Flush, loads
+// parked; its fence is fullFence at the top of Flush, a LOCK-prefixed OR.
+// So either the consumer sees the frame and does not wait, or the
+// producer sees the consumer parked and rings.
+//
+// WaitForRoom and Release. A waiting producer parks its own inbox (XCHG),
+// registers in waiters and counts itself in waiting (a CAS and an atomic
+// add, both LOCK-prefixed) and then loads the ring's sequences (Room,
+// Released). The consumer stores the released sequences then, after
+// fullFence, loads waiting. So either the producer sees the room and does
+// not sleep, or the consumer sees the waiter and Flushes its inbox, which
+// the producer parked before registering, so the Flush finds it parked and
+// rings.
 //
 // # Caveat: unfinished reservations
 //

@@ -2,11 +2,14 @@ package inbox
 
 import (
 	"fmt"
+	"runtime"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
+
+	"mvirt-net/reactor/hugepage"
 )
 
 // Inbox is the packet inbox of one reactor.
@@ -19,10 +22,18 @@ import (
 // goroutine at a time (a restarted reactor may take over the role of a
 // crashed one: frames the crashed one took but did not release are lost,
 // not stuck).
+//
+// Slot memory on huge pages (Config.Hugepages) is unmapped only when the
+// Inbox itself is no longer reachable: after Close, once no route table,
+// producer or consumer holds it, so that neither a producer still
+// reserving nor a consumer still reading ever touches unmapped memory.
+// Every view of the ring is borrowed through the Inbox, which keeps it
+// reachable while the view is in use.
 type Inbox struct {
 	// Set by New, read-only afterwards (closed is written once, by Close).
 	meta     []slot
 	data     []byte
+	huge     bool
 	mask     uint64
 	maxFrame int
 	closed   atomic.Bool
@@ -80,28 +91,50 @@ type slot struct {
 // header.
 const InlineLen = 88
 
-// New allocates an inbox and its doorbell eventfd.
+// New allocates an inbox and its doorbell eventfd. With Config.Hugepages
+// its slot memory is on huge pages, or New fails with an error wrapping
+// hugepage.ErrNoPages that says how many pages it needs.
 func New(cfg Config) (*Inbox, error) {
 	cfg, err := cfg.withDefaults()
 	if err != nil {
 		return nil, err
 	}
+	size := dataSize(cfg)
+	var mem []byte
+	if cfg.Hugepages {
+		if mem, err = hugepage.Alloc(size); err != nil {
+			return nil, fmt.Errorf("inbox slots: %w", err)
+		}
+	}
 	bell, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
+		if mem != nil {
+			_ = hugepage.Free(mem)
+		}
 		return nil, fmt.Errorf("inbox doorbell eventfd: %w", err)
 	}
 	q := &Inbox{
 		meta:     make([]slot, cfg.Slots),
-		data:     make([]byte, (uint64(cfg.Slots)+spanOf(cfg.MaxFrame)-1)*SlotSize),
 		mask:     uint64(cfg.Slots) - 1,
 		maxFrame: cfg.MaxFrame,
 		bell:     bell,
+	}
+	if mem != nil {
+		q.data, q.huge = mem[:size:size], true
+		// An unmap that fails leaves the mapping in place: nothing to
+		// recover, and no one left to tell.
+		runtime.AddCleanup(q, func(mem []byte) { _ = hugepage.Free(mem) }, mem)
+	} else {
+		q.data = make([]byte, size)
 	}
 	for i := range q.meta {
 		q.meta[i].seq.Store(uint64(i))
 	}
 	return q, nil
 }
+
+// OnHugepages reports whether the inbox's slot memory is on huge pages.
+func (q *Inbox) OnHugepages() bool { return q.huge }
 
 // Doorbell returns the eventfd the consumer waits on: a READ of 8 bytes
 // completes after a Flush found the consumer parked. The inbox owns the fd

@@ -162,7 +162,8 @@ func TestReserveCommitCancel(t *testing.T) {
 	if d := q.Drops(DropCancelled); d != 1 {
 		t.Errorf("DropCancelled = %d, want 1", d)
 	}
-	Slot{}.Cancel()
+	var empty Slot
+	empty.Cancel()
 }
 
 func TestClose(t *testing.T) {
@@ -263,5 +264,34 @@ func TestAttachedTail(t *testing.T) {
 func TestSlotBookkeepingSize(t *testing.T) {
 	if n := unsafe.Sizeof(slot{}); n != 128 {
 		t.Fatalf("slot bookkeeping is %d bytes, want 128", n)
+	}
+}
+
+// TestCancelAfterCommit: Commit and Cancel empty the slot, so the
+// recovery path of a producer may Cancel whatever it holds: a slot
+// already committed or cancelled is left alone.
+func TestCancelAfterCommit(t *testing.T) {
+	q := newInbox(t, Config{Slots: 8, MaxFrame: 2048})
+	s, ok := q.Reserve(5)
+	if !ok {
+		t.Fatal("Reserve refused")
+	}
+	copy(s.Bytes(), "hello")
+	s.Commit()
+	s.Cancel()
+	c, ok := q.Reserve(5)
+	if !ok {
+		t.Fatal("Reserve refused")
+	}
+	c.Cancel()
+	c.Cancel()
+	if f, _, ok := q.Next(); !ok || string(f) != "hello" {
+		t.Fatalf("got %q, %v; want the committed frame", f, ok)
+	}
+	if _, _, ok := q.Next(); ok {
+		t.Fatal("a frame after the cancelled one")
+	}
+	if d := q.Drops(DropCancelled); d != 1 {
+		t.Errorf("DropCancelled = %d, want 1", d)
 	}
 }

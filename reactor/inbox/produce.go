@@ -3,8 +3,11 @@ package inbox
 import "mvirt-net/reactor/eventfd"
 
 // Slot is room for one frame, reserved by a producer. The producer borrows
-// Bytes from Reserve until it calls Commit or Cancel, exactly once; the
-// zero Slot is nothing reserved, and its Cancel does nothing.
+// Bytes from Reserve until it calls Commit or Cancel; either empties the
+// Slot, so that a later Cancel does nothing. The zero Slot is nothing
+// reserved. A producer that may panic between Reserve and Commit (a
+// fault copying from guest memory) keeps the Slot where its recovery
+// path finds it and Cancels it there.
 type Slot struct {
 	q    *Inbox
 	pos  uint64
@@ -53,23 +56,25 @@ func (s *Slot) Attach(tail []byte) { s.tail = tail }
 // Pos returns the slot's position, for Released.
 func (s Slot) Pos() uint64 { return s.pos }
 
-// Commit hands the frame in Bytes (and its attached tail) to the consumer.
-// Flush announces it.
-func (s Slot) Commit() {
+// Commit hands the frame in Bytes (and its attached tail) to the consumer
+// and empties s. Flush announces it.
+func (s *Slot) Commit() {
 	s.publish(uint32(len(s.buf)))
+	s.q = nil
 }
 
-// Cancel gives the reservation up; the consumer skips it, and it counts as
-// DropCancelled.
-func (s Slot) Cancel() {
+// Cancel gives the reservation up, if s holds one, and empties s; the
+// consumer skips it, and it counts as DropCancelled.
+func (s *Slot) Cancel() {
 	if s.q == nil {
 		return
 	}
 	s.q.drop(DropCancelled)
 	s.publish(0)
+	s.q = nil
 }
 
-func (s Slot) publish(n uint32) {
+func (s *Slot) publish(n uint32) {
 	m := &s.q.meta[s.pos&s.q.mask]
 	m.n = n
 	m.span = uint32(spanOf(len(s.buf)))
@@ -92,8 +97,14 @@ func (q *Inbox) Put(frame []byte) bool {
 
 // Flush wakes the consumer if it is parked. A producer calls it once per
 // batch for every inbox it committed frames to; until then the consumer
-// may sleep on them. While the consumer is busy it costs one atomic load.
+// may sleep on them. While the consumer is busy it costs a fence and one
+// atomic load.
+//
+// The fence orders the Commits before it ahead of the load of parked:
+// without it the load may pass a commit still in the store buffer, and a
+// consumer parking at that moment misses the frame (see the package doc).
 func (q *Inbox) Flush() {
+	fullFence()
 	if q.parked.Load() == 0 || !q.parked.CompareAndSwap(1, 0) {
 		return
 	}

@@ -10,4 +10,14 @@ import "sync/atomic"
 // barrier that waits for the frame just copied to leave the store buffer.
 // Race builds use release_other.go's atomic Store instead: the detector
 // does not see this one.
+//
+// A plain store may still sit in the store buffer when a later load
+// executes: x86 reorders a store with a later load of another address.
+// Where a load must not pass it (a store-buffering handshake, see the
+// package doc), fullFence goes between the two.
 func storeRelease(seq *atomic.Uint64, v uint64)
+
+// fullFence orders every store before it ahead of every load after it: a
+// LOCK-prefixed OR of zero into the top of the stack, which drains the
+// store buffer like MFENCE and costs less (Linux's smp_mb does the same).
+func fullFence()

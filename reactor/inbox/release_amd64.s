@@ -8,3 +8,9 @@ TEXT ·storeRelease(SB), NOSPLIT, $0-16
 	MOVQ v+8(FP), BX
 	MOVQ BX, 0(AX)
 	RET
+
+// func fullFence()
+TEXT ·fullFence(SB), NOSPLIT, $0-0
+	LOCK
+	ORQ $0, 0(SP)
+	RET

@@ -10,11 +10,13 @@ const maxWaiters = 8
 // place is free (the producer should drop instead). Registering twice is
 // harmless.
 //
-// After registering, the producer must check Room again before it sleeps:
-// the consumer may have released everything in between. Producer (store
-// the waiter, then load the ring) and consumer (store the release, then
-// load the waiters) use sequentially consistent atomics, so at least one
-// of the two sees the other.
+// The producer must Park w before registering, and check Room (or
+// Released) again after it, before it sleeps: the consumer may have
+// released everything in between, or may take the waiter and Flush w
+// before w is parked. Producer (store the waiter with a LOCK-prefixed
+// CAS and add, then load the ring) and consumer (store the release, then
+// fullFence, then load the waiters) are both fenced, so at least one of
+// the two sees the other; see the package doc.
 func (q *Inbox) WaitForRoom(w *Inbox) bool {
 	free := -1
 	for i := range q.waiters {

@@ -54,8 +54,9 @@ func TestSpecialSpaceRefused(t *testing.T) {
 		{"v4 this network", v4("0.0.0.0/24"), "unspecified"},
 		{"v6 unspecified", v6("::/64"), "unspecified"},
 		{"v4 broadcast", v4("255.255.255.0/24"), "broadcast"},
-		{"v6 holding v4-mapped", v6("::ffff:0:0/104"), "IPv6"},
-		{"v6 over v4-mapped", v6("0:0:0:0:0:ffff::/96"), "IPv6"},
+		{"v6 holding v4-mapped", v6("::ffff:0:0/104"), "IPv4-mapped"},
+		{"v6 over v4-mapped", v6("0:0:0:0:0:ffff::/96"), "IPv4-mapped"},
+		{"v6 around v4-mapped", v6("::/80"), "unspecified"},
 		{"non-canonical v4", v4("10.50.0.1/24"), "host bits"},
 		{"non-canonical v6", v6("fd50::1/64"), "host bits"},
 		{"dns loopback", dns("127.0.0.1"), "loopback"},
@@ -99,7 +100,7 @@ func TestSpecialSpaceRefused(t *testing.T) {
 		{"v4 unspecified", []string{"0.0.0.0/32"}, nil, "unspecified"},
 		{"v6 unspecified", nil, []string{"::/128"}, "unspecified"},
 		{"v4 broadcast", []string{"255.255.255.255/32"}, nil, "broadcast"},
-		{"v6 v4-mapped", nil, []string{"::ffff:10.0.0.0/120"}, "IPv6"},
+		{"v6 v4-mapped", nil, []string{"::ffff:10.0.0.0/120"}, "IPv4-mapped"},
 		{"non-canonical", []string{"10.60.0.1/24"}, nil, "host bits"},
 		{"one bad among good", []string{"10.60.0.0/24", "10.61.0.0/24", "224.0.0.0/4"}, nil, "multicast"},
 		{"overlap in request", []string{"10.60.0.0/16", "10.61.0.0/24", "10.60.7.0/24"}, nil, "overlaps"},
@@ -115,6 +116,11 @@ func TestSpecialSpaceRefused(t *testing.T) {
 			wantReason(t, err, tc.reason)
 		})
 	}
+
+	t.Run("CreateNic/v4-mapped address", func(t *testing.T) {
+		_, err := c.CreateNic(ctx(t), &netpb.CreateNicRequest{NetworkId: n.Id, Ipv6Address: "::ffff:10.0.0.5"})
+		wantReason(t, err, "IPv4-mapped")
+	})
 
 	after := snapshot(t, c)
 	if !protoEqual(before, after) {

@@ -42,6 +42,8 @@ type results struct {
 	IdleNICs         int
 	IdlePct          float64
 	IdleNote         string
+	// SG are the runs with and without a security group.
+	SG []*sgResult
 }
 
 // pickMedians picks the round with the median delivered rate of each
@@ -125,6 +127,7 @@ func (r *results) print(w io.Writer) {
 		fmt.Fprintf(w, "BENCH harness size=%d self_mpps_per_core=%s gen_ns_ours=%s gen_ns_dpdk=%s sink_ns_ours=%s sink_ns_dpdk=%s\n", s.Size,
 			num(s.Harness, throughput.Mpps), num(s.Ours, genNs), num(s.DPDK, genNs), num(s.Ours, sinkNs), num(s.DPDK, sinkNs))
 	}
+	printSG(w, r.SG)
 	r.printLatency(w, "ours", r.LatOurs)
 	r.printLatency(w, "dpdk", r.LatDPDK)
 	for _, v := range r.VirtioUser {

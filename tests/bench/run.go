@@ -118,6 +118,9 @@ func runBackends(cfg Config, res *results, w io.Writer) (err error) {
 			}
 		}
 	}
+	sg, err := sgRun(o, nics, cfg, w)
+	res.SG = sg
+	errs = append(errs, err)
 	res.LatDPDK = dpdkLatency(cfg)
 	res.LatOurs = latencyOnce(socketsOf(nics), endpointsOf(nics), cfg)
 	return errors.Join(append(errs, oursExtras(o, nics, cfg, res, w))...)

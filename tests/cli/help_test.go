@@ -11,6 +11,8 @@ func TestHelp(t *testing.T) {
 		"version",
 		"network create", "network get", "network list", "network update", "network delete",
 		"nic create", "nic get", "nic list", "nic update", "nic delete",
+		"sg create", "sg get", "sg list", "sg delete", "sg rule add", "sg rule remove",
+		"nic sg attach", "nic sg detach",
 	} {
 		t.Run(cmd, func(t *testing.T) {
 			out := mvirt(t, append(strings.Fields(cmd), "--help")...)
@@ -21,4 +23,6 @@ func TestHelp(t *testing.T) {
 		"--name", "--ipv4-subnet", "--ipv6-prefix", "--dns", "--ntp", "--public")
 	wantContains(t, mvirt(t, "nic", "create", "--help"),
 		"--network", "--name", "--mac", "--ipv4", "--ipv6", "--route")
+	wantContains(t, mvirt(t, "sg", "rule", "add", "--help"),
+		"--direction", "--protocol", "--ports", "--cidr", "8000-8100")
 }

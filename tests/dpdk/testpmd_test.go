@@ -34,6 +34,8 @@ type testpmd struct {
 	out     *daemon.LockedBuffer
 	done    chan struct{}
 	waitErr error
+	// killed is set by kill: the exit it causes is no failure.
+	killed bool
 }
 
 // testpmdPath returns the path of dpdk-testpmd, and fails the test if it
@@ -80,6 +82,18 @@ func startTestpmd(t *testing.T, bin string, eal, app []string) *testpmd {
 	return p
 }
 
+// kill sends testpmd SIGKILL, as a crashing VMM dies: it stops in the
+// middle of whatever it did, and only the kernel closes its sockets and
+// frees its memory. It returns once testpmd has exited.
+func (p *testpmd) kill() error {
+	p.killed = true
+	if err := p.cmd.Process.Kill(); err != nil {
+		return fmt.Errorf("kill testpmd: %w", err)
+	}
+	<-p.done
+	return nil
+}
+
 // exited is closed when testpmd has exited.
 func (p *testpmd) exited() <-chan struct{} { return p.done }
 
@@ -94,6 +108,10 @@ func (p *testpmd) output() string { return p.out.String() }
 // interrupted, then killed. Called again, it reports how testpmd exited.
 func (p *testpmd) quit() error {
 	_ = p.stdin.Close()
+	if p.killed {
+		<-p.done
+		return nil
+	}
 	select {
 	case <-p.done:
 	case <-time.After(quitGrace):

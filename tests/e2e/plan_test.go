@@ -29,6 +29,10 @@ type plan struct {
 	loop string
 	// renew makes dhcpcd renew both leases after the loop.
 	renew bool
+	// httpd are ports the guest serves a page on.
+	httpd []string
+	// steps makes the guest run the test's steps (lab.step) at the end.
+	steps bool
 }
 
 // Seconds the guest gives one positive check (a lease, a ping) and waits
@@ -52,7 +56,7 @@ func (p plan) cmdline(name string) string {
 	for _, l := range []struct {
 		key  string
 		vals []string
-	}{{"lo", p.lo}, {"ping", p.ping}, {"noping", p.noping}, {"fetch", p.fetch}} {
+	}{{"lo", p.lo}, {"ping", p.ping}, {"noping", p.noping}, {"fetch", p.fetch}, {"httpd", p.httpd}} {
 		if len(l.vals) > 0 {
 			args = append(args, "mvirt."+l.key+"="+strings.Join(l.vals, ","))
 		}
@@ -62,6 +66,9 @@ func (p plan) cmdline(name string) string {
 	}
 	if p.renew {
 		args = append(args, "mvirt.renew=1")
+	}
+	if p.steps {
+		args = append(args, "mvirt.steps=1")
 	}
 	return strings.Join(args, " ")
 }

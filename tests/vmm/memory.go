@@ -118,6 +118,21 @@ func (m *GuestMemory) Region() MemRegion {
 	}
 }
 
+// Truncate shrinks the memfd so that guest memory from gpa (page-aligned)
+// on no longer exists, as a VMM that truncates its memory file under a
+// running device does: the back-end's accesses there fault, and so would
+// this process's, so views of it must not be used any more. Memory
+// allocated after the truncation is gone too.
+func (m *GuestMemory) Truncate(gpa uint64) error {
+	if !m.Contains(gpa, 0) || gpa%uint64(os.Getpagesize()) != 0 {
+		return fmt.Errorf("vmm: truncate guest memory at %#x: not a page boundary inside it", gpa)
+	}
+	if err := unix.Ftruncate(m.fd, int64(gpa-m.base)); err != nil {
+		return fmt.Errorf("vmm: truncate guest memory at %#x: %w", gpa, err)
+	}
+	return nil
+}
+
 // Close unmaps the memory and closes the memfd.
 func (m *GuestMemory) Close() error {
 	err := unix.Munmap(m.mem)

@@ -1,0 +1,128 @@
+package reactor
+
+import (
+	"net/netip"
+
+	"mvirt-net/reactor/conntrack"
+	"mvirt-net/reactor/filter"
+)
+
+// Filter is where a NIC's owner publishes the matcher of its security
+// groups (nil: no group, everything passes).
+type Filter = filter.Published
+
+// firewall is a reactor's stateful packet filter: the NIC's published
+// matcher, loaded once per batch, and its connection table. Only the
+// reactor's thread uses it.
+type firewall struct {
+	pub   *Filter
+	m     *filter.Matcher
+	table *conntrack.Table
+	now   int64
+	flow  conntrack.Flow
+	// scratch holds the headers of a lent frame, whose head may stop
+	// short of a quoted packet.
+	scratch [scratchLen]byte
+}
+
+// scratchLen covers Ethernet, IPv6, ICMPv6 and a quoted IPv6 header with
+// the start of its transport header.
+const scratchLen = 14 + 40 + 8 + 40 + 40
+
+// begin loads the matcher and the time for a batch; it reports whether
+// the NIC is filtered at all.
+func (fw *firewall) begin() bool {
+	if fw.pub == nil {
+		return false
+	}
+	fw.m = fw.pub.Load()
+	if fw.m != nil {
+		fw.now = nanotime()
+	}
+	return fw.m != nil
+}
+
+// egressAllowed filters a frame the guest sent to be routed, counting
+// what it drops.
+func (r *Reactor) egressAllowed(frame []byte) bool {
+	fw := &r.fw
+	if fw.m == nil {
+		return true
+	}
+	conntrack.ParseFlow(frame, &fw.flow)
+	return r.admit(true)
+}
+
+// ingressAllowed filters a frame routed to this NIC: head, then the lent
+// tail (nil for a frame copied whole).
+func (r *Reactor) ingressAllowed(head, tail []byte) bool {
+	fw := &r.fw
+	if fw.m == nil {
+		return true
+	}
+	frame := head
+	if len(tail) > 0 && len(head) < scratchLen {
+		n := copy(fw.scratch[:], head)
+		n += copy(fw.scratch[n:], tail)
+		frame = fw.scratch[:n]
+	}
+	conntrack.ParseFlow(frame, &fw.flow)
+	return r.admit(false)
+}
+
+// admit decides on fw.flow: a packet of a tracked connection (or an ICMP
+// error about one) passes and refreshes it; another starts a connection
+// if a rule allows it and the table has room.
+func (r *Reactor) admit(egress bool) bool {
+	fw := &r.fw
+	f := &fw.flow
+	denied := DropSGIngressDenied
+	dir := filter.Ingress
+	if egress {
+		denied, dir = DropSGEgressDenied, filter.Egress
+	}
+	if f.Kind == conntrack.KindNone {
+		r.drop(denied)
+		return false
+	}
+	k := f.Key(egress)
+	e := fw.table.Lookup(&k, fw.now)
+	if f.Kind == conntrack.KindICMPError {
+		if e != nil {
+			return true
+		}
+		// An error about nothing tracked is judged as ICMP.
+		if fw.m.Allows(dir, f.Proto, 0, true, remote(f, egress)) {
+			return true
+		}
+		r.drop(denied)
+		return false
+	}
+	opening := f.Proto == 6 && f.TCPFlags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN
+	if e != nil && !(opening && e.State == conntrack.StateClosed) {
+		e.Seen(egress, f.TCPFlags, fw.now)
+		return true
+	}
+	if !fw.m.Allows(dir, f.Proto, f.DstPort, f.Kind != conntrack.KindOther, remote(f, egress)) {
+		r.drop(denied)
+		return false
+	}
+	if e == nil {
+		e = fw.table.Insert(&k, egress, fw.now)
+	} else {
+		e.Reopen(egress)
+	}
+	if e == nil {
+		r.drop(DropConntrackFull)
+		return false
+	}
+	e.Seen(egress, f.TCPFlags, fw.now)
+	return true
+}
+
+func remote(f *conntrack.Flow, egress bool) netip.Addr {
+	if egress {
+		return f.Dst
+	}
+	return f.Src
+}

@@ -1,0 +1,194 @@
+package reactor
+
+import (
+	"fmt"
+	"net/netip"
+	"runtime"
+	"testing"
+
+	"mvirt-net/reactor/conntrack"
+	"mvirt-net/reactor/filter"
+	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/packet/packettest"
+)
+
+// guard gives n a security-group filter and a connection table of size
+// entries, as Start does, and returns where to publish its matcher.
+func guard(n *testNic, size int) *Filter {
+	pub := &Filter{}
+	n.r.fw = firewall{pub: pub, table: conntrack.New(size)}
+	return pub
+}
+
+// rules100 is a group of 100 rules: 99 that do not match the test's
+// traffic, and extra.
+func rules100(extra filter.Rule) []filter.Rule {
+	out := []filter.Rule{extra}
+	for i := range 99 {
+		out = append(out, filter.Rule{
+			Direction: filter.Ingress, Protocol: filter.ProtoTCP, PortStart: uint16(10000 + 10*i), PortEnd: uint16(10005 + 10*i),
+			CIDR: netip.MustParsePrefix(fmt.Sprintf("198.51.100.%d/32", i)),
+		})
+	}
+	return out
+}
+
+var allowUDP5000 = filter.Rule{Direction: filter.Ingress, Protocol: filter.ProtoUDP, PortStart: 5000, PortEnd: 5000}
+
+// udpPorts is a UDP frame from a to b between the given ports.
+func udpPorts(a, b *testNic, sp, dp uint16) []byte {
+	return packettest.UDP(a.mac, gateway.MAC, a.ip, b.ip, sp, dp, make([]byte, 22))
+}
+
+// send routes one frame from a to b and reports whether b received it.
+func send(t *testing.T, a, b *testNic, frame []byte) bool {
+	t.Helper()
+	fill(t, a, frame, 1)
+	a.r.processTx()
+	b.r.drainInboxFrames()
+	a.r.reapTx()
+	return drain(t, a, b) == 1
+}
+
+func drops(n *testNic, why DropReason) uint64 { return n.r.cfg.Stats.Drops[why].Load() }
+
+// TestFilteredRoutedFrameAllocatesNothing is TestRoutedFrameAllocatesNothing
+// with a group of 100 rules on both NICs: the frames of one tracked flow
+// cost no allocation either.
+func TestFilteredRoutedFrameAllocatesNothing(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	for _, size := range []int{128, 1500} {
+		a, b := pair(t)
+		guard(a, 1024).Store(filter.Compile(rules100(allowUDP5000)))
+		guard(b, 1024).Store(filter.Compile(rules100(allowUDP5000)))
+		const batch = 64
+		var before, after runtime.MemStats
+		mallocs := uint64(0)
+		frame := udp(a, b, size)
+		for i := range 20 {
+			fill(t, a, frame, batch)
+			runtime.ReadMemStats(&before)
+			a.r.processTx()
+			b.r.drainInboxFrames()
+			a.r.reapTx()
+			runtime.ReadMemStats(&after)
+			if i >= 2 {
+				mallocs += after.Mallocs - before.Mallocs
+			}
+			if got := drain(t, a, b); got != batch {
+				t.Fatalf("%d B, round %d: B received %d of %d frames; drops %+v", size, i, got, batch, b.r.cfg.Stats.Snapshot().Drops)
+			}
+		}
+		if perRound := mallocs / 18; perRound != 0 {
+			t.Fatalf("%d heap allocations per round of %d filtered %d-byte frames", perRound, batch, size)
+		}
+	}
+}
+
+// TestStateful: a NIC whose group allows nothing in still gets the
+// replies of what it opened, and nothing else.
+func TestStateful(t *testing.T) {
+	a, b := pair(t)
+	guard(a, 64)
+	guard(b, 64).Store(filter.Compile(nil))
+	if send(t, a, b, udpPorts(a, b, 4000, 5000)) {
+		t.Fatal("ingress without a rule reached B")
+	}
+	if drops(b, DropSGIngressDenied) != 1 {
+		t.Fatalf("sg_ingress_denied %d", drops(b, DropSGIngressDenied))
+	}
+	if !send(t, b, a, udpPorts(b, a, 6000, 7000)) {
+		t.Fatal("B's own connection did not leave")
+	}
+	if !send(t, a, b, udpPorts(a, b, 7000, 6000)) {
+		t.Fatal("the reply to B's connection did not come in")
+	}
+	if send(t, a, b, udpPorts(a, b, 7000, 6001)) {
+		t.Fatal("another port passed as a reply")
+	}
+}
+
+// TestRuleChanges: a rule added lets the next connection in; removed, it
+// keeps the tracked connection and refuses the next new one.
+func TestRuleChanges(t *testing.T) {
+	a, b := pair(t)
+	pub := guard(b, 64)
+	pub.Store(filter.Compile(nil))
+	if send(t, a, b, udpPorts(a, b, 4000, 5000)) {
+		t.Fatal("passed before the rule")
+	}
+	pub.Store(filter.Compile([]filter.Rule{allowUDP5000}))
+	if !send(t, a, b, udpPorts(a, b, 4000, 5000)) {
+		t.Fatal("the rule did not let the next connection in")
+	}
+	pub.Store(filter.Compile(nil))
+	if !send(t, a, b, udpPorts(a, b, 4000, 5000)) {
+		t.Fatal("removing the rule dropped the tracked connection")
+	}
+	if send(t, a, b, udpPorts(a, b, 4001, 5000)) {
+		t.Fatal("a new connection passed after the rule was removed")
+	}
+	pub.Store(nil)
+	if !send(t, a, b, udpPorts(a, b, 4002, 5000)) {
+		t.Fatal("detaching every group must let everything in")
+	}
+}
+
+// TestEgressRules: with an egress rule only what it allows leaves (plus
+// replies to what came in).
+func TestEgressRules(t *testing.T) {
+	a, b := pair(t)
+	guard(b, 64)
+	guard(a, 64).Store(filter.Compile([]filter.Rule{
+		{Direction: filter.Egress, Protocol: filter.ProtoUDP, PortStart: 53, PortEnd: 53},
+		{Direction: filter.Ingress, Protocol: filter.ProtoUDP, PortStart: 9000, PortEnd: 9000},
+	}))
+	if send(t, a, b, udpPorts(a, b, 4000, 5000)) || drops(a, DropSGEgressDenied) != 1 {
+		t.Fatalf("egress without a rule left A (sg_egress_denied %d)", drops(a, DropSGEgressDenied))
+	}
+	if !send(t, a, b, udpPorts(a, b, 4000, 53)) {
+		t.Fatal("egress rule did not let DNS out")
+	}
+	if !send(t, b, a, udpPorts(b, a, 1234, 9000)) || !send(t, a, b, udpPorts(a, b, 9000, 1234)) {
+		t.Fatal("the reply to a connection allowed in did not leave")
+	}
+}
+
+// TestConntrackFull: a NIC that opens more connections than its table
+// holds has the rest dropped and counted, and the tracked ones still pass.
+func TestConntrackFull(t *testing.T) {
+	a, b := pair(t)
+	guard(b, 8).Store(filter.Compile([]filter.Rule{{Direction: filter.Ingress, Protocol: filter.ProtoUDP, PortStart: 0, PortEnd: 65535}}))
+	passed := 0
+	for p := range 20 {
+		if send(t, a, b, udpPorts(a, b, uint16(4000+p), 5000)) {
+			passed++
+		}
+	}
+	if passed != 8 || drops(b, DropConntrackFull) != 12 {
+		t.Fatalf("passed %d, conntrack_full %d", passed, drops(b, DropConntrackFull))
+	}
+	if !send(t, a, b, udpPorts(a, b, 4000, 5000)) {
+		t.Fatal("a tracked connection was dropped")
+	}
+}
+
+// TestICMPErrorOfTrackedFlow: an ICMP error about B's own connection
+// comes in; one about nothing tracked does not.
+func TestICMPErrorOfTrackedFlow(t *testing.T) {
+	a, b := pair(t)
+	guard(b, 64).Store(filter.Compile(nil))
+	probe := udpPorts(b, a, 6000, 33434)
+	if !send(t, b, a, probe) {
+		t.Fatal("probe did not leave B")
+	}
+	unreach := packettest.ICMPv4(a.mac, gateway.MAC, a.ip, b.ip, 3, 3, append(make([]byte, 4), probe[14:14+28]...))
+	if !send(t, a, b, unreach) {
+		t.Fatal("the error about B's connection did not come in")
+	}
+	other := udpPorts(b, a, 6001, 33434)
+	stray := packettest.ICMPv4(a.mac, gateway.MAC, a.ip, b.ip, 3, 3, append(make([]byte, 4), other[14:14+28]...))
+	if send(t, a, b, stray) {
+		t.Fatal("an error about nothing tracked came in")
+	}
+}
