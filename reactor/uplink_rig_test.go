@@ -38,6 +38,7 @@ type uplinkRig struct {
 	ur     *UplinkReactor
 	n1, n2 *Network
 	a, b   *testNic
+	events chan Event
 }
 
 const rigUplinkMTU = 4000
@@ -90,13 +91,28 @@ func newUplinkRig(t testing.TB) *uplinkRig {
 	}
 	ns.run(t, "ip", "addr", "add", netip.PrefixFrom(outside4, 32).String(), "dev", "lo")
 	ns.run(t, "ip", "addr", "add", netip.PrefixFrom(outside6, 128).String(), "dev", "lo", "nodad")
-	ur, err := rig.up.Start(func(ev Event) { t.Errorf("uplink reactor event: %#v", ev) })
+	rig.events = make(chan Event, 4)
+	rig.start(t)
+	t.Cleanup(func() {
+		rig.ur.Stop()
+		select {
+		case ev := <-rig.events:
+			t.Errorf("uplink reactor event nobody expected: %#v", ev)
+		default:
+		}
+	})
+	return rig
+}
+
+// start starts a reactor on the rig's uplink; its events go to
+// rig.events.
+func (rig *uplinkRig) start(t testing.TB) {
+	t.Helper()
+	ur, err := rig.up.Start(func(ev Event) { rig.events <- ev })
 	if err != nil {
 		t.Fatal(err)
 	}
 	rig.ur = ur
-	t.Cleanup(ur.Stop)
-	return rig
 }
 
 // newDualNic is newTestNic with an IPv6 address too, on network n's
