@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/vishvananda/netns"
 )
@@ -83,4 +84,20 @@ func (ns *testNS) do(t testing.TB, f func()) {
 		}
 	}()
 	f()
+}
+
+// awaitIPv6 waits until no IPv6 address in the namespace is tentative:
+// until then the kernel neither delivers to nor sends from it.
+func (ns *testNS) awaitIPv6(t testing.TB) {
+	t.Helper()
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		out, err := exec.Command("ip", "-n", ns.name, "-6", "addr", "show", "tentative").CombinedOutput()
+		if err != nil {
+			t.Fatalf("ip addr in %s: %v\n%s", ns.name, err, out)
+		}
+		if len(strings.TrimSpace(string(out))) == 0 {
+			return
+		}
+	}
+	t.Fatalf("IPv6 addresses in %s still tentative after 5s", ns.name)
 }

@@ -91,6 +91,7 @@ func newUplinkRig(t testing.TB) *uplinkRig {
 	}
 	ns.run(t, "ip", "addr", "add", netip.PrefixFrom(outside4, 32).String(), "dev", "lo")
 	ns.run(t, "ip", "addr", "add", netip.PrefixFrom(outside6, 128).String(), "dev", "lo", "nodad")
+	ns.awaitIPv6(t)
 	rig.events = make(chan Event, 4)
 	rig.start(t)
 	t.Cleanup(func() {
