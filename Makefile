@@ -33,6 +33,8 @@ test: deps build
 	$(GO) test -count=1 -timeout 5m -run 'TestCommitFlushWakesParkedConsumer|TestReleaseWakesWaitingProducer' ./reactor/inbox/
 
 # bench measures VM-to-VM throughput, latency and idle cost of the daemon
+# (and, in a network namespace of its own, frames NIC → uplink → kernel →
+# uplink → NIC)
 # (built without -race) side by side with dpdk-testpmd's vhost PMD, all
 # driven by the simulated-VMM harness; it takes about 3.5 minutes and is not
 # part of test. BENCH_ARGS passes flags (go run ./tests/bench/cmd/mvbench -h).
@@ -41,6 +43,7 @@ bench: deps
 	$(GO) run ./tests/bench/cmd/mvbench -pprof $(RUN_DIR)/bench-daemon.pprof $(BENCH_ARGS)
 	$(GO) test -count=1 -run TestRoutedFrameAllocatesNothing -bench RoutedFrame -benchmem ./reactor/ | tee $(RUN_DIR)/bench-allocs.txt
 	awk '/^BenchmarkRoutedFrame/ { if ($$(NF-1) > m) m = $$(NF-1) } END { print "BENCH allocs_per_packet=" m+0 }' $(RUN_DIR)/bench-allocs.txt
+	$(GO) test -count=1 -run XXX -bench UplinkPath -benchmem ./reactor/ | tee $(RUN_DIR)/bench-uplink.txt
 
 lint: $(TOOLS)/staticcheck
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }
