@@ -2,31 +2,38 @@ package actors
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"sort"
 	"strings"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
-	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"mvirt-net/persistence"
 	"mvirt-net/rpc/netpb"
 )
 
 // manager is the NetManager: root of the tree, supervisor of the
-// NetworkActors, and the directory that routes requests by id or name.
-// Networks are created here; everything inside a network is written by its
-// NetworkActor, which reports each change back before it answers.
+// NetworkActors, the directory that routes requests by id or name, and the
+// hub of the watchers. Networks are created here; everything inside a
+// network is written by its NetworkActor, which reports each change back
+// (once it is durable) before it answers: each report becomes an event.
 type manager struct {
 	*deps
 	probe    *probe
 	networks map[string]*netEntry // by id
 	netNames map[string]string    // name → id
 	nics     map[string]*netpb.Nic
-	nicNames map[string]string // name → id; "" while a create is in flight
+	// nicNames holds the ids of the NICs of each name. Names are unique
+	// within a network only, and the NetworkActor checks that: this index
+	// only answers lookups, and holds only NICs that exist.
+	nicNames map[string]map[string]bool
+	// creating holds the ids of NICs whose create is in flight.
+	creating map[string]bool
 	sg       secGroups
 }
 
@@ -47,10 +54,16 @@ func (m *manager) Receive(ctx actor.Context) {
 		m.load(ctx)
 	case *actor.Restarting:
 		m.probe.restarts.Add(1)
+		m.watches.endAll(status.Error(codes.Unavailable, "mvirt-net's directory restarted; watch again"))
+	case *actor.Stopping:
+		m.watches.closed = true
+		m.watches.endAll(status.Error(codes.Unavailable, "mvirt-net is shutting down"))
 	case *actor.Stopped:
 		m.reg.remove(ctx.Self())
 	case awaitReady:
 		m.awaitNetworks(ctx)
+	case watchNics, watchNetworks, unwatch, endWatches:
+		m.receiveWatch(ctx, msg)
 	case *netpb.CreateNetworkRequest:
 		if msg.GetIsPublic() {
 			m.createPublicNetwork(ctx, msg)
@@ -72,25 +85,30 @@ func (m *manager) Receive(ctx actor.Context) {
 	case *netpb.ListNicsRequest:
 		ctx.Respond(m.listNics(msg))
 	case *netpb.UpdateNicRequest:
-		m.forwardToNicNetwork(ctx, msg.GetId())
+		m.forwardToNicNetwork(ctx, msg.GetId(), func(id string) any {
+			r := proto.Clone(msg).(*netpb.UpdateNicRequest)
+			r.Id = id
+			return r
+		})
 	case *netpb.DeleteNicRequest:
-		m.forwardToNicNetwork(ctx, msg.GetId())
+		m.forwardToNicNetwork(ctx, msg.GetId(), func(id string) any { return &netpb.DeleteNicRequest{Id: id} })
+	case *netpb.AttachNicRequest:
+		ctx.Respond(m.attachNic(msg))
 	case InjectReactorPanic:
-		m.forwardToNicNetwork(ctx, msg.NicID)
+		m.forwardToNicNetwork(ctx, msg.NicID, func(id string) any { return InjectReactorPanic{NicID: id} })
 	case networkChanged:
 		if e := m.networks[msg.rec.ID]; e != nil {
 			e.rec = msg.rec
+			m.watches.networks.publish(networkEvent(e.rec.ID, networkView(e.rec, len(e.nics))))
 		}
 	case networkGone:
 		m.dropNetwork(msg)
 	case nicChanged:
-		m.putNic(msg.view)
+		if m.putNic(msg.view) {
+			m.watches.nics.publish(nicEvent(msg.view.Id, msg.view))
+		}
 	case nicGone:
 		m.dropNic(msg.id)
-	case nicNameFree:
-		if id, ok := m.nicNames[msg.name]; ok && id == "" {
-			delete(m.nicNames, msg.name)
-		}
 	default:
 		m.receiveSecurityGroup(ctx)
 	}
@@ -103,7 +121,8 @@ func (m *manager) load(ctx actor.Context) {
 	m.networks = map[string]*netEntry{}
 	m.netNames = map[string]string{}
 	m.nics = map[string]*netpb.Nic{}
-	m.nicNames = map[string]string{}
+	m.nicNames = map[string]map[string]bool{}
+	m.creating = map[string]bool{}
 	snap, err := m.Store.Load()
 	if err != nil {
 		panic(err)
@@ -162,6 +181,9 @@ func (m *manager) lookupNetwork(idOrName string) *netEntry {
 	if e := m.networks[idOrName]; e != nil {
 		return e
 	}
+	if id, ok := canonicalID(idOrName); ok && m.networks[id] != nil {
+		return m.networks[id]
+	}
 	if id, ok := m.netNames[idOrName]; ok {
 		return m.networks[id]
 	}
@@ -183,12 +205,13 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	}
 	if err := m.Store.CreateNetwork(rec); err != nil {
 		if errors.Is(err, persistence.ErrConflict) {
-			return status.Errorf(codes.AlreadyExists, "network %q already exists", rec.Name)
+			return status.Errorf(codes.AlreadyExists, "network %q or id %s already exists", rec.Name, rec.ID)
 		}
 		return storeFailed("store network", err)
 	}
-	m.addNetwork(ctx, rec)
+	e := m.addNetwork(ctx, rec)
 	m.updateGauges()
+	m.watches.networks.publish(networkEvent(rec.ID, networkView(rec, len(e.nics))))
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
 		"ipv4", prefixText(rec.IPv4Subnet), "ipv6", prefixText(rec.IPv6Prefix), "public", rec.Public)
 	return m.view(rec, 0)
@@ -201,6 +224,13 @@ func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence
 	}
 	if _, ok := m.netNames[name]; ok {
 		return nil, status.Errorf(codes.AlreadyExists, "network %q already exists", name)
+	}
+	id, err := newID("id", req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	if e := m.networks[id]; e != nil {
+		return nil, status.Errorf(codes.AlreadyExists, "a network with id %s already exists (%q)", id, e.rec.Name)
 	}
 	v4, err := familyPrefix("ipv4", req.GetIpv4Enabled(), req.GetIpv4Subnet(), true)
 	if err != nil {
@@ -228,7 +258,7 @@ func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence
 	}
 	now := time.Now().UTC()
 	return &persistence.NetworkRecord{
-		ID: uuid.NewString(), Name: name, IPv4Subnet: v4, IPv6Prefix: v6, DNSServers: dns, NTPServers: ntp,
+		ID: id, Name: name, IPv4Subnet: v4, IPv6Prefix: v6, DNSServers: dns, NTPServers: ntp,
 		Public: req.GetIsPublic(), CreatedAt: now, UpdatedAt: now,
 	}, nil
 }
@@ -312,17 +342,19 @@ func (m *manager) forwardToNetwork(ctx actor.Context, idOrName string) {
 	ctx.Forward(e.pid)
 }
 
-func (m *manager) forwardToNicNetwork(ctx actor.Context, id string) {
-	if id == "" {
+// forwardToNicNetwork resolves the NIC ref names and hands the NetworkActor
+// that owns it the request that with builds for its id.
+func (m *manager) forwardToNicNetwork(ctx actor.Context, ref string, with func(id string) any) {
+	if ref == "" {
 		ctx.Respond(invalid("id must name a nic"))
 		return
 	}
-	view := m.lookupNic(id)
-	if view == nil {
-		ctx.Respond(nicNotFound(id))
+	view, err := m.lookupNic(ref, "")
+	if err != nil {
+		ctx.Respond(err)
 		return
 	}
-	ctx.Forward(m.networks[view.NetworkId].pid)
+	ctx.RequestWithCustomSender(m.networks[view.NetworkId].pid, with(view.Id), ctx.Sender())
 }
 
 func (m *manager) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
@@ -340,24 +372,84 @@ func (m *manager) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 		ctx.Respond(err)
 		return
 	}
-	if name != "" {
-		if _, taken := m.nicNames[name]; taken {
-			ctx.Respond(status.Errorf(codes.AlreadyExists, "nic %q already exists", name))
-			return
-		}
-		m.nicNames[name] = ""
+	id, err := newID("id", req.GetId())
+	if err != nil {
+		ctx.Respond(err)
+		return
 	}
-	ctx.RequestWithCustomSender(e.pid, createNic{req: req}, ctx.Sender())
+	if v := m.nics[id]; v != nil {
+		ctx.Respond(status.Errorf(codes.AlreadyExists, "a nic with id %s already exists (in network %s)", id, v.NetworkId))
+		return
+	}
+	if m.creating[id] {
+		ctx.Respond(status.Errorf(codes.AlreadyExists, "a nic with id %s is being created", id))
+		return
+	}
+	// The id is held while its create is in flight, so that two networks
+	// never serve one socket path. The future always completes (with the
+	// NetworkActor's answer, a dead letter or its timeout), so the hold
+	// ends even if the NetworkActor crashes.
+	m.creating[id] = true
+	sender := ctx.Sender()
+	done := ctx.RequestFuture(e.pid, createNic{req: req, id: id, name: name}, createTimeout)
+	ctx.ReenterAfter(done, func(res any, err error) {
+		delete(m.creating, id)
+		if err != nil {
+			res = status.Errorf(codes.Unavailable, "nic %s: network %q did not answer the create: %v", id, e.rec.Name, err)
+		}
+		ctx.Send(sender, res)
+	})
 }
 
-func (m *manager) lookupNic(idOrName string) *netpb.Nic {
-	if v := m.nics[idOrName]; v != nil {
-		return v
+// createTimeout bounds how long the NetManager holds a NIC id for a create
+// its NetworkActor has not answered.
+const createTimeout = time.Minute
+
+// lookupNic finds the NIC ref names, by id or by name, within the network
+// named by network if that is not empty. A name that several NICs share is
+// FailedPrecondition, naming them: nothing picks one at random.
+func (m *manager) lookupNic(ref, network string) (*netpb.Nic, error) {
+	netID := ""
+	if network != "" {
+		e := m.lookupNetwork(network)
+		if e == nil {
+			return nil, networkNotFound(network)
+		}
+		netID = e.rec.ID
 	}
-	if id := m.nicNames[idOrName]; id != "" {
-		return m.nics[id]
+	v := m.nics[ref]
+	if id, ok := canonicalID(ref); ok && v == nil {
+		v = m.nics[id]
 	}
-	return nil
+	if v != nil {
+		if netID != "" && v.NetworkId != netID {
+			return nil, status.Errorf(codes.NotFound, "nic %s is not in network %q", v.Id, network)
+		}
+		return v, nil
+	}
+	var found []*netpb.Nic
+	for id := range m.nicNames[ref] {
+		if v := m.nics[id]; netID == "" || v.NetworkId == netID {
+			found = append(found, v)
+		}
+	}
+	switch len(found) {
+	case 0:
+		if netID != "" {
+			return nil, status.Errorf(codes.NotFound, "nic %q not found in network %q", ref, network)
+		}
+		return nil, nicNotFound(ref)
+	case 1:
+		return found[0], nil
+	}
+	sort.Slice(found, func(i, j int) bool { return found[i].Id < found[j].Id })
+	owners := make([]string, len(found))
+	for i, v := range found {
+		owners[i] = fmt.Sprintf("%s (network %q)", v.Id, m.networks[v.NetworkId].rec.Name)
+	}
+	return nil, status.Errorf(codes.FailedPrecondition,
+		"nic name %q is used by %d nics: %s; name it by its id, or narrow the lookup to its network",
+		ref, len(found), strings.Join(owners, ", "))
 }
 
 func (m *manager) getNic(req *netpb.GetNicRequest) any {
@@ -365,11 +457,33 @@ func (m *manager) getNic(req *netpb.GetNicRequest) any {
 	if key == "" {
 		return invalid("give a nic id or name")
 	}
-	v := m.lookupNic(key)
-	if v == nil {
-		return nicNotFound(key)
+	v, err := m.lookupNic(key, req.GetNetworkId())
+	if err != nil {
+		return err
 	}
 	return v
+}
+
+// attachNic tells a VMM where to connect the NIC; the NIC serves its socket
+// from its creation on, so there is nothing to change.
+func (m *manager) attachNic(req *netpb.AttachNicRequest) any {
+	if req.GetId() == "" {
+		return invalid("id must name a nic")
+	}
+	v, err := m.lookupNic(req.GetId(), "")
+	if err != nil {
+		return err
+	}
+	msg := "connect the VMM's vhost-user frontend to " + v.SocketPath
+	switch v.State {
+	case netpb.NicState_NIC_STATE_ACTIVE:
+		msg += "; a VMM is connected now"
+	case netpb.NicState_NIC_STATE_ERROR:
+		msg += "; the nic is in state ERROR and its socket may not accept a VMM (see the daemon's log)"
+	default:
+		msg += "; no VMM is connected yet"
+	}
+	return &netpb.AttachNicResponse{Attached: true, Message: msg}
 }
 
 func (m *manager) listNics(req *netpb.ListNicsRequest) any {
@@ -400,20 +514,39 @@ func (m *manager) listNics(req *netpb.ListNicsRequest) any {
 	return out
 }
 
-func (m *manager) putNic(v *netpb.Nic) {
-	if old := m.nics[v.Id]; old != nil && old.Name != v.Name {
-		delete(m.nicNames, old.Name)
+// putNic records a NIC's view and reports whether it changed.
+func (m *manager) putNic(v *netpb.Nic) bool {
+	old := m.nics[v.Id]
+	if old != nil && proto.Equal(old, v) {
+		return false
+	}
+	if old != nil {
+		m.unindexName(old)
 	}
 	m.nics[v.Id] = v
 	if v.Name != "" {
-		m.nicNames[v.Name] = v.Id
+		if m.nicNames[v.Name] == nil {
+			m.nicNames[v.Name] = map[string]bool{}
+		}
+		m.nicNames[v.Name][v.Id] = true
 	}
 	if e := m.networks[v.NetworkId]; e != nil {
 		e.nics[v.Id] = true
 	}
 	m.updateGauges()
+	return true
 }
 
+func (m *manager) unindexName(v *netpb.Nic) {
+	if ids := m.nicNames[v.Name]; ids != nil {
+		delete(ids, v.Id)
+		if len(ids) == 0 {
+			delete(m.nicNames, v.Name)
+		}
+	}
+}
+
+// dropNic forgets a deleted NIC and publishes its deletion.
 func (m *manager) dropNic(id string) {
 	v := m.nics[id]
 	if v == nil {
@@ -421,15 +554,16 @@ func (m *manager) dropNic(id string) {
 	}
 	delete(m.nics, id)
 	m.forgetNicGroups(id)
-	if v.Name != "" {
-		delete(m.nicNames, v.Name)
-	}
+	m.unindexName(v)
 	if e := m.networks[v.NetworkId]; e != nil {
 		delete(e.nics, id)
 	}
 	m.updateGauges()
+	m.watches.nics.publish(nicEvent(id, nil))
 }
 
+// dropNetwork forgets a deleted network and its NICs, publishing the NICs'
+// deletions before the network's.
 func (m *manager) dropNetwork(msg networkGone) {
 	for _, id := range msg.nics {
 		m.dropNic(id)
@@ -437,6 +571,7 @@ func (m *manager) dropNetwork(msg networkGone) {
 	if e := m.networks[msg.id]; e != nil {
 		delete(m.netNames, e.rec.Name)
 		delete(m.networks, msg.id)
+		m.watches.networks.publish(networkEvent(msg.id, nil))
 	}
 	m.updateGauges()
 }

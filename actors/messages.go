@@ -10,8 +10,13 @@ import (
 // NetService protobuf requests themselves.
 
 // createNic carries a CreateNic request from the NetManager, which has
-// resolved the network and reserved the NIC name, to the NetworkActor.
-type createNic struct{ req *netpb.CreateNicRequest }
+// resolved the network and checked the name and id, to the NetworkActor,
+// which owns the name's uniqueness within the network.
+type createNic struct {
+	req  *netpb.CreateNicRequest
+	id   string
+	name string
+}
 
 // awaitReady asks an actor to answer once it has started; the NetManager
 // answers once every network has.
@@ -34,9 +39,6 @@ type nicChanged struct{ view *netpb.Nic }
 
 // nicGone tells the NetManager a NIC is deleted.
 type nicGone struct{ id string }
-
-// nicNameFree tells the NetManager a reserved NIC name was not used.
-type nicNameFree struct{ name string }
 
 // nicState tells a NetworkActor its NIC's connection state changed.
 type nicState struct {

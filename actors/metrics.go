@@ -6,6 +6,10 @@ import "github.com/prometheus/client_golang/prometheus"
 type Metrics struct {
 	Networks prometheus.Gauge
 	Nics     *prometheus.GaugeVec
+	// Watchers counts open WatchNics / WatchNetworks streams, by kind.
+	Watchers *prometheus.GaugeVec
+	// WatchersDropped counts watchers ended for falling behind, by kind.
+	WatchersDropped *prometheus.CounterVec
 }
 
 // NewMetrics creates the collectors and registers them on reg.
@@ -17,7 +21,13 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Nics: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "mvirt_net_nics", Help: "vNICs configured, by state.",
 		}, []string{"state"}),
+		Watchers: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "mvirt_net_watchers", Help: "Open WatchNics / WatchNetworks streams, by kind.",
+		}, []string{"kind"}),
+		WatchersDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "mvirt_net_watchers_dropped_total", Help: "Watchers ended with ResourceExhausted for falling behind, by kind.",
+		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.Networks, m.Nics)
+	reg.MustRegister(m.Networks, m.Nics, m.Watchers, m.WatchersDropped)
 	return m
 }

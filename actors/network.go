@@ -2,6 +2,7 @@ package actors
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 	"slices"
 	"time"
@@ -108,11 +109,10 @@ func (n *network) Receive(ctx actor.Context) {
 		n.delete(ctx, msg)
 	case createNic:
 		if n.deleting {
-			ctx.Send(ctx.Parent(), nicNameFree{name: msg.req.GetName()})
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
 			return
 		}
-		n.createNic(ctx, msg.req)
+		n.createNic(ctx, msg)
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -160,7 +160,9 @@ func (n *network) load(ctx actor.Context) {
 			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
 			e.state = netpb.NicState_NIC_STATE_ERROR
 		}
-		e.pid = n.spawnNic(ctx, e)
+		if e.pid, err = n.spawnNic(ctx, e); err != nil {
+			panic(err)
+		}
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 	}
 	n.rebuildRoutes()
@@ -231,20 +233,22 @@ func (n *network) forget() {
 	n.removePlane()
 }
 
-// spawnNic starts the NicActor of e, handing it the NIC's port.
-func (n *network) spawnNic(ctx actor.Context, e *nicEntry) *actor.PID {
+// spawnNic starts the NicActor of e, handing it the NIC's port. It fails
+// while an actor of the same id still runs, as one being deleted does
+// until it has stopped.
+func (n *network) spawnNic(ctx actor.Context, e *nicEntry) (*actor.PID, error) {
 	rec := e.rec
 	p := &probe{kind: KindNic, networkID: n.id, nicID: rec.ID}
 	h := &nicHandle{port: e.port, svc: n.servicesFor(e)}
 	props := p.props(func() actor.Actor { return newNic(n.deps, p, h, rec) })
 	pid, err := ctx.SpawnNamed(props, "nic-"+rec.ID)
 	if err != nil {
-		panic(err)
+		return nil, fmt.Errorf("spawn the actor of nic %s: %w", rec.ID, err)
 	}
 	// Registered here too, not only on its Started: the tree shows the NIC
 	// as soon as CreateNic has answered.
 	n.reg.add(pid, ctx.Self(), p)
-	return pid
+	return pid, nil
 }
 
 func (n *network) setState(ctx actor.Context, msg nicState) {

@@ -10,7 +10,6 @@ import (
 
 	"github.com/asynkron/protoactor-go/actor"
 	"github.com/gaissmai/bart"
-	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -29,21 +28,25 @@ const nicStartTimeout = 10 * time.Second
 // record written last, so every failure before the write only has to stop
 // what was started, and a crash before it leaves no record; a crash after
 // it is a stored NIC that the next start serves. It answers the sender
-// itself once the NIC is both started and stored.
-func (n *network) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
+// itself once the NIC is both started and stored. Its name must be unique
+// within the network (another network may use it); its id, checked by the
+// NetManager, is claimed for good by the store.
+func (n *network) createNic(ctx actor.Context, msg createNic) {
 	sender := ctx.Sender()
-	fail := func(err error) {
-		if req.GetName() != "" {
-			ctx.Send(ctx.Parent(), nicNameFree{name: req.GetName()})
-		}
-		ctx.Send(sender, err)
-	}
-	e, err := n.prepareNic(req)
+	fail := func(err error) { ctx.Send(sender, err) }
+	e, err := n.prepareNic(msg)
 	if err != nil {
 		fail(err)
 		return
 	}
-	e.pid = n.spawnNic(ctx, e)
+	if e.pid, err = n.spawnNic(ctx, e); err != nil {
+		n.unadopt(e)
+		if cerr := e.port.Close(); cerr != nil {
+			n.Log.Warn("close nic port", "nic", e.rec.ID, "err", cerr)
+		}
+		fail(status.Errorf(codes.Unavailable, "%v; retry once it has stopped", err))
+		return
+	}
 	ctx.ReenterAfter(ctx.RequestFuture(e.pid, awaitStart{}, nicStartTimeout), func(res any, err error) {
 		if n.deleting || n.nics[e.rec.ID] != e {
 			fail(networkNotFound(n.id)) // DeleteNetwork stopped it meanwhile
@@ -89,11 +92,23 @@ func startError(id string, res any) error {
 	return nil
 }
 
-// prepareNic validates a create, picks the NIC's MAC and addresses, makes
-// its port listen on its socket and takes it into the network's state (so
-// that concurrent creates see its MAC and addresses as taken). Nothing is
-// stored yet.
-func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
+// prepareNic validates a create, checks its id and name against the
+// network's NICs (those being created included), picks the NIC's MAC and
+// addresses, makes its port listen on its socket and takes it into the
+// network's state (so that concurrent creates see its name, MAC and
+// addresses as taken). Nothing is stored yet.
+func (n *network) prepareNic(msg createNic) (*nicEntry, error) {
+	req, id := msg.req, msg.id
+	if e := n.nics[id]; e != nil {
+		return nil, status.Errorf(codes.AlreadyExists, "a nic with id %s already exists", id)
+	}
+	if msg.name != "" {
+		for _, e := range n.nics {
+			if e.rec.Name == msg.name {
+				return nil, status.Errorf(codes.AlreadyExists, "nic %q already exists in network %q (id %s)", msg.name, n.rec.Name, e.rec.ID)
+			}
+		}
+	}
 	mac, err := n.pickMAC(req.GetMacAddress())
 	if err != nil {
 		return nil, err
@@ -119,9 +134,8 @@ func (n *network) prepareNic(req *netpb.CreateNicRequest) (*nicEntry, error) {
 		}
 	}
 	now := time.Now().UTC()
-	id := uuid.NewString()
 	rec := &persistence.NicRecord{
-		ID: id, Name: req.GetName(), NetworkID: n.id, MAC: mac, IPv4Address: v4, IPv6Address: v6,
+		ID: id, Name: msg.name, NetworkID: n.id, MAC: mac, IPv4Address: v4, IPv6Address: v6,
 		RoutedIPv4Prefixes: routes4, RoutedIPv6Prefixes: routes6,
 		SocketPath: nicSocketPath(n.SocketDir, id), CreatedAt: now, UpdatedAt: now,
 	}

@@ -144,7 +144,7 @@ func (c *nic) stopListenRetry() {
 // retryListen tries again to listen on the NIC's socket and, once it can,
 // starts its reactor.
 func (c *nic) retryListen(ctx actor.Context) {
-	if c.handle.port.Listening() || c.relisten == nil {
+	if c.relisten == nil || c.handle.port.Listening() {
 		return // a stale retry of a stopped timer
 	}
 	if err := c.handle.port.Listen(); err != nil {

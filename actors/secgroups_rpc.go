@@ -37,7 +37,7 @@ func (m *manager) receiveSecurityGroup(ctx actor.Context) {
 	case *netpb.DetachSecurityGroupRequest:
 		ctx.Respond(m.detachGroup(msg))
 	case nicConnections:
-		m.forwardToNicNetwork(ctx, msg.nicID)
+		m.forwardToNicNetwork(ctx, msg.nicID, func(id string) any { return nicConnections{nicID: id} })
 	}
 }
 
@@ -187,9 +187,9 @@ func (m *manager) attachment(nicRef, groupRef string) (*netpb.Nic, *sgEntry, err
 	case groupRef == "":
 		return nil, nil, invalid("security_group_id must name a security group by id or name")
 	}
-	nic := m.lookupNic(nicRef)
-	if nic == nil {
-		return nil, nil, nicNotFound(nicRef)
+	nic, err := m.lookupNic(nicRef, "")
+	if err != nil {
+		return nil, nil, err
 	}
 	e := m.sg.lookup(groupRef)
 	if e == nil {

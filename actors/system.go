@@ -48,7 +48,8 @@ type Config struct {
 // deps are shared, read-only, by every actor of a tree.
 type deps struct {
 	Config
-	reg *registry
+	reg     *registry
+	watches *watches
 	// dp is the data plane every NetworkActor adds its ports to.
 	dp *reactor.Dataplane
 	// uplink is the UplinkActor's, read by views; uplinkPID is where the
@@ -79,7 +80,7 @@ func Start(cfg Config) (*System, error) {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))
-	d := &deps{Config: cfg, reg: newRegistry(), uplink: &uplinkHandle{}}
+	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics), uplink: &uplinkHandle{}}
 	d.dp = reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
 		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,

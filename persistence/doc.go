@@ -12,6 +12,6 @@
 //	net/<network-id>          NetworkRecord
 //	netname/<name>            network id
 //	nic/<nic-id>              NicRecord
-//	nicname/<name>            nic id (named NICs only)
+//	nicname/<netid>/<name>    nic id (named NICs only; names are unique per network)
 //	alloc/<network-id>/<addr> nic id owning that address
 package persistence

@@ -8,16 +8,21 @@ import (
 	"github.com/dgraph-io/badger/v4"
 )
 
-func netKey(id string) []byte         { return []byte("net/" + id) }
-func netNameKey(name string) []byte   { return []byte("netname/" + name) }
-func nicKey(id string) []byte         { return []byte("nic/" + id) }
-func nicNameKey(name string) []byte   { return []byte("nicname/" + name) }
+func netKey(id string) []byte       { return []byte("net/" + id) }
+func netNameKey(name string) []byte { return []byte("netname/" + name) }
+func nicKey(id string) []byte       { return []byte("nic/" + id) }
+func nicNameKey(netID, name string) []byte {
+	return []byte("nicname/" + netID + "/" + name)
+}
 func allocKey(netID, a string) []byte { return []byte("alloc/" + netID + "/" + a) }
 
-// CreateNetwork stores a new network and claims its name. A taken name is
-// ErrConflict.
+// CreateNetwork stores a new network and claims its name. A taken name or
+// id is ErrConflict.
 func (s *Store) CreateNetwork(n *NetworkRecord) error {
 	return s.update(func(txn *writeTxn) error {
+		if err := absent(txn, netKey(n.ID)); err != nil {
+			return err
+		}
 		if err := claim(txn, netNameKey(n.Name), n.ID); err != nil {
 			return err
 		}
@@ -59,18 +64,21 @@ func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
 	})
 }
 
-// PutNic creates (old == nil) or updates a NIC, claiming its name and
-// addresses and releasing those the old version held. A name or address held
-// by another NIC is ErrConflict.
+// PutNic creates (old == nil) or updates a NIC, claiming its name (unique
+// within its network) and addresses and releasing those the old version
+// held. A name or address held by another NIC, or the id of an existing
+// NIC for a new one, is ErrConflict.
 func (s *Store) PutNic(nic, old *NicRecord) error {
 	return s.update(func(txn *writeTxn) error {
 		if old != nil {
 			if err := deleteNic(txn, old); err != nil {
 				return err
 			}
+		} else if err := absent(txn, nicKey(nic.ID)); err != nil {
+			return err
 		}
 		if nic.Name != "" {
-			if err := claim(txn, nicNameKey(nic.Name), nic.ID); err != nil {
+			if err := claim(txn, nicNameKey(nic.NetworkID, nic.Name), nic.ID); err != nil {
 				return err
 			}
 		}
@@ -97,7 +105,7 @@ func (s *Store) DeleteNic(nic *NicRecord) error {
 func deleteNic(txn *writeTxn, nic *NicRecord) error {
 	keys := [][]byte{nicKey(nic.ID)}
 	if nic.Name != "" {
-		keys = append(keys, nicNameKey(nic.Name))
+		keys = append(keys, nicNameKey(nic.NetworkID, nic.Name))
 	}
 	for _, a := range nic.addresses() {
 		keys = append(keys, allocKey(nic.NetworkID, a))

@@ -314,6 +314,19 @@ func claim(txn *writeTxn, key []byte, owner string) error {
 	return nil
 }
 
+// absent checks that no object is stored under key: a taken id is
+// ErrConflict.
+func absent(txn *writeTxn, key []byte) error {
+	_, err := txn.Get(key)
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return nil
+	case err != nil:
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	return fmt.Errorf("%s: %w", key, ErrConflict)
+}
+
 // badgerLogger sends Badger's own log lines to slog; its chatty info lines
 // go to debug.
 type badgerLogger struct{ log *slog.Logger }

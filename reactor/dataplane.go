@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"mvirt-net/reactor/gateway"
-	"mvirt-net/reactor/hugepage"
 	"mvirt-net/reactor/route"
 )
 
@@ -47,7 +46,7 @@ type DataplaneConfig struct {
 	ConntrackSize int
 	// Hugepages says whether the ports' inboxes are on huge pages (see
 	// hugepages.go).
-	Hugepages hugepage.Mode
+	Hugepages HugepageMode
 }
 
 // NewDataplane returns an empty data plane.

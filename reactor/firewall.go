@@ -23,6 +23,20 @@ type firewall struct {
 	// scratch holds the headers of a lent frame, whose head may stop
 	// short of a quoted packet.
 	scratch [scratchLen]byte
+	// last remembers, per direction (0 ingress, 1 egress), the entry of
+	// the last TCP or UDP packet, so that a burst of one connection
+	// costs one table lookup.
+	last [2]lastFlow
+}
+
+// lastFlow is the tracked connection a direction saw last: its frames'
+// signature (conntrack.Signature), its entry and the entry's generation.
+type lastFlow struct {
+	e     *conntrack.Entry
+	gen   uint32
+	proto uint8
+	n     int
+	sig   [36]byte
 }
 
 // scratchLen covers Ethernet, IPv6, ICMPv6 and a quoted IPv6 header with
@@ -49,8 +63,11 @@ func (r *Reactor) egressAllowed(frame []byte) bool {
 	if fw.m == nil {
 		return true
 	}
+	if fw.hit(frame, true) {
+		return true
+	}
 	conntrack.ParseFlow(frame, &fw.flow)
-	return r.admit(true)
+	return r.admit(frame, true)
 }
 
 // ingressAllowed filters a frame routed to this NIC: head, then the lent
@@ -60,20 +77,25 @@ func (r *Reactor) ingressAllowed(head, tail []byte) bool {
 	if fw.m == nil {
 		return true
 	}
-	frame := head
-	if len(tail) > 0 && len(head) < scratchLen {
+	if fw.hit(head, false) {
+		return true
+	}
+	conntrack.ParseFlow(head, &fw.flow)
+	// The head of a lent frame holds the transport header of what it
+	// routes but may stop short of the packet an ICMP error quotes (or
+	// of IPv6 extension headers): only then are headers copied together.
+	if k := fw.flow.Kind; len(tail) > 0 && len(head) < scratchLen && (k == conntrack.KindNone || k == conntrack.KindOther) {
 		n := copy(fw.scratch[:], head)
 		n += copy(fw.scratch[n:], tail)
-		frame = fw.scratch[:n]
+		conntrack.ParseFlow(fw.scratch[:n], &fw.flow)
 	}
-	conntrack.ParseFlow(frame, &fw.flow)
-	return r.admit(false)
+	return r.admit(head, false)
 }
 
 // admit decides on fw.flow: a packet of a tracked connection (or an ICMP
 // error about one) passes and refreshes it; another starts a connection
 // if a rule allows it and the table has room.
-func (r *Reactor) admit(egress bool) bool {
+func (r *Reactor) admit(frame []byte, egress bool) bool {
 	fw := &r.fw
 	f := &fw.flow
 	denied := DropSGIngressDenied
@@ -101,6 +123,7 @@ func (r *Reactor) admit(egress bool) bool {
 	opening := f.Proto == 6 && f.TCPFlags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN
 	if e != nil && !(opening && e.State == conntrack.StateClosed) {
 		e.Seen(egress, f.TCPFlags, fw.now)
+		fw.remember(frame, egress, e)
 		return true
 	}
 	if !fw.m.Allows(dir, f.Proto, f.DstPort, f.Kind != conntrack.KindOther, remote(f, egress)) {
@@ -117,7 +140,44 @@ func (r *Reactor) admit(egress bool) bool {
 		return false
 	}
 	e.Seen(egress, f.TCPFlags, fw.now)
+	fw.remember(frame, egress, e)
 	return true
+}
+
+// hit passes a TCP or UDP packet of the connection this direction saw
+// last, if that connection is still tracked under the same key: no parse,
+// no lookup. A SYN that may reopen a closed connection goes the long way.
+func (fw *firewall) hit(frame []byte, egress bool) bool {
+	l := &fw.last[dirIndex(egress)]
+	if l.e == nil {
+		return false
+	}
+	sig, proto, flags, ok := conntrack.Signature(frame)
+	if !ok || proto != l.proto || len(sig) != l.n || string(sig) != string(l.sig[:l.n]) ||
+		l.e.Gen() != l.gen || l.e.ExpiresIn(fw.now) <= 0 ||
+		(flags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN && l.e.State == conntrack.StateClosed) {
+		return false
+	}
+	l.e.Seen(egress, flags, fw.now)
+	return true
+}
+
+// remember makes e, the connection of frame, the direction's last one if
+// frame has a signature.
+func (fw *firewall) remember(frame []byte, egress bool, e *conntrack.Entry) {
+	sig, proto, _, ok := conntrack.Signature(frame)
+	if !ok {
+		return
+	}
+	l := &fw.last[dirIndex(egress)]
+	l.e, l.gen, l.proto, l.n = e, e.Gen(), proto, copy(l.sig[:], sig)
+}
+
+func dirIndex(egress bool) int {
+	if egress {
+		return 1
+	}
+	return 0
 }
 
 func remote(f *conntrack.Flow, egress bool) netip.Addr {

@@ -50,7 +50,7 @@ func newServices(s Services) (*services, error) {
 	if s.RAInterval == 0 {
 		s.RAInterval = DefaultRAInterval
 	}
-	out := &services{Services: s, ra: ndp.RAConfig{MTU: uint32(s.MTU), DNS: s.DNS}}
+	out := &services{Services: s, ra: ndp.RAConfig{MTU: uint32(s.MTU), DNS: raDNS(s.DNS)}}
 	var err error
 	if s.Gateway.IPv4.IsValid() {
 		out.dhcp4, err = dhcp4.New(dhcp4.Config{
@@ -72,6 +72,18 @@ func newServices(s Services) (*services, error) {
 		return nil, fmt.Errorf("router advertisement config: %w", err)
 	}
 	return out, nil
+}
+
+// raDNS returns the IPv6 servers of dns that RAs advertise: the first
+// ndp.MaxDNSServers of them (DHCPv6 hands out the whole list).
+func raDNS(dns []netip.Addr) []netip.Addr {
+	var out []netip.Addr
+	for _, a := range dns {
+		if a.Is6() && !a.Is4In6() && len(out) < ndp.MaxDNSServers {
+			out = append(out, a)
+		}
+	}
+	return out
 }
 
 // mayUseIPv4 reports whether the NIC may send from a.

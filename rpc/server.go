@@ -15,27 +15,33 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
+	"mvirt-net/actors"
 	"mvirt-net/rpc/netpb"
 )
 
 // Version is the daemon's version, reported by GetVersion.
 var Version = "0.1.0-dev"
 
-// Asker sends a request into the actor tree and waits for its answer.
-type Asker interface {
+// Actors is the actor tree as the server uses it: requests with one answer,
+// and watches.
+type Actors interface {
+	// Ask sends a request into the actor tree and waits for its answer.
 	Ask(ctx context.Context, msg any) (any, error)
+	// WatchNics and WatchNetworks begin a watch (see actors.Watch).
+	WatchNics(ctx context.Context) (*actors.NicWatch, error)
+	WatchNetworks(ctx context.Context) (*actors.NetworkWatch, error)
 }
 
 // Server implements netpb.NetServiceServer over an actor tree.
 type Server struct {
 	netpb.UnimplementedNetServiceServer
-	actors Asker
+	actors Actors
 }
 
 // NewGRPCServer builds a gRPC server with NetService, health (SERVING) and
 // reflection registered, and the given interceptors. A request whose bytes
 // do not decode answers InvalidArgument, on every service.
-func NewGRPCServer(actors Asker, metrics *Metrics) (*grpc.Server, *health.Server) {
+func NewGRPCServer(actors Actors, metrics *Metrics) (*grpc.Server, *health.Server) {
 	gs := grpc.NewServer(grpc.ForceServerCodecV2(newCodec()), grpc.ChainUnaryInterceptor(metrics.unaryInterceptor))
 	reg := guardedServer{gs}
 	netpb.RegisterNetServiceServer(reg, &Server{actors: actors})
@@ -114,4 +120,9 @@ func (s *Server) UpdateNic(ctx context.Context, req *netpb.UpdateNicRequest) (*n
 // DeleteNic deletes a vNIC, closing its VM connection and socket.
 func (s *Server) DeleteNic(ctx context.Context, req *netpb.DeleteNicRequest) (*netpb.DeleteNicResponse, error) {
 	return ask[*netpb.DeleteNicResponse](ctx, s, req)
+}
+
+// AttachNic tells the caller where its VMM connects the vNIC.
+func (s *Server) AttachNic(ctx context.Context, req *netpb.AttachNicRequest) (*netpb.AttachNicResponse, error) {
+	return ask[*netpb.AttachNicResponse](ctx, s, req)
 }

@@ -23,8 +23,8 @@ import (
 const shutdownGrace = 10 * time.Second
 
 // run starts everything, serves until ctx is cancelled, then shuts down in
-// a fixed order: gRPC (graceful), debug HTTP, actors (closing every NIC
-// socket), the store.
+// a fixed order: watch streams (ended with OK), gRPC (graceful), debug
+// HTTP, actors (closing every NIC socket), the store.
 func run(ctx context.Context, cfg *Config) error {
 	level, _ := cfg.level()
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level}))
@@ -96,6 +96,7 @@ func run(ctx context.Context, cfg *Config) error {
 		log.Error("server failed; shutting down", "err", err)
 	}
 	health.Shutdown()
+	tree.EndWatches()
 	stopGRPC(gs.GracefulStop, gs.Stop, log)
 	if dbg != nil {
 		sctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,6 +47,16 @@ func (a *app) validate() error {
 // command by --timeout and marks every error that is not a usage error as a
 // failed operation.
 func (a *app) run(fn action) func(*cobra.Command, []string) error {
+	return a.connect(fn, true)
+}
+
+// runUnbounded is run without --timeout, for commands that last until the
+// daemon or the user ends them.
+func (a *app) runUnbounded(fn action) func(*cobra.Command, []string) error {
+	return a.connect(fn, false)
+}
+
+func (a *app) connect(fn action, bounded bool) func(*cobra.Command, []string) error {
 	return func(cmd *cobra.Command, args []string) error {
 		conn, err := grpc.NewClient(a.server, grpc.WithTransportCredentials(insecure.NewCredentials()))
 		if err != nil {
@@ -51,6 +64,11 @@ func (a *app) run(fn action) func(*cobra.Command, []string) error {
 		}
 		defer conn.Close()
 		ctx, cancel := context.WithTimeout(cmd.Context(), a.timeout)
+		if !bounded {
+			// An unbounded command ends on Ctrl-C or SIGTERM, as a success.
+			cancel()
+			ctx, cancel = signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+		}
 		defer cancel()
 		s := &session{
 			net:     netpb.NewNetServiceClient(conn),

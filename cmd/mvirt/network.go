@@ -26,6 +26,7 @@ tells its VMs the DNS and NTP servers to use.`,
 		newNetworkListCmd(a),
 		newNetworkUpdateCmd(a),
 		newNetworkDeleteCmd(a),
+		newNetworkWatchCmd(a),
 	)
 	return cmd
 }

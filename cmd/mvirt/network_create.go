@@ -31,7 +31,9 @@ kernel routes on, which needs IP forwarding on the host
 routes the subnet to the host or mvirt-net --uplink-masquerade IFACE (NAT
 behind IFACE's address). Public networks must not overlap. If the host
 gives mvirt-net no uplink (no /dev/net/tun, no CAP_NET_ADMIN) the create
-fails with FailedPrecondition and nothing changes.`,
+fails with FailedPrecondition and nothing changes. --id gives the network
+a UUID of the caller's choosing (one in use is refused); without it the
+daemon makes one.`,
 		Example: `  # dual-stack
   mvirt network create --name prod --ipv4-subnet 10.0.0.0/24 --ipv6-prefix fd00::/64 \
       --dns 1.1.1.1 --dns 2606:4700:4700::1111
@@ -52,6 +54,7 @@ fails with FailedPrecondition and nothing changes.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&req.Name, "name", "", "unique name of the network (required)")
+	f.StringVar(&req.Id, "id", "", "UUID to give the network (default: generated)")
 	f.StringVar(&req.Ipv4Subnet, "ipv4-subnet", "", "IPv4 subnet in CIDR notation, e.g. 10.0.0.0/24")
 	f.StringVar(&req.Ipv6Prefix, "ipv6-prefix", "", "IPv6 prefix in CIDR notation, e.g. fd00::/64")
 	f.StringSliceVar(&req.DnsServers, "dns", nil, "DNS server to announce (repeatable, comma-separated)")

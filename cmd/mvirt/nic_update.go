@@ -14,11 +14,13 @@ func newNicUpdateCmd(a *app) *cobra.Command {
 	var (
 		routes      []string
 		clearRoutes bool
+		network     string
 	)
 	cmd := &cobra.Command{
 		Use:   "update NIC (--route CIDR... | --clear-routes)",
 		Short: "Replace the routed prefixes of a vNIC",
-		Long: `Replace the prefixes routed to a vNIC (named by its UUID or its name).
+		Long: `Replace the prefixes routed to a vNIC (named by its UUID or its name;
+--network narrows a name to one network).
 The prefixes given with --route, IPv4 and IPv6 alike, become the vNIC's
 whole set: a prefix left out is no longer routed. --clear-routes removes
 them all.`,
@@ -30,7 +32,7 @@ them all.`,
 			if err != nil {
 				return err
 			}
-			n, err := getNic(ctx, s.net, args[0])
+			n, err := getNic(ctx, s.net, args[0], network)
 			if err != nil {
 				return err
 			}
@@ -48,6 +50,7 @@ them all.`,
 	f := cmd.Flags()
 	f.StringArrayVar(&routes, "route", nil, "CIDR prefix to route to the vNIC (repeatable)")
 	f.BoolVar(&clearRoutes, "clear-routes", false, "route no prefixes to the vNIC")
+	networkFlag(f, &network)
 	cmd.MarkFlagsOneRequired("route", "clear-routes")
 	cmd.MarkFlagsMutuallyExclusive("route", "clear-routes")
 	return cmd

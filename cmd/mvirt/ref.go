@@ -23,9 +23,11 @@ func getNetwork(ctx context.Context, c netpb.NetServiceClient, ref string) (*net
 	return c.GetNetwork(ctx, req)
 }
 
-// getNic fetches the NIC that ref names, by UUID or by name.
-func getNic(ctx context.Context, c netpb.NetServiceClient, ref string) (*netpb.Nic, error) {
-	req := &netpb.GetNicRequest{Identifier: &netpb.GetNicRequest_Name{Name: ref}}
+// getNic fetches the NIC that ref names, by UUID or by name, within the
+// network named by network if that is not empty (NIC names are unique
+// within a network only).
+func getNic(ctx context.Context, c netpb.NetServiceClient, ref, network string) (*netpb.Nic, error) {
+	req := &netpb.GetNicRequest{Identifier: &netpb.GetNicRequest_Name{Name: ref}, NetworkId: network}
 	if isUUID(ref) {
 		req.Identifier = &netpb.GetNicRequest_Id{Id: ref}
 	}

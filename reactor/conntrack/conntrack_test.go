@@ -305,6 +305,7 @@ func FuzzParseFlow(f *testing.F) {
 		if fl.Kind != KindNone && !fl.Src.IsValid() {
 			t.Fatalf("flow without addresses: %+v", fl)
 		}
+		checkSignature(t, b)
 		if fl.Kind == KindNone {
 			return
 		}
@@ -319,4 +320,50 @@ func FuzzParseFlow(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestSignature: a frame's signature is its protocol, addresses and
+// ports as ParseFlow reads them, so equal signatures mean one connection.
+func TestSignature(t *testing.T) {
+	later := tcpFrame(a4, b4, 1, 2, FlagACK)
+	binary.BigEndian.PutUint16(later[14+6:], 100)
+	for _, tc := range []struct {
+		frame []byte
+		ok    bool
+	}{
+		{tcpFrame(a4, b4, 40000, 80, FlagSYN|FlagACK), true},
+		{tcpFrame(a6, b6, 40000, 443, FlagFIN), true},
+		{packettest.UDP(macA, macB, a4, b4, 5353, 53, []byte("q")), true},
+		{packettest.UDP(macA, macB, a6, b6, 5353, 53, []byte("q")), true},
+		{packettest.ICMPv4(macA, macB, a4, b4, 8, 0, packettest.Echo(5, 1, nil)), false},
+		{later, false},
+	} {
+		if _, _, _, ok := Signature(tc.frame); ok != tc.ok {
+			t.Fatalf("Signature ok=%v, want %v: %+v", ok, tc.ok, parse(tc.frame))
+		}
+		checkSignature(t, tc.frame)
+	}
+}
+
+// checkSignature fails unless frame's signature, if it has one, holds
+// exactly what names its connection.
+func checkSignature(t *testing.T, frame []byte) {
+	t.Helper()
+	sig, proto, flags, ok := Signature(frame)
+	if !ok {
+		return
+	}
+	f := parse(frame)
+	var want []byte
+	if f.Src.Is4() {
+		s, d := f.Src.As4(), f.Dst.As4()
+		want = append(append(want, s[:]...), d[:]...)
+	} else {
+		s, d := f.Src.As16(), f.Dst.As16()
+		want = append(append(want, s[:]...), d[:]...)
+	}
+	want = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(want, f.SrcPort), f.DstPort)
+	if f.Kind != KindPorts || proto != f.Proto || flags != f.TCPFlags || string(sig) != string(want) {
+		t.Fatalf("signature %x proto %d flags %x; ParseFlow %+v", sig, proto, flags, f)
+	}
 }

@@ -198,3 +198,31 @@ const (
 	echoLocalAsks  = 1
 	echoRemoteAsks = 2
 )
+
+// Signature returns the bytes of frame that name its connection when it
+// is the common packet: IPv4 without options or IPv6 without extension
+// headers, carrying TCP or UDP, not a later fragment. They are the
+// protocol, the addresses and the ports, as sig (a slice of frame) and
+// proto; tcpFlags are TCP's flags. ok is false for anything else. Two
+// frames with equal signatures belong to the same connection, in the
+// same direction.
+func Signature(frame []byte) (sig []byte, proto, tcpFlags uint8, ok bool) {
+	var l4 int
+	switch {
+	case len(frame) >= 14+20+4 && frame[12] == 0x08 && frame[13] == 0x00 && frame[14] == 0x45 &&
+		frame[20]&0x1f == 0 && frame[21] == 0:
+		proto, sig, l4 = frame[23], frame[26:38], 34
+	case len(frame) >= 14+40+4 && frame[12] == 0x86 && frame[13] == 0xdd && frame[14]>>4 == 6:
+		proto, sig, l4 = frame[20], frame[22:58], 54
+	default:
+		return nil, 0, 0, false
+	}
+	switch {
+	case proto == packet.ProtoUDP:
+	case proto == packet.ProtoTCP && len(frame) >= l4+14:
+		tcpFlags = frame[l4+13]
+	default:
+		return nil, 0, 0, false
+	}
+	return sig, proto, tcpFlags, true
+}

@@ -61,7 +61,13 @@ type Entry struct {
 	Egress bool
 	State  State
 	fins   uint8 // bit 0: Local sent FIN, bit 1: Remote did
+	// gen changes whenever the slot takes another connection.
+	gen uint32
 }
+
+// Gen identifies the connection in e's slot: it changes whenever the slot
+// takes another one.
+func (e *Entry) Gen() uint32 { return e.gen }
 
 // Table is a NIC's fixed-size connection table. It is not safe for
 // concurrent use: its reactor's thread owns it.
@@ -69,6 +75,7 @@ type Table struct {
 	entries []Entry
 	mask    uint64
 	seed    uint64
+	gen     uint32
 }
 
 // New allocates a table of at least size entries (rounded up to a power
@@ -119,7 +126,8 @@ func (t *Table) Insert(k *Key, egress bool, now int64) *Entry {
 	if victim == nil {
 		return nil
 	}
-	*victim = Entry{Key: *k, Egress: egress, State: StateNew}
+	t.gen++
+	*victim = Entry{Key: *k, Egress: egress, State: StateNew, gen: t.gen}
 	return victim
 }
 
@@ -169,7 +177,9 @@ func (e *Entry) Seen(fromLocal bool, tcpFlags uint8, now int64) {
 
 // Reopen makes e the start of a new connection with its key (a TCP SYN
 // reusing the ports of a closed one), opened by the NIC if egress.
-func (e *Entry) Reopen(egress bool) { *e = Entry{Key: e.Key, Egress: egress, State: StateNew} }
+func (e *Entry) Reopen(egress bool) {
+	*e = Entry{Key: e.Key, Egress: egress, State: StateNew, gen: e.gen}
+}
 
 // ExpiresIn returns how long e lives without traffic after now.
 func (e *Entry) ExpiresIn(now int64) time.Duration { return time.Duration(e.expires - now) }

@@ -58,9 +58,10 @@ func TestSecondFrontendRefused(t *testing.T) {
 	pingGateway(t, again, nic, 20)
 }
 
-// TestFrontendGoneIsReplaced: a frontend that went away without the
-// reactor having handled its end yet (a VMM that crashed and reconnects
-// at once) is replaced by the next connection, as QEMU's reconnect needs.
+// TestFrontendGoneIsReplaced: a frontend that went away, whether or not
+// the reactor has handled its end yet (a VMM that crashed and reconnects
+// at once), is replaced by the next connection, as QEMU's reconnect
+// needs; none of those reconnects is refused.
 func TestFrontendGoneIsReplaced(t *testing.T) {
 	d, nics := setup(t, 1)
 	nic := nics[0]
