@@ -17,6 +17,7 @@ import (
 
 	"mvirt-net/actors"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc"
 	"mvirt-net/rpc/debughttp"
 	"mvirt-net/rpc/endpoint"
@@ -52,6 +53,10 @@ func run(ctx context.Context, cfg *Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	tree, err := actors.Start(actors.Config{
 		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), SocketGroup: cfg.socketGID, ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		Uplink: actors.UplinkConfig{
+			Name: cfg.UplinkName, MTU: cfg.UplinkMTU, Forwarding: cfg.UplinkForwarding,
+			NAT: reactor.NAT{Iface: cfg.UplinkMasquerade, IPv6: cfg.UplinkMasquerade6},
+		},
 		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 	})
 	if err != nil {

@@ -8,7 +8,9 @@ set -euo pipefail
 # kernel package itself. tests/api needs curl (it reads the debug endpoint
 # over a unix socket as another user). tests/dpdk needs dpdk-testpmd, which only
 # dpdk-dev has; it brings every DPDK PMD (virtio_user and pcap among them).
-packages=(ca-certificates curl qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev)
+# The uplink tests (tests/uplink, tests/e2e) build network namespaces and
+# veth pairs with iproute2 and drop capabilities with util-linux's setpriv.
+packages=(ca-certificates curl qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev iproute2 util-linux)
 
 missing=()
 for p in "${packages[@]}"; do
