@@ -34,6 +34,19 @@ func reactorRestarts(t *testing.T, d *daemon.Daemon, nicID string) int64 {
 	return n.ReactorRestarts
 }
 
+// lentFaultMetric returns the NIC's line of the lent_fault drop counter in
+// /metrics.
+func lentFaultMetric(t *testing.T, d *daemon.Daemon, nicID string) string {
+	t.Helper()
+	for _, l := range strings.Split(d.DebugGet("/metrics"), "\n") {
+		if strings.HasPrefix(l, "mvirt_net_nic_drops_total{") && strings.Contains(l, `nic="`+nicID+`"`) && strings.Contains(l, `reason="lent_fault"`) {
+			return l
+		}
+	}
+	t.Fatalf("no lent_fault drop counter for nic %s in /metrics", nicID)
+	return ""
+}
+
 // crashed reports whether the daemon logged a crash of the NIC's reactor.
 func crashed(d *daemon.Daemon, nicID string) bool {
 	for _, l := range strings.Split(d.Log(), "\n") {
@@ -84,5 +97,8 @@ func TestFaultingLenderCostsOneFrame(t *testing.T) {
 	}
 	if crashed(d, c.Id) {
 		t.Fatalf("c's reactor crashed:\n%s", d.Log())
+	}
+	if m := lentFaultMetric(t, d, c.Id); strings.HasSuffix(m, " 0") {
+		t.Fatalf("lent_fault not counted in /metrics: %s", m)
 	}
 }
