@@ -1,6 +1,7 @@
 package inbox
 
 import (
+	"errors"
 	"fmt"
 	"runtime"
 	"sync"
@@ -23,17 +24,18 @@ import (
 // crashed one: frames the crashed one took but did not release are lost,
 // not stuck).
 //
-// Slot memory on huge pages (Config.Hugepages) is unmapped only when the
-// Inbox itself is no longer reachable: after Close, once no route table,
-// producer or consumer holds it, so that neither a producer still
-// reserving nor a consumer still reading ever touches unmapped memory.
-// Every view of the ring is borrowed through the Inbox, which keeps it
-// reachable while the view is in use.
+// Slot memory on huge pages (Config.Hugepages) goes back to the pool at
+// Close, but stays mapped, on normal pages, so that a producer still
+// writing a slot it reserved before Close, or holding the inbox through a
+// route table not yet replaced, never touches unmapped memory; it is
+// unmapped when the Inbox itself is no longer reachable. Every view of the
+// ring is borrowed through the Inbox, which keeps it reachable while the
+// view is in use.
 type Inbox struct {
 	// Set by New, read-only afterwards (closed is written once, by Close).
 	meta     []slot
 	data     []byte
-	huge     bool
+	huge     *hugeMem
 	mask     uint64
 	maxFrame int
 	closed   atomic.Bool
@@ -120,10 +122,8 @@ func New(cfg Config) (*Inbox, error) {
 		bell:     bell,
 	}
 	if mem != nil {
-		q.data, q.huge = mem[:size:size], true
-		// An unmap that fails leaves the mapping in place: nothing to
-		// recover, and no one left to tell.
-		runtime.AddCleanup(q, func(mem []byte) { _ = hugepage.Free(mem) }, mem)
+		q.data, q.huge = mem[:size:size], &hugeMem{mem: mem}
+		runtime.AddCleanup(q, unmap, mem)
 	} else {
 		q.data = make([]byte, size)
 	}
@@ -134,7 +134,7 @@ func New(cfg Config) (*Inbox, error) {
 }
 
 // OnHugepages reports whether the inbox's slot memory is on huge pages.
-func (q *Inbox) OnHugepages() bool { return q.huge }
+func (q *Inbox) OnHugepages() bool { return q.huge != nil }
 
 // Doorbell returns the eventfd the consumer waits on: a READ of 8 bytes
 // completes after a Flush found the consumer parked. The inbox owns the fd
@@ -154,19 +154,24 @@ func (q *Inbox) MaxFrame() int { return q.maxFrame }
 // a Commit of a slot reserved before Close is harmless. Frames still in
 // the ring are discarded. A doorbell READ still armed on an io_uring keeps
 // the eventfd's file open until it is cancelled or the ring torn down, and
-// never completes; the consumer cancels it first. Close is idempotent.
+// never completes; the consumer cancels it first. Slot memory on huge
+// pages goes back to the pool (see Inbox). Close is idempotent.
 func (q *Inbox) Close() error {
 	q.bellMu.Lock()
 	defer q.bellMu.Unlock()
 	if q.closed.Swap(true) {
 		return nil
 	}
+	var err error
+	if q.huge != nil {
+		err = q.huge.release()
+	}
 	fd := q.bell
 	q.bell = -1
-	if err := unix.Close(fd); err != nil {
-		return fmt.Errorf("close inbox doorbell: %w", err)
+	if cerr := unix.Close(fd); cerr != nil {
+		return errors.Join(err, fmt.Errorf("close inbox doorbell: %w", cerr))
 	}
-	return nil
+	return err
 }
 
 // frame returns the bytes of a frame of n bytes at position pos: inline

@@ -44,6 +44,8 @@ type results struct {
 	IdleNote         string
 	// SG are the runs with and without a security group.
 	SG []*sgResult
+	// HP are the runs with and without huge pages.
+	HP []*hpResult
 }
 
 // pickMedians picks the round with the median delivered rate of each
@@ -128,6 +130,7 @@ func (r *results) print(w io.Writer) {
 			num(s.Harness, throughput.Mpps), num(s.Ours, genNs), num(s.DPDK, genNs), num(s.Ours, sinkNs), num(s.DPDK, sinkNs))
 	}
 	printSG(w, r.SG)
+	printHP(w, r.HP)
 	r.printLatency(w, "ours", r.LatOurs)
 	r.printLatency(w, "dpdk", r.LatDPDK)
 	for _, v := range r.VirtioUser {

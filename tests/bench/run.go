@@ -47,6 +47,9 @@ type Config struct {
 	// DaemonArgs are extra mvirt-net flags, e.g. --reactor-cpus
 	// (DefaultDaemonArgs, unless told otherwise).
 	DaemonArgs []string
+	// Hugepages adds the runs through a second daemon with its inboxes on
+	// huge pages (it sizes /proc/sys/vm/nr_hugepages, and restores it).
+	Hugepages bool
 }
 
 // The endpoints of the harness-only and DPDK runs, which route nothing
@@ -121,6 +124,11 @@ func runBackends(cfg Config, res *results, w io.Writer) (err error) {
 	sg, err := sgRun(o, nics, cfg, w)
 	res.SG = sg
 	errs = append(errs, err)
+	if cfg.Hugepages {
+		hp, err := hpRun(o, nics, cfg, w)
+		res.HP = hp
+		errs = append(errs, err)
+	}
 	res.LatDPDK = dpdkLatency(cfg)
 	res.LatOurs = latencyOnce(socketsOf(nics), endpointsOf(nics), cfg)
 	return errors.Join(append(errs, oursExtras(o, nics, cfg, res, w))...)
