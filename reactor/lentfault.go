@@ -37,7 +37,7 @@ func (r *Reactor) catchLentFault(faulted *bool) {
 	v := recover()
 	tail := l.tail
 	l.tail = nil
-	if e, ok := v.(interface{ Addr() uintptr }); !ok || !contains(tail, e.Addr()) {
+	if !faultIn(v, tail) {
 		panic(v)
 	}
 	if rx := &r.queues[rxQueue]; rx.running {
@@ -46,4 +46,11 @@ func (r *Reactor) catchLentFault(faulted *bool) {
 	r.rxPieces[0], r.rxPieces[1] = nil, nil
 	r.drop(DropLentFault)
 	*faulted = true
+}
+
+// faultIn reports whether v, a recovered panic value, is a memory fault
+// at an address in b.
+func faultIn(v any, b []byte) bool {
+	e, ok := v.(interface{ Addr() uintptr })
+	return ok && contains(b, e.Addr())
 }
