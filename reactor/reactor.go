@@ -84,6 +84,12 @@ type Reactor struct {
 	lent    inflightChain
 	// reserved is the inbox slot route is filling, if any (see route).
 	reserved inbox.Slot
+	// next is the inbox frame deliverFrames takes next, drained counts
+	// the frames it took this batch, and lending is the lent frame it
+	// copies (see lentfault.go).
+	next     nextFrame
+	drained  int
+	lending  lentCopy
 	inflight inflight
 	last     lastRoute
 	nTouched int

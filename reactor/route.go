@@ -183,32 +183,52 @@ func (r *Reactor) flushRouted() {
 // counts the frames it took in r.handled.
 func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
-	n := 0
+	r.drained = 0
 	filtered := r.fw.begin()
-	f, tail, ok := q.Next()
-	for ok {
+	nx := &r.next
+	nx.head, nx.tail, nx.ok = q.Next()
+	for r.deliverFrames(q, filtered) {
+		// A lent frame faulted and was dropped: on with the rest.
+	}
+	q.Release()
+	if r.drained == 0 {
+		return
+	}
+	r.flushRx()
+	r.batch.flush(r.cfg.Stats)
+	r.handled += r.drained
+}
+
+// deliverFrames delivers r.next and every frame after it in q, counting
+// them in r.drained. It reports true when a fault copying a lent frame cut
+// it short (see catchLentFault); r.next is then the frame after that one.
+func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
+	defer r.catchLentFault(&faulted)
+	rx := &r.queues[rxQueue]
+	for nx := &r.next; nx.ok; {
+		f, tail := nx.head, nx.tail
+		nx.head, nx.tail, nx.ok = q.Next()
+		r.drained++
 		// While this frame is copied, the next one's destination (and
 		// the source of a lent one) come into the cache.
-		nf, ntail, nok := q.Next()
-		if rx := &r.queues[rxQueue]; nok && rx.running {
-			prefetch.Read(ntail)
+		if nx.ok && rx.running {
+			prefetch.Read(nx.tail)
 			if b := rx.q.PeekBuffer(1); b != nil {
-				prefetch.Write(b[:min(len(b), r.hdrLen+len(nf)+len(ntail))])
+				prefetch.Write(b[:min(len(b), r.hdrLen+len(nx.head)+len(nx.tail))])
+			}
+		}
+		if tail != nil {
+			r.lending.tail = tail
+			if rx.running {
+				r.lending.rx = rx.q.Mark()
 			}
 		}
 		if !filtered || r.ingressAllowed(f, tail) {
 			r.deliver(f, tail)
 		}
-		n++
-		f, tail, ok = nf, ntail, nok
+		r.lending.tail = nil
 	}
-	q.Release()
-	if n == 0 {
-		return
-	}
-	r.flushRx()
-	r.batch.flush(r.cfg.Stats)
-	r.handled += n
+	return false
 }
 
 type icmpKind uint8

@@ -54,6 +54,10 @@ const (
 	// DropConntrackFull: a new connection the NIC's connection table had
 	// no room for.
 	DropConntrackFull
+	// DropLentFault: a frame lent by another NIC whose bytes faulted as
+	// they were copied out of that NIC's guest memory (its VMM shrank
+	// the memory under it).
+	DropLentFault
 	// NumDropReasons is the number of reasons.
 	NumDropReasons
 )
@@ -62,7 +66,7 @@ var dropNames = [NumDropReasons]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
 	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
 	"inbox_full", "too_big", "not_public", "offload", "uplink_write",
-	"sg_ingress_denied", "sg_egress_denied", "conntrack_full",
+	"sg_ingress_denied", "sg_egress_denied", "conntrack_full", "lent_fault",
 }
 
 // String names the reason as metrics label it.

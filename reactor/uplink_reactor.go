@@ -67,6 +67,9 @@ type UplinkReactor struct {
 	// touched are the inboxes this pass committed to, flushed at its end.
 	touched  [maxTouched]*inbox.Inbox
 	nTouched int
+	// lending is the lent bytes of the frame toKernel writes, nil
+	// between frames (see catchLentFault).
+	lending []byte
 }
 
 // Start starts a reactor serving the uplink on its own OS thread, and

@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/route"
 	"mvirt-net/reactor/tun"
@@ -177,14 +178,48 @@ func (r *UplinkReactor) tooBig(frame []byte, mtu int) {
 // write buffers are free, and releases them to their senders.
 func (r *UplinkReactor) toKernel() {
 	q := r.up.dest.Inbox
+	for r.writeFrames(q) {
+		// A lent frame faulted and was dropped: on with the rest.
+	}
+	q.Release()
+}
+
+// writeFrames writes frames of q while write buffers are free. It reports
+// true when a fault copying a lent frame cut it short (see
+// catchLentFault).
+func (r *UplinkReactor) writeFrames(q *inbox.Inbox) (faulted bool) {
+	defer r.catchLentFault(&faulted)
 	for r.nfree > 0 {
 		head, tail, ok := q.Next()
 		if !ok {
 			break
 		}
+		r.lending = tail
 		r.write(head, tail)
+		r.lending = nil
 	}
-	q.Release()
+	return false
+}
+
+// catchLentFault, deferred by writeFrames, recovers from a fault while
+// reading the lent bytes of the frame being written (see lentfault.go):
+// the frame is dropped and counted (DropLentFault), its write buffer is
+// free again, and *faulted tells the caller to go on with the rest. Any
+// other panic goes on.
+func (r *UplinkReactor) catchLentFault(faulted *bool) {
+	tail := r.lending
+	if tail == nil {
+		return
+	}
+	v := recover()
+	r.lending = nil
+	if !faultIn(v, tail) {
+		panic(v)
+	}
+	// write reads the lent bytes only after taking the buffer.
+	r.nfree++
+	r.drop(DropLentFault)
+	*faulted = true
 }
 
 // write queues the IP packet of the Ethernet frame head+tail to the TUN,

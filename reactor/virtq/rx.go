@@ -48,7 +48,7 @@ func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) 
 	for _, p := range frame {
 		total += len(p)
 	}
-	startAvail, startPending := q.lastAvail, q.pending
+	start := q.Mark()
 	src := reader{cur: hdr, rest: frame}
 	var numBuffers [2][]byte // the guest bytes holding num_buffers
 	written, chains := 0, 0
@@ -58,12 +58,12 @@ func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) 
 			return RxFault, f
 		}
 		if !ok {
-			q.lastAvail, q.pending = startAvail, startPending
+			q.Rewind(start)
 			return RxNoBuffers, FaultNone
 		}
 		switch {
 		case !q.mergeable && c.WriteLen < total:
-			q.lastAvail, q.pending = startAvail, startPending
+			q.Rewind(start)
 			return RxTooBig, FaultNone
 		case q.mergeable && c.WriteLen < len(hdr):
 			return RxFault, FaultShortRxBuffer
@@ -85,6 +85,20 @@ func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) 
 	}
 	return RxDelivered, FaultNone
 }
+
+// RxMark is where a queue stood, for Rewind.
+type RxMark struct{ lastAvail, pending uint16 }
+
+// Mark returns where q stands: the next avail entry it pops and the used
+// elements it added but did not publish.
+func (q *Queue) Mark() RxMark { return RxMark{q.lastAvail, q.pending} }
+
+// Rewind takes q back to m, which Mark returned since q last published:
+// the chains popped since are put back, still the guest's and unused, and
+// the used elements added since are forgotten. A Deliver that a fault in
+// the frame's bytes cut short (a panic, with debug.SetPanicOnFault) is
+// undone so.
+func (q *Queue) Rewind(m RxMark) { q.lastAvail, q.pending = m.lastAvail, m.pending }
 
 // reader walks the bytes of a header and frame pieces in order.
 type reader struct {

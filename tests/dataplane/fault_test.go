@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"bytes"
+	"net/netip"
 	"os"
 	"strings"
 	"sync"
@@ -50,36 +51,8 @@ func TestFaultingSenderDoesNotStallDestination(t *testing.T) {
 	b := createNic(t, d, &netpb.CreateNicRequest{NetworkId: n.Id})
 	c := createNic(t, d, &netpb.CreateNicRequest{NetworkId: n.Id})
 
-	stop := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		for seq := uint16(0); ; seq++ {
-			select {
-			case <-stop:
-				return
-			case <-time.After(time.Millisecond):
-			}
-			if err := a.g.Send(echo4(a, c.ip, 64, seq)); err != nil {
-				t.Errorf("a sends: %v", err)
-				return
-			}
-		}
-	}()
-	defer wg.Wait()
-	defer close(stop)
-
-	fromA := func(want int) {
-		t.Helper()
-		for got := 0; got < want; {
-			p := packettest.Check(t, recv(t, c.g))
-			if p.Src == a.ip {
-				got++
-			}
-		}
-	}
-	fromA(20)
+	defer keepSending(t, a, c)()
+	receiveFrom(t, c, a.ip, 20)
 	payload := bytes.Repeat([]byte{0xa5}, 158)
 	poisoned := withTTL(packettest.ICMPv4(b.mac, gwMAC, b.ip, c.ip, 8, 0, packettest.Echo(9, 1, payload)), 64)
 	sendAcrossTruncation(t, b.g, poisoned, 100)
@@ -89,5 +62,43 @@ func TestFaultingSenderDoesNotStallDestination(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	fromA(50)
+	receiveFrom(t, c, a.ip, 50)
+}
+
+// keepSending makes from send to a small echo request every millisecond
+// until the returned function is called, which waits for it to stop.
+func keepSending(t *testing.T, from, to routedNic) (stop func()) {
+	t.Helper()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for seq := uint16(0); ; seq++ {
+			select {
+			case <-done:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			if err := from.g.Send(echo4(from, to.ip, 64, seq)); err != nil {
+				t.Errorf("%s sends: %v", from.Id, err)
+				return
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		wg.Wait()
+	}
+}
+
+// receiveFrom waits until to's guest has received want frames from src,
+// skipping others.
+func receiveFrom(t *testing.T, to routedNic, src netip.Addr, want int) {
+	t.Helper()
+	for got := 0; got < want; {
+		if p := packettest.Check(t, recv(t, to.g)); p.Src == src {
+			got++
+		}
+	}
 }

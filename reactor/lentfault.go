@@ -1,0 +1,56 @@
+package reactor
+
+import "mvirt-net/reactor/virtq"
+
+// A frame another NIC lent this one (see route) is copied straight out of
+// the sender's guest memory, which the sender's VMM may shrink under it
+// (a hostile local process truncating its memfd): the copy then faults,
+// and debug.SetPanicOnFault makes the fault a panic. Such a fault costs
+// that frame only, never this reactor nor its guest's connection: the
+// batch recovers from it once (catchLentFault, deferred per batch, not per
+// frame), drops the frame, puts back the RX chains it had taken and goes
+// on with the next frame. A fault anywhere else is this guest's own and
+// crashes the reactor as before.
+
+// nextFrame is an inbox frame taken and not yet delivered.
+type nextFrame struct {
+	head, tail []byte
+	ok         bool
+}
+
+// lentCopy is the lent frame being delivered.
+type lentCopy struct {
+	tail []byte       // its lent bytes; nil between frames
+	rx   virtq.RxMark // where the RX queue stood before it
+}
+
+// catchLentFault, deferred by deliverFrames, recovers from a fault while
+// reading the lent bytes of the frame being delivered: the frame is
+// dropped and counted (DropLentFault), the RX chains its delivery had
+// taken go back to the ring unused, and *faulted tells the caller to go
+// on with the rest of the batch. Any other panic goes on.
+func (r *Reactor) catchLentFault(faulted *bool) {
+	l := &r.lending
+	if l.tail == nil {
+		return
+	}
+	v := recover()
+	tail := l.tail
+	l.tail = nil
+	if !faultIn(v, tail) {
+		panic(v)
+	}
+	if rx := &r.queues[rxQueue]; rx.running {
+		rx.q.Rewind(l.rx)
+	}
+	r.rxPieces[0], r.rxPieces[1] = nil, nil
+	r.drop(DropLentFault)
+	*faulted = true
+}
+
+// faultIn reports whether v, a recovered panic value, is a memory fault
+// at an address in b.
+func faultIn(v any, b []byte) bool {
+	e, ok := v.(interface{ Addr() uintptr })
+	return ok && contains(b, e.Addr())
+}
