@@ -33,6 +33,8 @@ test: deps build
 	$(GO) test -count=1 -timeout 5m -run 'TestCommitFlushWakesParkedConsumer|TestReleaseWakesWaitingProducer' ./reactor/inbox/
 
 # bench measures VM-to-VM throughput, latency and idle cost of the daemon
+# (and, in a network namespace of its own, frames NIC → uplink → kernel →
+# uplink → NIC)
 # (built without -race) side by side with dpdk-testpmd's vhost PMD, all
 # driven by the simulated-VMM harness, and (mvbench -hugepages, on by default)
 # the same VM-to-VM runs through a second daemon on huge pages; it takes about
@@ -43,6 +45,7 @@ bench: deps
 	$(GO) run ./tests/bench/cmd/mvbench -pprof $(RUN_DIR)/bench-daemon.pprof $(BENCH_ARGS)
 	$(GO) test -count=1 -run 'TestRoutedFrameAllocatesNothing|TestFilteredRoutedFrameAllocatesNothing' -bench 'RoutedFrame|FilteredFrame' -benchmem ./reactor/ | tee $(RUN_DIR)/bench-allocs.txt
 	awk '/^Benchmark(RoutedFrame|FilteredFrame)/ { if ($$(NF-1) > m) m = $$(NF-1) } END { print "BENCH allocs_per_packet=" m+0 }' $(RUN_DIR)/bench-allocs.txt
+	$(GO) test -count=1 -run XXX -bench UplinkPath -benchmem ./reactor/ | tee $(RUN_DIR)/bench-uplink.txt
 
 lint: $(TOOLS)/staticcheck
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); exit 1; }

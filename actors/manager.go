@@ -65,7 +65,11 @@ func (m *manager) Receive(ctx actor.Context) {
 	case watchNics, watchNetworks, unwatch, endWatches:
 		m.receiveWatch(ctx, msg)
 	case *netpb.CreateNetworkRequest:
-		ctx.Respond(m.createNetwork(ctx, msg))
+		if msg.GetIsPublic() {
+			m.createPublicNetwork(ctx, msg)
+		} else {
+			ctx.Respond(m.createNetwork(ctx, msg))
+		}
 	case *netpb.GetNetworkRequest:
 		ctx.Respond(m.getNetwork(msg))
 	case *netpb.ListNetworksRequest:
@@ -123,6 +127,7 @@ func (m *manager) load(ctx actor.Context) {
 	if err != nil {
 		panic(err)
 	}
+	m.spawnUplink(ctx)
 	m.loadSecurityGroups()
 	for _, rec := range snap.Networks {
 		e := m.addNetwork(ctx, rec)
@@ -209,7 +214,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	m.watches.networks.publish(networkEvent(rec.ID, networkView(rec, len(e.nics))))
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
 		"ipv4", prefixText(rec.IPv4Subnet), "ipv6", prefixText(rec.IPv6Prefix), "public", rec.Public)
-	return networkView(rec, 0)
+	return m.view(rec, 0)
 }
 
 func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence.NetworkRecord, error) {
@@ -310,13 +315,13 @@ func (m *manager) getNetwork(req *netpb.GetNetworkRequest) any {
 	if e == nil {
 		return networkNotFound(key)
 	}
-	return networkView(e.rec, len(e.nics))
+	return m.view(e.rec, len(e.nics))
 }
 
 func (m *manager) listNetworks() any {
 	out := &netpb.ListNetworksResponse{}
 	for _, e := range m.networks {
-		out.Networks = append(out.Networks, networkView(e.rec, len(e.nics)))
+		out.Networks = append(out.Networks, m.view(e.rec, len(e.nics)))
 	}
 	sort.Slice(out.Networks, func(i, j int) bool { return out.Networks[i].Name < out.Networks[j].Name })
 	return out

@@ -79,6 +79,7 @@ func (n *network) Receive(ctx actor.Context) {
 		n.load(ctx)
 	case *actor.Restarting:
 		n.probe.restarts.Add(1)
+		n.removePlane()
 	case *actor.Stopped:
 		n.reg.remove(ctx.Self())
 		n.forget()
@@ -192,7 +193,7 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 // rebuildRoutes publishes a new route table of every NIC's addresses and
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
-	var t reactor.RouteTable
+	t := reactor.RouteTable{Public: n.rec.Public}
 	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
 		if p.IsValid() {
 			t.Subnets = append(t.Subnets, p)
@@ -211,17 +212,25 @@ func (n *network) rebuildRoutes() {
 	}
 }
 
+// removePlane takes the network out of the data plane (and the uplink's
+// table) once its NICs' reactors have stopped.
+func (n *network) removePlane() {
+	if n.plane == nil {
+		return
+	}
+	if err := n.plane.Remove(); err != nil {
+		n.Log.Error("remove network from the data plane", "network", n.id, "err", err)
+	}
+	n.plane = nil
+}
+
 // forget drops a stopped NetworkActor's references to its NICs' ports: its
 // entries and its route table, which lead to their inboxes. Like a stopped
 // NicActor (see nic.forget) it may stay reachable from its parent's set of
 // children.
 func (n *network) forget() {
 	n.nics = nil
-	if n.plane != nil {
-		if err := n.plane.PublishRoutes(reactor.RouteTable{}); err != nil {
-			n.Log.Error("clear route table", "network", n.id, "err", err)
-		}
-	}
+	n.removePlane()
 }
 
 // spawnNic starts the NicActor of e, handing it the NIC's port. It fails
@@ -277,7 +286,7 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
 	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp)
-	sender, view := ctx.Sender(), networkView(n.rec, len(n.nics))
+	sender, view := ctx.Sender(), n.view(n.rec, len(n.nics))
 	n.pushServices(ctx, nil, func() { ctx.Send(sender, view) })
 	return nil
 }

@@ -15,6 +15,7 @@ const (
 	KindManager = "NetManager"
 	KindNetwork = "NetworkActor"
 	KindNic     = "NicActor"
+	KindUplink  = "UplinkActor"
 )
 
 // ActorInfo is one node of the live actor tree, as /debug/actors shows it.
@@ -26,10 +27,12 @@ type ActorInfo struct {
 	Restarts  int64  `json:"restarts"`
 	// ReactorRestarts counts the reactor crashes a NicActor recovered.
 	ReactorRestarts int64 `json:"reactor_restarts,omitempty"`
-	// Stats are a NicActor's data-plane counters.
-	Stats      *reactor.StatsSnapshot `json:"stats,omitempty"`
-	MailboxLen int                    `json:"mailbox_len"`
-	Children   []*ActorInfo           `json:"children"`
+	// Stats are a NicActor's or the UplinkActor's data-plane counters.
+	Stats *reactor.StatsSnapshot `json:"stats,omitempty"`
+	// Uplink is the UplinkActor's device and state.
+	Uplink     *UplinkState `json:"uplink,omitempty"`
+	MailboxLen int          `json:"mailbox_len"`
+	Children   []*ActorInfo `json:"children"`
 }
 
 // probe is what an actor shares with the registry across its restarts: the
@@ -39,10 +42,12 @@ type probe struct {
 	networkID string
 	nicID     string
 	restarts  atomic.Int64
-	// reactorRestarts and stats are a NicActor's.
+	// reactorRestarts and stats are a NicActor's or the UplinkActor's.
 	reactorRestarts atomic.Int64
 	stats           atomic.Pointer[reactor.Stats]
-	mailbox         atomic.Pointer[actor.Mailbox]
+	// uplink is the UplinkActor's.
+	uplink  *uplinkHandle
+	mailbox atomic.Pointer[actor.Mailbox]
 }
 
 // props builds Props whose mailbox the probe can measure.
@@ -105,6 +110,9 @@ func (r *registry) tree() *ActorInfo {
 		if st := n.probe.stats.Load(); st != nil {
 			snap := st.Snapshot()
 			info.Stats = &snap
+		}
+		if n.probe.uplink != nil {
+			info.Uplink = n.probe.uplink.state.Load()
 		}
 		if mb := n.probe.mailbox.Load(); mb != nil {
 			info.MailboxLen = (*mb).UserMessageCount()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/asynkron/protoactor-go/actor"
@@ -33,6 +34,8 @@ type Config struct {
 	// BusyPollBatch is how many frames a wake-up must bring for a reactor
 	// to start polling (see reactor.DataplaneConfig).
 	BusyPollBatch int
+	// Uplink is the uplink of public networks.
+	Uplink UplinkConfig
 	// ConntrackSize is the number of connections each NIC tracks (see
 	// reactor.DataplaneConfig); 0 is the reactor's default.
 	ConntrackSize int
@@ -49,6 +52,10 @@ type deps struct {
 	watches *watches
 	// dp is the data plane every NetworkActor adds its ports to.
 	dp *reactor.Dataplane
+	// uplink is the UplinkActor's, read by views; uplinkPID is where the
+	// data plane's PublicChanged goes.
+	uplink    *uplinkHandle
+	uplinkPID atomic.Pointer[actor.PID]
 }
 
 // System is a running actor tree.
@@ -70,10 +77,19 @@ func Start(cfg Config) (*System, error) {
 	if err := sweepSockets(cfg.SocketDir, snap, cfg.Log); err != nil {
 		return nil, err
 	}
-	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics), dp: reactor.NewDataplane(reactor.DataplaneConfig{
+	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
+		return cfg.Log.With("component", "protoactor")
+	}))
+	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics), uplink: &uplinkHandle{}}
+	d.dp = reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
 		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
-	})}
+		PublicChanged: func() {
+			if pid := d.uplinkPID.Load(); pid != nil {
+				sys.Root.Send(pid, syncUplink{})
+			}
+		},
+	})
 	nics := 0
 	for _, l := range snap.Nics {
 		nics += len(l)
@@ -81,9 +97,6 @@ func Start(cfg Config) (*System, error) {
 	if err := d.dp.CheckHugepages(nics); err != nil {
 		return nil, err
 	}
-	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
-		return cfg.Log.With("component", "protoactor")
-	}))
 	p := &probe{kind: KindManager}
 	props := p.props(func() actor.Actor { return newManager(d, p) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)))
@@ -146,5 +159,8 @@ func (s *System) InjectReactorPanic(ctx context.Context, nicID string) error {
 	return err
 }
 
-// Collector exports every NIC's data-plane counters to Prometheus.
-func (s *System) Collector() prometheus.Collector { return nicCollector{s.reg} }
+// Collector exports every NIC's and the uplink's data-plane counters to
+// Prometheus.
+func (s *System) Collector() prometheus.Collector {
+	return collectors{nicCollector{s.reg}, uplinkCollector{s.reg}}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"sync"
 	"time"
 
 	"mvirt-net/reactor/gateway"
@@ -18,6 +19,13 @@ import (
 type Dataplane struct {
 	cfg     DataplaneConfig
 	filters filterSlots
+
+	mu sync.Mutex
+	// tables holds every network's last RouteTable: the public ones are
+	// joined into the uplink's table, and all are rebuilt when the
+	// uplink comes or goes.
+	tables map[*Network]RouteTable
+	uplink *Uplink
 }
 
 // DataplaneConfig is what every reactor of a Dataplane shares.
@@ -30,6 +38,10 @@ type DataplaneConfig struct {
 	// BusyPoll and BusyPollBatch are each reactor's (see Config).
 	BusyPoll      time.Duration
 	BusyPollBatch int
+	// PublicChanged, if set, is called after a public network's table
+	// changed or a network stopped being public (the kernel's routes to
+	// the uplink may have to follow). It must not block.
+	PublicChanged func()
 	// ConntrackSize is each port's connection table size (see Config).
 	ConntrackSize int
 	// Hugepages says whether the ports' inboxes are on huge pages (see
@@ -39,7 +51,7 @@ type DataplaneConfig struct {
 
 // NewDataplane returns an empty data plane.
 func NewDataplane(cfg DataplaneConfig) *Dataplane {
-	return &Dataplane{cfg: cfg}
+	return &Dataplane{cfg: cfg, tables: map[*Network]RouteTable{}}
 }
 
 // GatewayConfig is a NIC as its gateway sees it: MAC, /32 and /128.
@@ -61,10 +73,13 @@ func (d *Dataplane) NewNetwork(id string) *Network {
 
 // RouteTable is a network's routes as its owner states them: the
 // network's own subnets (for telling host from network unreachable) and
-// the prefixes routed to each port.
+// the prefixes routed to each port. A public network's table also sends
+// every outside destination to the uplink, while there is one, and the
+// uplink sends its subnets and prefixes to its ports.
 type RouteTable struct {
 	Subnets []netip.Prefix
 	Routes  []PortRoute
+	Public  bool
 }
 
 // PortRoute routes every address in Prefix to Port.
@@ -77,6 +92,52 @@ type PortRoute struct {
 // their next lookup. Routes that cannot be added (a duplicate prefix, an
 // invalid one) are left out and reported together; the rest is published.
 func (n *Network) PublishRoutes(t RouteTable) error {
+	d := n.dp
+	d.mu.Lock()
+	was := d.tables[n]
+	d.tables[n] = t
+	err := n.build(t, d.uplink)
+	public := t.Public || was.Public
+	if public {
+		err = errors.Join(err, d.buildUplink())
+	}
+	d.mu.Unlock()
+	if public {
+		d.publicChanged()
+	}
+	return err
+}
+
+// Remove takes the network out of the data plane (and the uplink's
+// table); its ports' reactors must have stopped.
+func (n *Network) Remove() error {
+	d := n.dp
+	d.mu.Lock()
+	t, ok := d.tables[n]
+	delete(d.tables, n)
+	n.routes.Store(nil)
+	var err error
+	if ok && t.Public {
+		err = d.buildUplink()
+	}
+	d.mu.Unlock()
+	if ok && t.Public {
+		d.publicChanged()
+	}
+	return err
+}
+
+func (d *Dataplane) publicChanged() {
+	if d.cfg.PublicChanged != nil {
+		d.cfg.PublicChanged()
+	}
+}
+
+// build publishes the table of t, with default routes to up if the
+// network is public and up is not nil: then an address of the network's
+// own subnets that no port holds is answered unreachable rather than sent
+// out, since the kernel would send it straight back.
+func (n *Network) build(t RouteTable, up *Uplink) error {
 	b := route.NewBuilder[*Dest]()
 	var errs []error
 	for _, p := range t.Subnets {
@@ -89,6 +150,29 @@ func (n *Network) PublishRoutes(t RouteTable) error {
 			errs = append(errs, fmt.Errorf("port %s: %w", r.Port.id, err))
 		}
 	}
+	if t.Public && up != nil {
+		unreachable := &Dest{}
+		for _, p := range t.Subnets {
+			if err := b.Add(p, unreachable); err != nil && !errors.Is(err, route.ErrDuplicate) {
+				errs = append(errs, err)
+			}
+		}
+		for _, p := range []netip.Prefix{netip.PrefixFrom(netip.IPv4Unspecified(), 0), netip.PrefixFrom(netip.IPv6Unspecified(), 0)} {
+			if err := b.Add(p, up.dest); err != nil && !errors.Is(err, route.ErrDuplicate) {
+				errs = append(errs, err)
+			}
+		}
+	}
 	n.routes.Store(b.Build())
 	return errors.Join(errs...)
+}
+
+// rebuildAll publishes every network's table again, after the uplink came
+// or went. d.mu is held.
+func (d *Dataplane) rebuildAll() error {
+	var errs []error
+	for n, t := range d.tables {
+		errs = append(errs, n.build(t, d.uplink))
+	}
+	return errors.Join(append(errs, d.buildUplink())...)
 }

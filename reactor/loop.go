@@ -34,12 +34,15 @@ func untag(ud uint64) (kind uint64, gen uint32, idx int) {
 }
 
 // sqe returns a free submission entry, submitting to make room if needed.
-func (r *Reactor) sqe() *uring.SubmissionQueueEntry {
+func (r *Reactor) sqe() *uring.SubmissionQueueEntry { return nextSQE(r.ring) }
+
+// nextSQE is Reactor.sqe for any ring.
+func nextSQE(ring *uring.Ring) *uring.SubmissionQueueEntry {
 	for {
-		if e := r.ring.GetSQE(); e != nil {
+		if e := ring.GetSQE(); e != nil {
 			return e
 		}
-		if _, err := r.ring.Submit(); err != nil {
+		if _, err := ring.Submit(); err != nil {
 			panic(fmt.Errorf("io_uring submit: %w", err))
 		}
 	}

@@ -171,24 +171,34 @@ func (r *Reactor) run(started chan<- error) {
 }
 
 func (r *Reactor) setup() error {
-	if len(r.cfg.CPUs) > 0 {
-		var set unix.CPUSet
-		for _, c := range r.cfg.CPUs {
-			set.Set(c)
-		}
-		if err := unix.SchedSetaffinity(0, &set); err != nil {
-			return fmt.Errorf("pin reactor to cpus %v: %w", r.cfg.CPUs, err)
-		}
-	}
-	ring, err := uring.New(ringEntries, uring.Options{Flags: uring.SetupSingleIssuer | uring.SetupDeferTaskrun})
-	if errors.Is(err, unix.EINVAL) {
-		ring, err = uring.New(ringEntries, uring.Options{})
-	}
+	ring, err := threadRing(r.cfg.CPUs, ringEntries)
 	if err != nil {
-		return fmt.Errorf("reactor io_uring: %w", err)
+		return err
 	}
 	r.ring = ring
 	return nil
+}
+
+// threadRing pins the calling thread to cpus (if any) and sets up its
+// io_uring, single-issuer where the kernel has it.
+func threadRing(cpus []int, entries uint32) (*uring.Ring, error) {
+	if len(cpus) > 0 {
+		var set unix.CPUSet
+		for _, c := range cpus {
+			set.Set(c)
+		}
+		if err := unix.SchedSetaffinity(0, &set); err != nil {
+			return nil, fmt.Errorf("pin reactor to cpus %v: %w", cpus, err)
+		}
+	}
+	ring, err := uring.New(entries, uring.Options{Flags: uring.SetupSingleIssuer | uring.SetupDeferTaskrun})
+	if errors.Is(err, unix.EINVAL) {
+		ring, err = uring.New(entries, uring.Options{})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reactor io_uring: %w", err)
+	}
+	return ring, nil
 }
 
 // cleanup releases everything the thread owns; it runs after a stop and
@@ -228,19 +238,22 @@ func (r *Reactor) InjectPanic() { r.send(cmdPanic{}) }
 // cancelAll withdraws every pending request and waits (briefly) until the
 // kernel confirms, so no completion writes into the reactor's buffers
 // after the ring is gone.
-func (r *Reactor) cancelAll() {
-	e := r.sqe()
+func (r *Reactor) cancelAll() { cancelAll(r.ring, r.cqes) }
+
+// cancelAll is Reactor.cancelAll for any ring; cqes is scratch space.
+func cancelAll(ring *uring.Ring, cqes []*uring.CompletionQueueEvent) {
+	e := nextSQE(ring)
 	e.PrepareCancel(0, uring.AsyncCancelAny|uring.AsyncCancelAll)
 	e.UserData = tag(kindCancel, 0, cancelAllIdx)
 	ts := uring.NsecToTimespec(int64(100 * time.Millisecond))
 	for range 16 {
-		_, err := r.ring.SubmitAndWaitTimeout(1, &ts)
-		n := r.ring.PeekBatchCQE(r.cqes)
+		_, err := ring.SubmitAndWaitTimeout(1, &ts)
+		n := ring.PeekBatchCQE(cqes)
 		done := false
-		for _, c := range r.cqes[:n] {
+		for _, c := range cqes[:n] {
 			done = done || c.UserData == tag(kindCancel, 0, cancelAllIdx)
 		}
-		r.ring.CQAdvance(n)
+		ring.CQAdvance(n)
 		if done || (err != nil && !errors.Is(err, unix.EINTR) && !errors.Is(err, unix.ETIME)) {
 			return
 		}

@@ -14,13 +14,21 @@ import (
 // DefaultMTU is the IP MTU of every NIC.
 const DefaultMTU = 1500
 
-// Dest is where frames routed to one NIC go: its reactor's inbox, with the
-// MAC and MTU the frame must carry and fit. Its owner (the NetworkActor)
-// creates it with the NIC and puts it in the network's route table.
+// Dest is where frames routed to one port go: its reactor's inbox, with
+// the MAC and MTU the frame must carry and fit. The Dataplane creates it
+// with the port and puts it in the route tables. A Dest without an Inbox
+// stands for addresses of a network that no port holds: frames to them
+// are answered host unreachable, from Src4 or Src6 when they came from
+// the uplink.
 type Dest struct {
 	Inbox *inbox.Inbox
 	MAC   packet.MAC
 	MTU   int
+	// Src4 and Src6 are the sources of ICMP errors the uplink sends about
+	// a network's addresses: the network's own subnet address (IPv4) and
+	// Subnet-Router anycast address (IPv6), which the kernel routes back
+	// to the uplink and no port ever holds.
+	Src4, Src6 netip.Addr
 }
 
 // Routes is a network's route table as its NetworkActor publishes it.
@@ -72,7 +80,7 @@ func (r *Reactor) route(frame []byte) bool {
 		return true
 	}
 	d, ok := r.lookup(tbl, p.Dst)
-	if !ok {
+	if !ok || d.Inbox == nil {
 		r.unreachable(frame, tbl.InNetwork(p.Dst))
 		return true
 	}

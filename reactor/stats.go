@@ -36,6 +36,15 @@ const (
 	DropInboxFull
 	// DropTooBig: larger than the destination's MTU.
 	DropTooBig
+	// DropNotPublic: a packet from the uplink to an address of no public
+	// network.
+	DropNotPublic
+	// DropOffload: a packet from the uplink that asks for an offload
+	// (segmentation, a partial checksum) the uplink does not do.
+	DropOffload
+	// DropUplinkWrite: the kernel refused a packet written to the uplink,
+	// or no write buffer was free for it.
+	DropUplinkWrite
 	// DropSGIngressDenied: a new connection to the VM that no rule of its
 	// security groups allows.
 	DropSGIngressDenied
@@ -52,7 +61,8 @@ const (
 var dropNames = [NumDropReasons]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
 	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
-	"inbox_full", "too_big", "sg_ingress_denied", "sg_egress_denied", "conntrack_full",
+	"inbox_full", "too_big", "not_public", "offload", "uplink_write",
+	"sg_ingress_denied", "sg_egress_denied", "conntrack_full",
 }
 
 // String names the reason as metrics label it.

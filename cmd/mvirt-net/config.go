@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -35,6 +34,16 @@ type Config struct {
 	BusyPollBatch int
 	// FaultInjection enables test-only fault hooks on the debug endpoint.
 	FaultInjection bool
+	// UplinkName is the TUN interface of public networks' uplink.
+	UplinkName string
+	// UplinkMTU is its MTU.
+	UplinkMTU int
+	// UplinkMasquerade is the outside interface to masquerade public
+	// networks' IPv4 (and with UplinkMasquerade6 IPv6) behind; "" routes.
+	UplinkMasquerade  string
+	UplinkMasquerade6 bool
+	// UplinkForwarding turns the host's forwarding sysctls on.
+	UplinkForwarding bool
 	// ConntrackSize is the number of connections each vNIC tracks for
 	// its security groups.
 	ConntrackSize int
@@ -75,6 +84,17 @@ It serves one vhost-user socket per vNIC and is every VM's gateway
 (169.254.0.1 / fe80::1), DHCP server and router. It is driven over gRPC
 (mvirt.net.NetService) by mvirt-cli and the mvirt CLI.
 
+Public networks reach the host's kernel through one TUN interface
+(--uplink-name, default mvirt0), opened while a public network exists
+(needs /dev/net/tun and CAP_NET_ADMIN). The daemon routes every public
+network's IPv4 subnet, IPv6 prefix and NICs' routed prefixes to it (kernel
+routes of protocol 210, the only routes it touches), and the kernel routes
+on. The host must forward (net.ipv4.ip_forward=1,
+net.ipv6.conf.all.forwarding=1: the daemon warns if not, and sets them with
+--uplink-forwarding), and its upstream router must route the public
+subnets to it, unless --uplink-masquerade IFACE hides IPv4 (and with
+--uplink-masquerade6 IPv6) behind IFACE's address.
+
 Usage: mvirt-net [flags]
 
 Flags:
@@ -82,10 +102,10 @@ Flags:
 		fs.PrintDefaults()
 	}
 	c := &Config{}
-	fs.StringVar(&c.Listen, "listen", "[::1]:50054", "gRPC listen address (host:port)")
+	fs.StringVar(&c.Listen, "listen", "[::1]:50054", "gRPC listen address: host:port, or unix:PATH for a unix socket")
 	fs.StringVar(&c.SocketDir, "socket-dir", "/run/mvirt/net", "directory of the vNICs' vhost-user sockets (created if missing)")
 	fs.StringVar(&c.MetadataDir, "metadata-dir", "/var/lib/mvirt/net", "directory of the Badger metadata store (created if missing)")
-	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address for /debug/actors, /metrics and /debug/pprof/ (empty disables)")
+	fs.StringVar(&c.DebugListen, "debug-listen", "127.0.0.1:50055", "debug HTTP address (host:port or unix:PATH) for /debug/actors, /metrics and /debug/pprof/ (empty disables)")
 	fs.StringVar(&c.LogLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
@@ -93,6 +113,11 @@ Flags:
 	fs.IntVar(&c.ConntrackSize, "conntrack-size", conntrack.DefaultSize, "connections each vNIC tracks for its security groups (a table of 64 bytes per entry, allocated when the vNIC starts); a full table drops new connections")
 	fs.Var(hugepagesFlag{&c.Hugepages}, "hugepages", "back the vNICs' packet memory (each inbox, one 2 MiB page per vNIC) with huge pages from /proc/sys/vm/nr_hugepages: off, on (or --hugepages alone: a short pool is a warning and falls back to normal pages) or required (a short pool stops the start and refuses new vNICs with RESOURCE_EXHAUSTED); give the value with =")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic on the debug endpoint")
+	fs.StringVar(&c.UplinkName, "uplink-name", reactor.DefaultUplinkName, "TUN interface through which public networks reach the host's kernel; it exists while a public network does, and the daemon routes each public network's subnets and routed prefixes to it (route protocol 210)")
+	fs.IntVar(&c.UplinkMTU, "uplink-mtu", reactor.DefaultMTU, "MTU of the uplink TUN interface")
+	fs.StringVar(&c.UplinkMasquerade, "uplink-masquerade", "", "masquerade IPv4 from public networks leaving through this host interface (nftables table mvirt_net); empty: routed, the upstream router must route the public subnets to this host")
+	fs.BoolVar(&c.UplinkMasquerade6, "uplink-masquerade6", false, "with --uplink-masquerade, masquerade IPv6 too (otherwise IPv6 stays routed)")
+	fs.BoolVar(&c.UplinkForwarding, "uplink-forwarding", false, "turn on net.ipv4.ip_forward and net.ipv6.conf.all.forwarding when a public network needs them (without it the daemon only warns)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -128,12 +153,12 @@ const socketNameExample = "/00000000-0000-0000-0000-000000000000.sock"
 // the directories absolute: socket paths are handed to VMMs.
 func (c *Config) Validate() error {
 	var errs []error
-	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
-		errs = append(errs, fmt.Errorf("--listen %q: %w", c.Listen, err))
+	if err := checkListen("listen", c.Listen); err != nil {
+		errs = append(errs, err)
 	}
 	if c.DebugListen != "" {
-		if _, _, err := net.SplitHostPort(c.DebugListen); err != nil {
-			errs = append(errs, fmt.Errorf("--debug-listen %q: %w", c.DebugListen, err))
+		if err := checkListen("debug-listen", c.DebugListen); err != nil {
+			errs = append(errs, err)
 		}
 	}
 	if c.SocketDir == "" {
@@ -157,6 +182,18 @@ func (c *Config) Validate() error {
 	}
 	if c.BusyPollBatch < 1 {
 		errs = append(errs, fmt.Errorf("--busy-poll-batch %d: want at least 1", c.BusyPollBatch))
+	}
+	if len(c.UplinkName) == 0 || len(c.UplinkName) > 15 || strings.ContainsAny(c.UplinkName, "/ \t\n:") {
+		errs = append(errs, fmt.Errorf("--uplink-name %q: want an interface name of 1 to 15 characters", c.UplinkName))
+	}
+	if c.UplinkMTU < 1280 || c.UplinkMTU > 9216 {
+		errs = append(errs, fmt.Errorf("--uplink-mtu %d: want 1280 to 9216", c.UplinkMTU))
+	}
+	if len(c.UplinkMasquerade) > 15 || strings.ContainsAny(c.UplinkMasquerade, "/ \t\n:") {
+		errs = append(errs, fmt.Errorf("--uplink-masquerade %q: want an interface name of at most 15 characters", c.UplinkMasquerade))
+	}
+	if c.UplinkMasquerade6 && c.UplinkMasquerade == "" {
+		errs = append(errs, errors.New("--uplink-masquerade6 needs --uplink-masquerade IFACE"))
 	}
 	if c.ConntrackSize < minConntrack || c.ConntrackSize > maxConntrack {
 		errs = append(errs, fmt.Errorf("--conntrack-size %d: want %d to %d", c.ConntrackSize, minConntrack, maxConntrack))

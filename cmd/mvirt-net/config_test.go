@@ -37,6 +37,12 @@ func TestValidate(t *testing.T) {
 		"negative poll":   {"--busy-poll", "-1us"},
 		"endless poll":    {"--busy-poll", "1s"},
 		"zero batch":      {"--busy-poll-batch", "0"},
+		"empty unix":      {"--listen", "unix:"},
+		"long uplink":     {"--uplink-name", "a-very-long-name0"},
+		"empty uplink":    {"--uplink-name", ""},
+		"small mtu":       {"--uplink-mtu", "1000"},
+		"bad masquerade":  {"--uplink-masquerade", "eth 0"},
+		"masq6 alone":     {"--uplink-masquerade6"},
 		"tiny conntrack":  {"--conntrack-size", "1"},
 		"huge conntrack":  {"--conntrack-size", "100000000"},
 	}
@@ -71,6 +77,20 @@ func TestParseCPUList(t *testing.T) {
 	got, err := parseCPUList("0,2-4")
 	if err != nil || len(got) != 4 || got[0] != 0 || got[3] != 4 {
 		t.Fatalf("parseCPUList: %v %v", got, err)
+	}
+}
+
+func TestValidateUplinkAndUnixListen(t *testing.T) {
+	c, err := parseFlags([]string{"--listen", "unix:/run/mvirt/net.sock", "--debug-listen", "unix:/run/mvirt/debug.sock",
+		"--uplink-name", "up0", "--uplink-mtu", "9000", "--uplink-masquerade", "eth0", "--uplink-masquerade6", "--uplink-forwarding"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if c.UplinkName != "up0" || c.UplinkMTU != 9000 || c.UplinkMasquerade != "eth0" || !c.UplinkMasquerade6 || !c.UplinkForwarding {
+		t.Fatalf("uplink flags: %+v", c)
 	}
 }
 

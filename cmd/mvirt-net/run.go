@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 	"time"
@@ -15,6 +14,7 @@ import (
 
 	"mvirt-net/actors"
 	"mvirt-net/persistence"
+	"mvirt-net/reactor"
 	"mvirt-net/rpc"
 	"mvirt-net/rpc/debughttp"
 )
@@ -46,6 +46,10 @@ func run(ctx context.Context, cfg *Config) error {
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	tree, err := actors.Start(actors.Config{
 		Store: store, SocketDir: cfg.SocketDir, Log: log, Metrics: actors.NewMetrics(reg), ReactorCPUs: cfg.cpus, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
+		Uplink: actors.UplinkConfig{
+			Name: cfg.UplinkName, MTU: cfg.UplinkMTU, Forwarding: cfg.UplinkForwarding,
+			NAT: reactor.NAT{Iface: cfg.UplinkMasquerade, IPv6: cfg.UplinkMasquerade6},
+		},
 		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
 	})
 	if err != nil {
@@ -54,7 +58,7 @@ func run(ctx context.Context, cfg *Config) error {
 	defer tree.Shutdown()
 	reg.MustRegister(tree.Collector())
 
-	lis, err := net.Listen("tcp", cfg.Listen)
+	lis, err := listen(cfg.Listen)
 	if err != nil {
 		return fmt.Errorf("gRPC listen on %s: %w", cfg.Listen, err)
 	}
@@ -64,7 +68,7 @@ func run(ctx context.Context, cfg *Config) error {
 
 	var dbg *http.Server
 	if cfg.DebugListen != "" {
-		dl, err := net.Listen("tcp", cfg.DebugListen)
+		dl, err := listen(cfg.DebugListen)
 		if err != nil {
 			gs.Stop()
 			return fmt.Errorf("debug listen on %s: %w", cfg.DebugListen, err)

@@ -21,9 +21,19 @@ each enabled family; the network and broadcast addresses of the IPv4
 subnet are never handed out.
 
 --dns and --ntp take several servers, repeated or comma-separated.
---public connects the network to the host's kernel for internet access;
-public networks must not overlap. --id gives the network a UUID of the
-caller's choosing (one in use is refused); without it the daemon makes one.`,
+--public connects the network to the host's kernel through mvirt-net's
+uplink, a TUN interface (mvirt0 unless mvirt-net was given --uplink-name)
+that exists while a public network does. mvirt-net routes the network's
+subnet, prefix and its vNICs' routed prefixes to it in the host's routing
+table and sends every destination outside the network there; the host's
+kernel routes on, which needs IP forwarding on the host
+(mvirt-net --uplink-forwarding sets it) and either an upstream router that
+routes the subnet to the host or mvirt-net --uplink-masquerade IFACE (NAT
+behind IFACE's address). Public networks must not overlap. If the host
+gives mvirt-net no uplink (no /dev/net/tun, no CAP_NET_ADMIN) the create
+fails with FailedPrecondition and nothing changes. --id gives the network
+a UUID of the caller's choosing (one in use is refused); without it the
+daemon makes one.`,
 		Example: `  # dual-stack
   mvirt network create --name prod --ipv4-subnet 10.0.0.0/24 --ipv6-prefix fd00::/64 \
       --dns 1.1.1.1 --dns 2606:4700:4700::1111
@@ -49,7 +59,7 @@ caller's choosing (one in use is refused); without it the daemon makes one.`,
 	f.StringVar(&req.Ipv6Prefix, "ipv6-prefix", "", "IPv6 prefix in CIDR notation, e.g. fd00::/64")
 	f.StringSliceVar(&req.DnsServers, "dns", nil, "DNS server to announce (repeatable, comma-separated)")
 	f.StringSliceVar(&req.NtpServers, "ntp", nil, "NTP server to announce (repeatable, comma-separated)")
-	f.BoolVar(&req.IsPublic, "public", false, "give the network internet access through the host")
+	f.BoolVar(&req.IsPublic, "public", false, "route the network through the host's kernel (mvirt-net's uplink) for access beyond the host")
 	mustMark(cmd.MarkFlagRequired("name"))
 	cmd.MarkFlagsOneRequired("ipv4-subnet", "ipv6-prefix")
 	return cmd

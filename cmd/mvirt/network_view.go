@@ -16,6 +16,9 @@ func networkDetails(w io.Writer, n *netpb.Network) {
 	row(w, "DNS servers:", list(n.GetDnsServers()))
 	row(w, "NTP servers:", list(n.GetNtpServers()))
 	row(w, "Public:", yesNo(n.GetIsPublic()))
+	if u := n.GetUplink(); u != nil {
+		row(w, "Uplink:", uplinkText(u))
+	}
 	row(w, "vNICs:", strconv.FormatUint(uint64(n.GetNicCount()), 10))
 	row(w, "Created:", orDash(n.GetCreatedAt()))
 	row(w, "Updated:", orDash(n.GetUpdatedAt()))
@@ -28,4 +31,15 @@ func networkTable(w io.Writer, networks []*netpb.Network) {
 		row(w, n.GetId(), n.GetName(), orDash(n.GetIpv4Subnet()), orDash(n.GetIpv6Prefix()),
 			strconv.FormatUint(uint64(n.GetNicCount()), 10), yesNo(n.GetIsPublic()))
 	}
+}
+
+// uplinkText says whether a public network's uplink is up.
+func uplinkText(u *netpb.UplinkStatus) string {
+	if u.GetUp() {
+		return "up (" + u.GetDevice() + ")"
+	}
+	if u.GetDevice() == "" {
+		return "down: " + u.GetReason()
+	}
+	return "down (" + u.GetDevice() + "): " + u.GetReason()
 }

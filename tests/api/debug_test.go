@@ -36,10 +36,20 @@ func TestDebugEndpoint(t *testing.T) {
 	if err := json.Unmarshal([]byte(httpGet(t, "http://"+d.DebugAddr+"/debug/actors")), &root); err != nil {
 		t.Fatal(err)
 	}
-	if root.Kind != actors.KindManager || len(root.Children) != 1 {
+	if root.Kind != actors.KindManager || len(root.Children) != 2 {
 		t.Fatalf("root: %+v", root)
 	}
-	netActor := root.Children[0]
+	kids := map[string]*actors.ActorInfo{}
+	for _, c := range root.Children {
+		kids[c.Kind] = c
+	}
+	if up := kids[actors.KindUplink]; up == nil || up.Uplink == nil || up.Uplink.Up || up.Uplink.Device != "mvirt0" {
+		t.Fatalf("uplink actor without a public network: %+v", up)
+	}
+	netActor := kids[actors.KindNetwork]
+	if netActor == nil {
+		t.Fatalf("root without a network actor: %+v", root)
+	}
 	if netActor.Kind != actors.KindNetwork || netActor.NetworkID != n.Id || len(netActor.Children) != 2 {
 		t.Fatalf("network actor: %+v", netActor)
 	}
@@ -63,6 +73,7 @@ func TestDebugEndpoint(t *testing.T) {
 		`mvirt_net_nic_tx_packets_total{network="` + n.Id + `",nic="` + nic.Id + `"} 0`,
 		`mvirt_net_nic_drops_total{network="` + n.Id + `",nic="` + nic.Id + `",reason="spoofed_mac"} 0`,
 		"mvirt_net_nic_reactor_restarts_total",
+		`mvirt_net_uplink_up{device="mvirt0"} 0`,
 		"go_goroutines",
 	} {
 		if !strings.Contains(metrics, want) {

@@ -13,7 +13,11 @@ import (
 // TestBadInputChangesNothing sends every invalid request of the API
 // contract, checks its code, and checks that the state is exactly as before.
 func TestBadInputChangesNothing(t *testing.T) {
-	d := daemon.Start(t, daemon.NewDirs(t))
+	// A public network opens the uplink: the daemon runs in a namespace
+	// of the test's own.
+	dirs := daemon.NewDirs(t)
+	dirs.Netns = daemon.Netns(t)
+	d := daemon.Start(t, dirs)
 	c := d.Client
 	n := mustNetwork(t, c, dual("prod"))
 	mustNetwork(t, c, &netpb.CreateNetworkRequest{Name: "pub", Ipv4Enabled: true, Ipv4Subnet: "100.64.0.0/24", IsPublic: true})

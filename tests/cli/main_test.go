@@ -43,6 +43,15 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer cleanup()
+	// Public networks open the uplink: the daemon runs in a namespace of
+	// the tests' own.
+	ns, nsCleanup, err := daemon.NewNetns()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer nsCleanup()
+	dirs.Netns = ns
 	mvirtd, err = daemon.Launch(dirs)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

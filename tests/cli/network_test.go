@@ -3,6 +3,7 @@ package cli_test
 import (
 	"maps"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -56,9 +57,18 @@ func TestNetworkCreateGetList(t *testing.T) {
 		decodeJSON(t, mvirt(t, "network", "get", "cli-v4", "-o", "json"), &fields)
 		got := slices.Sorted(maps.Keys(fields))
 		want := []string{"created_at", "dns_servers", "id", "ipv4_enabled", "ipv4_subnet", "ipv6_enabled",
-			"ipv6_prefix", "is_public", "name", "nic_count", "ntp_servers", "updated_at"}
+			"ipv6_prefix", "is_public", "name", "nic_count", "ntp_servers", "updated_at", "uplink"}
 		if !slices.Equal(got, want) {
 			t.Errorf("JSON keys = %q, want %q", got, want)
+		}
+	})
+
+	t.Run("a public network shows its uplink", func(t *testing.T) {
+		if out := mvirt(t, "network", "get", "cli-v4"); !strings.Contains(out, "up (mvirt0)") {
+			t.Errorf("network get of a public network does not show its uplink up:\n%s", out)
+		}
+		if out := mvirt(t, "network", "get", "cli-dual"); strings.Contains(out, "Uplink") {
+			t.Errorf("network get of a network that is not public shows an uplink:\n%s", out)
 		}
 	})
 

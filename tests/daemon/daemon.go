@@ -20,8 +20,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -138,6 +140,7 @@ func moduleRoot() (string, error) {
 type Daemon struct {
 	SocketDir   string
 	MetadataDir string
+	Netns       string
 	Addr        string
 	DebugAddr   string
 	cmd         *exec.Cmd
@@ -151,6 +154,14 @@ type Daemon struct {
 type Dirs struct {
 	SocketDir   string
 	MetadataDir string
+	// Netns, if set, is a network namespace (see NewNetns) the daemon
+	// runs in: everything it does to the kernel (its uplink, routes,
+	// nftables) stays there. It then serves gRPC and debug HTTP on unix
+	// sockets beside its directories, reachable from outside.
+	Netns string
+	// Wrap, if set, is a command the daemon runs under, such as setpriv
+	// dropping a capability; the daemon's command line follows it.
+	Wrap []string
 }
 
 // NewTempDirs returns fresh directories and a cleanup that removes them.
@@ -186,23 +197,23 @@ func Launch(dirs Dirs, extraArgs ...string) (*Daemon, error) {
 	if err != nil {
 		return nil, err
 	}
-	addr, err := freeAddr()
-	if err != nil {
-		return nil, err
-	}
-	debugAddr, err := freeAddr()
+	addr, debugAddr, err := listenAddrs(dirs)
 	if err != nil {
 		return nil, err
 	}
 	d := &Daemon{
-		SocketDir: dirs.SocketDir, MetadataDir: dirs.MetadataDir,
+		SocketDir: dirs.SocketDir, MetadataDir: dirs.MetadataDir, Netns: dirs.Netns,
 		Addr: addr, DebugAddr: debugAddr, log: &LockedBuffer{}, done: make(chan struct{}),
 	}
 	args := append([]string{
 		"--listen", d.Addr, "--debug-listen", d.DebugAddr,
 		"--socket-dir", d.SocketDir, "--metadata-dir", d.MetadataDir, "--log-level", "debug",
 	}, extraArgs...)
-	d.cmd = exec.Command(filepath.Join(bin, "mvirt-net"), args...)
+	argv := append(append(slices.Clone(dirs.Wrap), filepath.Join(bin, "mvirt-net")), args...)
+	if dirs.Netns != "" {
+		argv = append([]string{"ip", "netns", "exec", dirs.Netns}, argv...)
+	}
+	d.cmd = exec.Command(argv[0], argv[1:]...)
 	d.cmd.Stdout, d.cmd.Stderr = d.log, d.log
 	if err := d.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("start mvirt-net: %w", err)
@@ -271,7 +282,9 @@ func (d *Daemon) waitServing(timeout time.Duration) error {
 }
 
 // Dirs returns the daemon's directories, to start another on them.
-func (d *Daemon) Dirs() Dirs { return Dirs{SocketDir: d.SocketDir, MetadataDir: d.MetadataDir} }
+func (d *Daemon) Dirs() Dirs {
+	return Dirs{SocketDir: d.SocketDir, MetadataDir: d.MetadataDir, Netns: d.Netns}
+}
 
 // Stop sends SIGTERM and waits for the exit; it returns an error unless
 // the daemon exits with status 0 within the stop timeout.
@@ -345,7 +358,7 @@ func (b *LockedBuffer) String() string {
 // DebugGet fetches a path of the daemon's debug endpoint, or describes the
 // error: it is for diagnostics in failing tests.
 func (d *Daemon) DebugGet(path string) string {
-	res, err := http.Get("http://" + d.DebugAddr + path)
+	res, err := d.HTTPClient().Get(d.DebugURL(path))
 	if err != nil {
 		return err.Error()
 	}
@@ -379,4 +392,71 @@ func (d *Daemon) DebugPost(path string) string {
 		return res.Status + ": " + string(b)
 	}
 	return ""
+}
+
+// listenAddrs picks the daemon's gRPC and debug addresses: free loopback
+// ports, or unix sockets beside dirs for a daemon in a namespace.
+func listenAddrs(dirs Dirs) (addr, debugAddr string, err error) {
+	if dirs.Netns != "" {
+		base := filepath.Dir(dirs.MetadataDir)
+		return "unix:" + filepath.Join(base, "grpc.sock"), "unix:" + filepath.Join(base, "debug.sock"), nil
+	}
+	if addr, err = freeAddr(); err != nil {
+		return "", "", err
+	}
+	if debugAddr, err = freeAddr(); err != nil {
+		return "", "", err
+	}
+	return addr, debugAddr, nil
+}
+
+// DebugURL is the URL of path on the daemon's debug endpoint, for
+// HTTPClient.
+func (d *Daemon) DebugURL(path string) string {
+	if strings.HasPrefix(d.DebugAddr, "unix:") {
+		return "http://mvirt-net" + path
+	}
+	return "http://" + d.DebugAddr + path
+}
+
+// HTTPClient reaches the daemon's debug endpoint, on a unix socket too.
+func (d *Daemon) HTTPClient() *http.Client {
+	path, ok := strings.CutPrefix(d.DebugAddr, "unix:")
+	if !ok {
+		return http.DefaultClient
+	}
+	return &http.Client{Transport: &http.Transport{
+		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+			return (&net.Dialer{}).DialContext(ctx, "unix", path)
+		},
+	}}
+}
+
+// NewNetns creates a network namespace of its own (lo up) for a daemon and
+// returns its name and a cleanup that deletes it.
+func NewNetns() (string, func(), error) {
+	name := fmt.Sprintf("mvd%d-%d", os.Getpid()%100000, netnsSeq.Add(1))
+	if out, err := exec.Command("ip", "netns", "add", name).CombinedOutput(); err != nil {
+		return "", nil, fmt.Errorf("ip netns add %s: %w\n%s", name, err, out)
+	}
+	cleanup := func() { _ = exec.Command("ip", "netns", "del", name).Run() }
+	if out, err := exec.Command("ip", "netns", "exec", name, "ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
+		cleanup()
+		return "", nil, fmt.Errorf("lo up in %s: %w\n%s", name, err, out)
+	}
+	return name, cleanup, nil
+}
+
+var netnsSeq atomic.Int32
+
+// Netns is NewNetns that fails the test on error and deletes the
+// namespace at cleanup (also on failure).
+func Netns(t testing.TB) string {
+	t.Helper()
+	name, cleanup, err := NewNetns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cleanup)
+	return name
 }

@@ -39,7 +39,13 @@ type guest struct {
 // newLab starts a daemon for the test on fresh folders.
 func newLab(t *testing.T) *lab {
 	t.Helper()
-	l := &lab{t: t, d: daemon.Start(t, daemon.NewDirs(t), "--fault-injection")}
+	return newLabOn(t, daemon.NewDirs(t), "--fault-injection")
+}
+
+// newLabOn starts the test's daemon on dirs with args.
+func newLabOn(t *testing.T, dirs daemon.Dirs, args ...string) *lab {
+	t.Helper()
+	l := &lab{t: t, d: daemon.Start(t, dirs, args...)}
 	t.Cleanup(l.report)
 	return l
 }
@@ -66,9 +72,16 @@ func (l *lab) ctx() context.Context {
 // leaves that family disabled.
 func (l *lab) network(name, subnet4, prefix6 string) *netpb.Network {
 	l.t.Helper()
-	n, err := l.d.Client.CreateNetwork(l.ctx(), &netpb.CreateNetworkRequest{
+	return l.createNetwork(&netpb.CreateNetworkRequest{
 		Name: name, Ipv4Enabled: subnet4 != "", Ipv4Subnet: subnet4, Ipv6Enabled: prefix6 != "", Ipv6Prefix: prefix6,
 	})
+}
+
+// createNetwork creates a network through the API.
+func (l *lab) createNetwork(req *netpb.CreateNetworkRequest) *netpb.Network {
+	l.t.Helper()
+	name := req.GetName()
+	n, err := l.d.Client.CreateNetwork(l.ctx(), req)
 	if err != nil {
 		l.t.Fatalf("create network %s: %v", name, err)
 	}

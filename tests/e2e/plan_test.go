@@ -22,6 +22,9 @@ type plan struct {
 	// ping must answer an echo request; noping must not.
 	ping   []string
 	noping []string
+	// fetch are HTTP servers (HOST:PORT, an IPv6 HOST in brackets) whose
+	// page the guest must fetch.
+	fetch []string
 	// loop is pinged every 0.2 s from the test's "go" to its "stop".
 	loop string
 	// renew makes dhcpcd renew both leases after the loop.
@@ -53,7 +56,7 @@ func (p plan) cmdline(name string) string {
 	for _, l := range []struct {
 		key  string
 		vals []string
-	}{{"lo", p.lo}, {"ping", p.ping}, {"noping", p.noping}, {"httpd", p.httpd}} {
+	}{{"lo", p.lo}, {"ping", p.ping}, {"noping", p.noping}, {"fetch", p.fetch}, {"httpd", p.httpd}} {
 		if len(l.vals) > 0 {
 			args = append(args, "mvirt."+l.key+"="+strings.Join(l.vals, ","))
 		}

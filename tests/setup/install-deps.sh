@@ -7,7 +7,9 @@ set -euo pipefail
 # and gzip for its initramfs; tests/e2e/guest/build.sh fetches the guest
 # kernel package itself. tests/dpdk needs dpdk-testpmd, which only
 # dpdk-dev has; it brings every DPDK PMD (virtio_user and pcap among them).
-packages=(ca-certificates qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev)
+# The uplink tests (tests/uplink, tests/e2e) build network namespaces and
+# veth pairs with iproute2 and drop capabilities with util-linux's setpriv.
+packages=(ca-certificates qemu-system-x86 busybox-static dhcpcd-base cpio gzip dpdk-dev iproute2 util-linux)
 
 missing=()
 for p in "${packages[@]}"; do

@@ -27,7 +27,7 @@ func main() {
 	flag.DurationVar(&cfg.IdleTime, "idle-time", 30*time.Second, "how long the idle cost is measured")
 	flag.StringVar(&cfg.Testpmd, "testpmd", "dpdk-testpmd", "dpdk-testpmd binary")
 	flag.StringVar(&cfg.Profile, "pprof", "", "write a CPU profile of the daemon during an extra run at the smallest size here")
-	flag.BoolVar(&cfg.Hugepages, "hugepages", true, "also measure 64 and 1500 B through a second daemon with --hugepages=required, alternating with the first (reserves 2 pages in /proc/sys/vm/nr_hugepages for the run)")
+	flag.BoolVar(&cfg.Hugepages, "hugepages", true, "also measure 64, 200 and 1500 B through a second daemon with --hugepages=required, alternating with the first (reserves 2 pages in /proc/sys/vm/nr_hugepages for the run)")
 	daemonArgs := flag.String("daemon-args", bench.DefaultDaemonArgs, "extra mvirt-net flags, space-separated; the default pins the reactors to testpmd's forwarding CPU, \"\" leaves them unpinned")
 	flag.Parse()
 	cfg.DaemonArgs = strings.Fields(*daemonArgs)
