@@ -38,12 +38,16 @@ type nicInfo struct {
 
 // startDaemon builds and starts the daemon, with extra flags, and finds
 // its pid.
-func startDaemon(extra []string) (*ourDaemon, error) {
+func startDaemon(extra []string) (*ourDaemon, error) { return startDaemonIn("", extra) }
+
+// startDaemonIn is startDaemon in network namespace ns ("" for none).
+func startDaemonIn(ns string, extra []string) (*ourDaemon, error) {
 	daemon.RaceDetector = false
 	dirs, cleanup, err := daemon.NewTempDirs()
 	if err != nil {
 		return nil, err
 	}
+	dirs.Netns = ns
 	d, err := daemon.Launch(dirs, append([]string{"--log-level", "info", "--debug-pprof"}, extra...)...)
 	if err != nil {
 		cleanup()
