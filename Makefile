@@ -66,8 +66,10 @@ install: build
 # driven by the simulated-VMM harness; the same VM-to-VM runs through a
 # second daemon on huge pages (mvbench -hugepages, on by default) and with
 # a security group of 100 rules; allocations per routed and filtered frame;
-# and, in a network namespace of its own, frames NIC -> uplink -> kernel ->
-# uplink -> NIC. It takes about 4.5 minutes and is not part of test.
+# in a network namespace of its own, frames NIC -> uplink -> kernel ->
+# uplink -> NIC; and, in two namespaces of its own joined by veth, UDP from
+# a public NIC through the uplink to a socket outside and back (mvbench
+# -uplink, BENCH uplink lines). It takes about 4.5 minutes and is not part of test.
 # BENCH_ARGS passes flags (go run ./tests/bench/cmd/mvbench -h).
 bench: deps
 	mkdir -p $(RUN_DIR)
