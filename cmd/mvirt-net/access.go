@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"syscall"
 
 	"mvirt-net/rpc/endpoint"
 )
@@ -69,13 +70,21 @@ func prepareSocketDir(dir string, gid int) error {
 	if err := os.MkdirAll(dir, socketDirMode); err != nil {
 		return fmt.Errorf("create socket dir: %w", err)
 	}
-	if gid != -1 {
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("socket dir: %w", err)
+	}
+	// Only what differs is changed: a directory that is already right may
+	// be on a file system the daemon cannot write to (mounted read only).
+	if st, ok := fi.Sys().(*syscall.Stat_t); gid != -1 && (!ok || int(st.Gid) != gid) {
 		if err := os.Chown(dir, -1, gid); err != nil {
 			return fmt.Errorf("socket dir %s: set group %d: %w", dir, gid, err)
 		}
 	}
-	if err := os.Chmod(dir, socketDirMode); err != nil {
-		return fmt.Errorf("socket dir %s: %w", dir, err)
+	if fi.Mode().Perm() != socketDirMode {
+		if err := os.Chmod(dir, socketDirMode); err != nil {
+			return fmt.Errorf("socket dir %s: %w", dir, err)
+		}
 	}
 	return nil
 }

@@ -15,7 +15,14 @@ import (
 // then reports the heap as that collection left it.
 func heapInUse(t *testing.T, d *daemon.Daemon) uint64 {
 	t.Helper()
-	d.DebugGet("/debug/pprof/heap?gc=1")
+	res, err := d.HTTPClient().Get(d.DebugURL("/debug/pprof/heap?gc=1"))
+	if err != nil {
+		t.Fatalf("force a collection: %v", err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("force a collection: /debug/pprof/heap answers %s", res.Status)
+	}
 	for _, l := range strings.Split(d.DebugGet("/metrics"), "\n") {
 		if v, ok := strings.CutPrefix(l, "go_memstats_heap_inuse_bytes "); ok {
 			f, err := strconv.ParseFloat(v, 64)
@@ -72,7 +79,8 @@ func churn[T any](t *testing.T, items []T, do func(T) error) {
 // deleted NICs were), and checks that the live heap comes back near where
 // it was: nothing keeps a deleted NIC's inbox.
 func TestNicChurnFreesMemory(t *testing.T) {
-	d := daemon.Start(t, daemon.NewDirs(t))
+	// --debug-pprof: heapInUse collects through the heap profile handler.
+	d := daemon.Start(t, daemon.NewDirs(t), "--debug-pprof")
 	n := createNetwork(t, d, "net")
 	a := createNic(t, d, &netpb.CreateNicRequest{NetworkId: n.Id})
 	b := createNic(t, d, &netpb.CreateNicRequest{NetworkId: n.Id})
