@@ -213,7 +213,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	m.updateGauges()
 	m.watches.networks.publish(networkEvent(rec.ID, networkView(rec, len(e.nics))))
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
-		"ipv4", prefixText(rec.IPv4Subnet), "ipv6", prefixText(rec.IPv6Prefix), "public", rec.Public)
+		"ipv4", persistence.PrefixText(rec.IPv4Subnet), "ipv6", persistence.PrefixText(rec.IPv6Prefix), "public", rec.Public)
 	return m.view(rec, 0)
 }
 

@@ -74,7 +74,7 @@ func (n *network) createNic(ctx actor.Context, msg createNic) {
 		view := nicView(rec, e.state)
 		ctx.Send(ctx.Parent(), nicChanged{view: view})
 		n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
-			"ipv4", addrText(rec.IPv4Address), "ipv6", addrText(rec.IPv6Address), "socket", rec.SocketPath)
+			"ipv4", persistence.AddrText(rec.IPv4Address), "ipv6", persistence.AddrText(rec.IPv6Address), "socket", rec.SocketPath)
 		ctx.Send(sender, view)
 	})
 }

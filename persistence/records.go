@@ -115,7 +115,7 @@ func (n *NicRecord) fits(net *NetworkRecord) error {
 		subnet netip.Prefix
 	}{{"ipv4_address", n.IPv4Address, net.IPv4Subnet}, {"ipv6_address", n.IPv6Address, net.IPv6Prefix}} {
 		if a.addr.IsValid() && !a.subnet.Contains(a.addr) {
-			return fmt.Errorf("%s %s lies outside the network's subnet %s", a.field, a.addr, prefixText(a.subnet))
+			return fmt.Errorf("%s %s lies outside the network's subnet %s", a.field, a.addr, PrefixText(a.subnet))
 		}
 	}
 	return nil

@@ -44,8 +44,8 @@ type nicJSON struct {
 func (n NetworkRecord) MarshalJSON() ([]byte, error) {
 	return json.Marshal(networkJSON{
 		ID: n.ID, Name: n.Name,
-		IPv4Subnet: prefixText(n.IPv4Subnet), IPv6Prefix: prefixText(n.IPv6Prefix),
-		DNSServers: texts(n.DNSServers), NTPServers: texts(n.NTPServers),
+		IPv4Subnet: PrefixText(n.IPv4Subnet), IPv6Prefix: PrefixText(n.IPv6Prefix),
+		DNSServers: Texts(n.DNSServers), NTPServers: Texts(n.NTPServers),
 		Public: n.Public, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt,
 	})
 }
@@ -74,8 +74,8 @@ func (n *NetworkRecord) UnmarshalJSON(b []byte) error {
 func (n NicRecord) MarshalJSON() ([]byte, error) {
 	w := nicJSON{
 		ID: n.ID, Name: n.Name, NetworkID: n.NetworkID, MAC: n.MAC.String(),
-		IPv4Address: addrText(n.IPv4Address), IPv6Address: addrText(n.IPv6Address),
-		RoutedIPv4Prefixes: texts(n.RoutedIPv4Prefixes), RoutedIPv6Prefixes: texts(n.RoutedIPv6Prefixes),
+		IPv4Address: AddrText(n.IPv4Address), IPv6Address: AddrText(n.IPv6Address),
+		RoutedIPv4Prefixes: Texts(n.RoutedIPv4Prefixes), RoutedIPv6Prefixes: Texts(n.RoutedIPv6Prefixes),
 		SocketPath: n.SocketPath, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt, Lease: n.Lease,
 	}
 	return json.Marshal(w)
@@ -165,31 +165,6 @@ func (p *parser) addrs(field string, list []string) []netip.Addr {
 			p.fail(field, s, errEmpty)
 		}
 		out = append(out, p.addr(field, s))
-	}
-	return out
-}
-
-func prefixText(p netip.Prefix) string {
-	if !p.IsValid() {
-		return ""
-	}
-	return p.String()
-}
-
-func addrText(a netip.Addr) string {
-	if !a.IsValid() {
-		return ""
-	}
-	return a.String()
-}
-
-func texts[T fmt.Stringer](vs []T) []string {
-	if len(vs) == 0 {
-		return nil
-	}
-	out := make([]string, len(vs))
-	for i, v := range vs {
-		out[i] = v.String()
 	}
 	return out
 }
