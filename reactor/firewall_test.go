@@ -5,7 +5,6 @@ import (
 	"net/netip"
 	"runtime"
 	"testing"
-	"time"
 
 	"mvirt-net/reactor/conntrack"
 	"mvirt-net/reactor/filter"
@@ -234,29 +233,7 @@ func benchmarkFiltered(b *testing.B, size int) {
 	x, y := pair(b)
 	guard(x, conntrack.DefaultSize).Store(filter.Compile(rules100(allowUDP5000)))
 	guard(y, conntrack.DefaultSize).Store(filter.Compile(rules100(allowUDP5000)))
-	const batch = 128
-	frame := udp(x, y, size)
-	b.ReportAllocs()
-	b.SetBytes(int64(size))
-	var routed time.Duration
-	frames := 0
-	b.ResetTimer()
-	for ; frames < b.N; frames += batch {
-		b.StopTimer()
-		fill(b, x, frame, batch)
-		b.StartTimer()
-		start := time.Now()
-		x.r.processTx()
-		y.r.drainInboxFrames()
-		x.r.reapTx()
-		routed += time.Since(start)
-		b.StopTimer()
-		if got := drain(b, x, y); got != batch {
-			b.Fatalf("B received %d of %d frames", got, batch)
-		}
-		b.StartTimer()
-	}
-	b.ReportMetric(float64(routed.Nanoseconds())/float64(frames), "routed_ns/frame")
+	routeFrames(b, x, y, size)
 }
 
 // BenchmarkFilteredFrame64 is BenchmarkRoutedFrame64 through security

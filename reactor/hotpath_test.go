@@ -282,6 +282,12 @@ func TestSettleWaitsForRelease(t *testing.T) {
 // taken by a clock around the two passes only.
 func benchmarkRouted(b *testing.B, size int) {
 	x, y := pair(b)
+	routeFrames(b, x, y, size)
+}
+
+// routeFrames is benchmarkRouted's loop over NICs x and y as they are set
+// up: batches of size-byte frames from x to y.
+func routeFrames(b *testing.B, x, y *testNic, size int) {
 	const batch = 128
 	frame := udp(x, y, size)
 	b.ReportAllocs()
