@@ -147,22 +147,7 @@ func TestCommitFlushWakesParkedConsumer(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for {
-			for _, _, ok := q.Next(); ok; _, _, ok = q.Next() {
-				taken.Add(1)
-			}
-			q.Release()
-			if taken.Load() == handshakeRounds {
-				return
-			}
-			if !q.Park() {
-				continue
-			}
-			consumer.sleep(t, bell)
-			q.Unpark()
-		}
+		consume(t, q, &consumer, bell, &taken)
 	}()
 	wg.Wait()
 	if n := lost.Load(); n > 0 {
@@ -233,22 +218,7 @@ func TestReleaseWakesWaitingProducer(t *testing.T) {
 	}()
 	go func() {
 		defer wg.Done()
-		runtime.LockOSThread()
-		defer runtime.UnlockOSThread()
-		for {
-			for _, _, ok := q.Next(); ok; _, _, ok = q.Next() {
-				taken.Add(1)
-			}
-			q.Release()
-			if taken.Load() == handshakeRounds {
-				return
-			}
-			if !q.Park() {
-				continue
-			}
-			consumer.sleep(t, qBell)
-			q.Unpark()
-		}
+		consume(t, q, &consumer, qBell, &taken)
 	}()
 	wg.Wait()
 	if n := lost.Load(); n > 0 {
@@ -260,6 +230,28 @@ func TestReleaseWakesWaitingProducer(t *testing.T) {
 var spinSink atomic.Uint64
 
 // spin busy-waits for about n loop iterations.
+// consume is the consumer of both tests, on a locked thread: it drains
+// q, releases, parks and sleeps on bell until it has taken
+// handshakeRounds frames.
+func consume(t *testing.T, q *Inbox, consumer *sleeper, bell int, taken *atomic.Uint64) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	for {
+		for _, _, ok := q.Next(); ok; _, _, ok = q.Next() {
+			taken.Add(1)
+		}
+		q.Release()
+		if taken.Load() == handshakeRounds {
+			return
+		}
+		if !q.Park() {
+			continue
+		}
+		consumer.sleep(t, bell)
+		q.Unpark()
+	}
+}
+
 func spin(n int) {
 	x := uint64(0)
 	for j := range n {
