@@ -71,8 +71,8 @@ func (r *Reactor) egressAllowed(frame []byte) bool {
 }
 
 // ingressAllowed filters a frame routed to this NIC: head, then the lent
-// tail (nil for a frame copied whole).
-func (r *Reactor) ingressAllowed(head, tail []byte) bool {
+// tail in pieces (nil for a frame copied whole).
+func (r *Reactor) ingressAllowed(head []byte, tail [][]byte) bool {
 	fw := &r.fw
 	if fw.m == nil {
 		return true
@@ -86,7 +86,9 @@ func (r *Reactor) ingressAllowed(head, tail []byte) bool {
 	// of IPv6 extension headers): only then are headers copied together.
 	if k := fw.flow.Kind; len(tail) > 0 && len(head) < scratchLen && (k == conntrack.KindNone || k == conntrack.KindOther) {
 		n := copy(fw.scratch[:], head)
-		n += copy(fw.scratch[n:], tail)
+		for _, p := range tail {
+			n += copy(fw.scratch[n:], p)
+		}
 		conntrack.ParseFlow(fw.scratch[:n], &fw.flow)
 	}
 	return r.admit(head, false)

@@ -52,7 +52,7 @@ func (r *Reactor) answer(frame []byte) bool {
 		return true
 	}
 	if n > 0 {
-		r.deliver(r.out[:n], nil)
+		r.deliver(r.out[:n])
 	}
 	return true
 }
@@ -126,7 +126,7 @@ func (r *Reactor) advertise() {
 		return
 	}
 	if n := ndp.PeriodicRouterAdvert(r.out, &r.svc.ra); n > 0 {
-		r.deliver(r.out[:n], nil)
+		r.deliver(r.out[:n])
 		r.flushRx()
 	}
 }

@@ -69,7 +69,7 @@ type UplinkReactor struct {
 	nTouched int
 	// lending is the lent bytes of the frame toKernel writes, nil
 	// between frames (see catchLentFault).
-	lending []byte
+	lending [][]byte
 }
 
 // Start starts a reactor serving the uplink on its own OS thread, and

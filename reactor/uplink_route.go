@@ -190,12 +190,12 @@ func (r *UplinkReactor) toKernel() {
 func (r *UplinkReactor) writeFrames(q *inbox.Inbox) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	for r.nfree > 0 {
-		head, tail, ok := q.Next()
+		f, ok := q.Next()
 		if !ok {
 			break
 		}
-		r.lending = tail
-		r.write(head, tail)
+		r.lending = f.Tail
+		r.write(f.Head, f.Tail)
 		r.lending = nil
 	}
 	return false
@@ -222,9 +222,10 @@ func (r *UplinkReactor) catchLentFault(faulted *bool) {
 	*faulted = true
 }
 
-// write queues the IP packet of the Ethernet frame head+tail to the TUN,
-// behind a virtio_net_hdr of a complete packet, in a free write buffer.
-func (r *UplinkReactor) write(head, tail []byte) {
+// write queues the IP packet of the Ethernet frame head+tail (in pieces)
+// to the TUN, behind a virtio_net_hdr of a complete packet, in a free
+// write buffer.
+func (r *UplinkReactor) write(head []byte, tail [][]byte) {
 	if r.nfree == 0 {
 		r.drop(DropUplinkWrite)
 		return
@@ -233,7 +234,10 @@ func (r *UplinkReactor) write(head, tail []byte) {
 		r.drop(DropMalformed)
 		return
 	}
-	l3 := len(head) + len(tail) - packet.EthernetHeaderLen
+	l3 := len(head) - packet.EthernetHeaderLen
+	for _, p := range tail {
+		l3 += len(p)
+	}
 	idx := r.wfree[r.nfree-1]
 	b := r.wbuf[idx]
 	if tun.HdrLen+l3 > len(b) {
@@ -243,7 +247,9 @@ func (r *UplinkReactor) write(head, tail []byte) {
 	r.nfree--
 	tun.PutPlainHeader(b)
 	n := tun.HdrLen + copy(b[tun.HdrLen:], head[packet.EthernetHeaderLen:])
-	n += copy(b[n:], tail)
+	for _, p := range tail {
+		n += copy(b[n:], p)
+	}
 	e := nextSQE(r.ring)
 	e.PrepareWrite(r.up.dev.Fd(), b[:n], 0)
 	e.UserData = tag(kindTunWrite, 0, int(idx))

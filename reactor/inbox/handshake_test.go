@@ -237,7 +237,7 @@ func consume(t *testing.T, q *Inbox, consumer *sleeper, bell int, taken *atomic.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for {
-		for _, _, ok := q.Next(); ok; _, _, ok = q.Next() {
+		for _, ok := q.Next(); ok; _, ok = q.Next() {
 			taken.Add(1)
 		}
 		q.Release()
