@@ -70,3 +70,28 @@ func TransportChecksum(proto uint8, src, dst netip.Addr, l4 []byte) uint16 {
 func ChecksumUpdate(check, old, updated uint16) uint16 {
 	return ^fold(uint64(^check) + uint64(^old) + uint64(updated))
 }
+
+// Checksummer accumulates the one's complement sum of a byte stream given in
+// consecutive pieces of any length, odd ones included: a piece that starts
+// at an odd offset of the stream has its sum byte-swapped (RFC 1071 §2(B))
+// before it is added. The zero value is an empty sum. It never allocates.
+type Checksummer struct {
+	sum uint64
+	odd bool
+}
+
+// Add appends b to the summed stream.
+func (c *Checksummer) Add(b []byte) {
+	s := Checksum(b, 0)
+	if c.odd {
+		s = s<<8 | s>>8
+	}
+	c.sum += uint64(s)
+	if len(b)%2 == 1 {
+		c.odd = !c.odd
+	}
+}
+
+// Sum returns the one's complement sum of everything added, added to
+// initial, not complemented.
+func (c *Checksummer) Sum(initial uint16) uint16 { return fold(c.sum + uint64(initial)) }
