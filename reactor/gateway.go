@@ -22,6 +22,9 @@ func (r *Reactor) answer(frame []byte) bool {
 	if !r.sourceAllowed(class) {
 		return true
 	}
+	if class != gateway.ClassRoute {
+		frame = r.whole(frame)
+	}
 	n := 0
 	switch class {
 	case gateway.ClassARP:

@@ -12,6 +12,7 @@ import (
 	"mvirt-net/reactor/conntrack"
 	"mvirt-net/reactor/guestmem"
 	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/uring"
 	"mvirt-net/reactor/vhostuser"
@@ -80,6 +81,10 @@ type Reactor struct {
 	rxOff     [12]byte
 	rxPieces  [1 + maxLendPieces][]byte
 	rxPending bool
+	// off are the offloads the driver negotiated (see offloads.go); rx
+	// is deliverFrame's room for frames with an offload header.
+	off offload.Features
+	rx  rxOffload
 	batch     batchStats
 	inboxBuf  [8]byte
 	touched   [maxTouched]*inbox.Inbox

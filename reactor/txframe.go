@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 )
 
@@ -40,9 +41,14 @@ type txFrame struct {
 	// linear bytes of the frame are valid in the reactor's frame buffer.
 	inPlace bool
 	linear  int
-	// headers is the length of the frame's headers, through the
-	// transport header, for a frame with an offload header.
+	// For a frame with an offload header (checkOffload): its layout,
+	// the length of its headers through the transport header and the
+	// checksum field, and its gso_size (0 without GSO).
+	layout  offload.Layout
 	headers int
+	gsoSize int
+	// lenPiece stands for the bytes past linear (see txTail).
+	lenPiece [1][]byte
 }
 
 // take reads the frame of a TX chain's readable segments: its virtio-net
@@ -102,6 +108,28 @@ func (r *Reactor) ensureLinear(n int) {
 		return
 	}
 	t.linear += gather(r.frame[t.linear:n], t.segs, t.linear)
+}
+
+// whole returns the TX frame handled with every byte in place and its
+// checksum complete, for the gateway to answer: a split frame is copied
+// whole, and a partial checksum (NEEDS_CSUM) completed in the reactor's
+// frame buffer, never in the guest's.
+func (r *Reactor) whole(frame []byte) []byte {
+	t := &r.tx
+	r.ensureLinear(len(frame))
+	if t.hdr == (inbox.Header{}) {
+		return frame
+	}
+	h := offload.Decode(t.hdr[:])
+	if !h.NeedsCsum() || h.IsGSO() {
+		return frame
+	}
+	if t.inPlace {
+		frame = r.frame[:copy(r.frame, frame)]
+		t.inPlace, t.linear = false, len(frame)
+	}
+	offload.Complete(h, &t.layout, frame, nil)
+	return frame
 }
 
 // copyOut copies the first len(dst) bytes of frame, the frame take
