@@ -17,7 +17,7 @@ func (n *network) servicesFor(e *nicEntry) reactor.Services {
 		Routed4: e.rec.RoutedIPv4Prefixes, Routed6: e.rec.RoutedIPv6Prefixes,
 		Gateway: gatewayConfig(e.rec),
 		DNS:     n.rec.DNSServers, NTP: n.rec.NTPServers,
-		MTU:     uint16(n.rec.MTU),
+		MTU: uint16(n.rec.MTU),
 	}
 }
 
