@@ -325,8 +325,9 @@ func TestAdversarialOffloadHeaders(t *testing.T) {
 	}
 }
 
-// TestTSOAllocatesNothing: routing lent super-frames in pieces, passed
-// through whole or cut into segments, and plain frames in pieces,
+// TestTSOAllocatesNothing: routing super-frames in pieces, lent and
+// passed through whole or cut into segments, or cut into segments by
+// the sender, and plain frames in pieces,
 // allocates nothing per frame or per segment (counted per round of
 // frames, as TestRoutedFrameAllocatesNothing does).
 func TestTSOAllocatesNothing(t *testing.T) {
@@ -336,12 +337,19 @@ func TestTSOAllocatesNothing(t *testing.T) {
 		bFeat uint64
 		hdr   vmm.NetHeader
 		segs  int
+		// lend is false to route the super-frame as segments (see
+		// routeSegments).
+		lend bool
 	}{
-		{"pass-through", offloadFeatures, tsoHeader(tsoMSS), 1},
-		{"segmented", testFeatures, tsoHeader(tsoMSS), 14},
-		{"plain in pieces", testFeatures, vmm.NetHeader{}, 1},
+		{"pass-through", offloadFeatures, tsoHeader(tsoMSS), 1, true},
+		{"segmented", testFeatures, tsoHeader(tsoMSS), 14, true},
+		{"segmented by the sender", testFeatures, tsoHeader(tsoMSS), 14, false},
+		{"plain in pieces", testFeatures, vmm.NetHeader{}, 1, true},
 	} {
 		a, b := offloadPair(t, offloadFeatures, c.bFeat)
+		if !c.lend {
+			a.r.inflight.limit = 0
+		}
 		payload, cuts := 14*tsoMSS-100, []int{66, 300, 500, 8000}
 		if c.hdr.GSOType == 0 {
 			payload, cuts = 1400, cuts[:3]
@@ -374,6 +382,43 @@ func TestTSOAllocatesNothing(t *testing.T) {
 		}
 		if perRound := mallocs / 18; perRound != 0 {
 			t.Fatalf("%s: %d heap allocations per round of %d super-frames", c.name, perRound, batch)
+		}
+	}
+}
+
+// TestTSONotLent: a super-frame that cannot be lent (the lending limit is
+// reached) and is longer than the destination's inbox takes is routed
+// as its segments, with partial checksums: a destination with
+// GUEST_CSUM gets them so, with NEEDS_CSUM, one without gets them
+// completed; both byte for byte as expected.
+func TestTSONotLent(t *testing.T) {
+	for _, bFeat := range []uint64{offloadFeatures &^ (vhostuser.FeatureGuestTSO4 | vhostuser.FeatureGuestTSO6), testFeatures} {
+		a, b := offloadPair(t, offloadFeatures, bFeat)
+		a.r.inflight.limit = 0
+		payload := streamPayload(tsoPayload)
+		flags := uint8(tcpFIN | tcpPSH | tcpACK)
+		frame := tcpFrame(a.mac, gateway.MAC, a.ip, b.ip, 1000, flags, 0x1234, 64, payload, true)
+		sendTSO(t, a, b, tsoHeader(tsoMSS), frame)
+		hdrs, got := recvAll(t, b)
+		want := expectedSegments(a, b, 1000, flags, 0x1234, payload, tsoMSS)
+		partial := bFeat&vhostuser.FeatureGuestCsum != 0
+		if len(got) != len(want) {
+			t.Fatalf("partial %v: B received %d segments, want %d; drops %v", partial, len(got), len(want), a.r.cfg.Stats.Snapshot().Drops)
+		}
+		for i := range want {
+			if partial {
+				l4 := want[i][34:]
+				binary.BigEndian.PutUint16(l4[16:], packet.PseudoHeaderChecksum(packet.ProtoTCP, a.ip, b.ip, uint16(len(l4))))
+				if hdrs[i].Flags != vmm.NetHdrFNeedsCsum || hdrs[i].CsumStart != 34 || hdrs[i].CsumOffset != 16 || hdrs[i].GSOType != 0 {
+					t.Fatalf("segment %d: header %+v, want NEEDS_CSUM at 34+16", i, hdrs[i])
+				}
+			}
+			if !bytes.Equal(got[i], want[i]) {
+				t.Fatalf("partial %v: segment %d differs from the expectation", partial, i)
+			}
+		}
+		if used := usedTX(t, a); used != 1 {
+			t.Fatalf("A gave back %d TX chains, want 1", used)
 		}
 	}
 }

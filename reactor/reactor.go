@@ -83,11 +83,11 @@ type Reactor struct {
 	rxPending bool
 	// off are the offloads the driver negotiated (see offloads.go); rx
 	// is deliverFrame's room for frames with an offload header.
-	off offload.Features
-	rx  rxOffload
-	batch     batchStats
-	inboxBuf  [8]byte
-	touched   [maxTouched]*inbox.Inbox
+	off      offload.Features
+	rx       rxOffload
+	batch    batchStats
+	inboxBuf [8]byte
+	touched  [maxTouched]*inbox.Inbox
 	// lent is the frame route lent out of the TX chain handled, if any;
 	// inflight holds the TX chains lent (see inflight.go).
 	lent inflightChain

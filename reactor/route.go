@@ -116,6 +116,9 @@ func (r *Reactor) route(frame []byte) bool {
 	}
 	if !lend {
 		head = n
+		if r.tx.gsoSize > 0 && n > d.Inbox.MaxFrame() {
+			return r.routeSegments(frame, d)
+		}
 	}
 	if !d.Inbox.Room(head) && r.block(d.Inbox, head) {
 		return false

@@ -7,7 +7,9 @@ import (
 
 // rxOffload is what deliverFrame needs for frames with an offload
 // header: their layout, and the segmenter with room for one segment's
-// headers and pieces.
+// headers and pieces. routeSegments borrows the segmenter and its room
+// on the TX side (both run on the reactor's thread, one after the
+// other).
 type rxOffload struct {
 	layout  offload.Layout
 	seg     offload.Segmenter

@@ -58,7 +58,7 @@ type txFrame struct {
 // ensureLinear copies them.
 func (r *Reactor) take(segs [][]byte) []byte {
 	t := &r.tx
-	t.hdr = inbox.Header{}
+	t.hdr, t.gsoSize, t.headers = inbox.Header{}, 0, 0
 	skip, k, i := r.hdrLen, 0, 0
 	for ; i < len(segs) && len(segs[i]) <= skip; i++ {
 		k += copy(t.hdr[k:], segs[i])

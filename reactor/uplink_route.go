@@ -184,20 +184,29 @@ func (r *UplinkReactor) toKernel() {
 	q.Release()
 }
 
-// writeFrames writes frames of q while write buffers are free. It reports
-// true when a fault copying a lent frame cut it short (see
-// catchLentFault).
+// writeFrames writes frames of q while write buffers are free, as many
+// as each frame needs (a super-frame one per segment, see writeFrame);
+// a frame that needs more than are free waits for writes to complete
+// (r.short). It reports true when a fault copying a lent frame cut it
+// short (see catchLentFault).
 func (r *UplinkReactor) writeFrames(q *inbox.Inbox) (faulted bool) {
 	defer r.catchLentFault(&faulted)
+	r.short = false
 	for r.nfree > 0 {
-		f, ok := q.Next()
+		f, ok := q.Peek()
 		if !ok {
 			break
 		}
-		r.lending = f.Tail
-		r.write(f.Head, f.Tail)
+		if need := writesNeeded(&f); need > r.nfree && r.nfree < uplinkWrites {
+			r.short = true
+			break
+		}
+		r.cur, _ = q.Next()
+		r.lending = r.cur.Tail
+		r.writeFrame(&r.cur)
 		r.lending = nil
 	}
+	r.cur = inbox.Frame{}
 	return false
 }
 
@@ -216,8 +225,10 @@ func (r *UplinkReactor) catchLentFault(faulted *bool) {
 	if !faultIn(v, tail) {
 		panic(v)
 	}
-	// write reads the lent bytes only after taking the buffer.
-	r.nfree++
+	if r.copying {
+		r.nfree++
+		r.copying = false
+	}
 	r.drop(DropLentFault)
 	*faulted = true
 }
@@ -245,11 +256,13 @@ func (r *UplinkReactor) write(head []byte, tail [][]byte) {
 		return
 	}
 	r.nfree--
+	r.copying = true
 	tun.PutPlainHeader(b)
 	n := tun.HdrLen + copy(b[tun.HdrLen:], head[packet.EthernetHeaderLen:])
 	for _, p := range tail {
 		n += copy(b[n:], p)
 	}
+	r.copying = false
 	e := nextSQE(r.ring)
 	e.PrepareWrite(r.up.dev.Fd(), b[:n], 0)
 	e.UserData = tag(kindTunWrite, 0, int(idx))

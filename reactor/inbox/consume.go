@@ -19,6 +19,22 @@ func (q *Inbox) Next() (Frame, bool) {
 	}
 }
 
+// Peek returns the frame Next would return, without taking it, or false
+// if there is none.
+func (q *Inbox) Peek() (Frame, bool) {
+	for {
+		m := &q.meta[q.read&q.mask]
+		if m.seq.Load() != q.read+1 {
+			return Frame{}, false
+		}
+		if m.n != 0 {
+			return Frame{Head: q.frame(q.read, int(m.n)), Tail: m.tail, Hdr: m.hdr}, true
+		}
+		// A cancelled reservation: Next would skip it too.
+		q.read += uint64(m.span)
+	}
+}
+
 // Release gives back every frame Next has returned, for producers to
 // reuse; neither their bytes nor their tails may be used any more.
 func (q *Inbox) Release() {
