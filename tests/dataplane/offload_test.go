@@ -64,7 +64,7 @@ func tcpFrame4(srcMAC, dstMAC packet.MAC, src, dst netip.Addr, seq uint32, flags
 // tso4 is the header Linux sends with a TCPv4 super-frame of tcp4's
 // layout; csum4 that of a frame with a partial checksum only.
 var (
-	tso4 = vmm.NetHeader{Flags: vmm.NetHdrFNeedsCsum, GSOType: vmm.NetHdrGSOTCPv4, HdrLen: headers, GSOSize: mss, CsumStart: 34, CsumOffset: 16}
+	tso4  = vmm.NetHeader{Flags: vmm.NetHdrFNeedsCsum, GSOType: vmm.NetHdrGSOTCPv4, HdrLen: headers, GSOSize: mss, CsumStart: 34, CsumOffset: 16}
 	csum4 = vmm.NetHeader{Flags: vmm.NetHdrFNeedsCsum, CsumStart: 34, CsumOffset: 16}
 )
 
