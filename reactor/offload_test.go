@@ -422,3 +422,23 @@ func TestTSONotLent(t *testing.T) {
 		}
 	}
 }
+
+// TestTSOToItself: a super-frame a NIC routes back to itself (never lent)
+// comes back valid: as segments with complete checksums, since its
+// driver did not take GUEST_CSUM.
+func TestTSOToItself(t *testing.T) {
+	a, _ := offloadPair(t, offloadFeatures&^vhostuser.FeatureGuestCsum, testFeatures)
+	payload := streamPayload(tsoPayload)
+	frame := tcpFrame(a.mac, gateway.MAC, a.ip, a.ip, 1000, tcpPSH|tcpACK, 0x1234, 64, payload, true)
+	sendTSO(t, a, a, tsoHeader(tsoMSS), frame)
+	_, got := recvAll(t, a)
+	want := expectedSegments(a, a, 1000, tcpPSH|tcpACK, 0x1234, payload, tsoMSS)
+	if len(got) != len(want) {
+		t.Fatalf("A received %d segments, want %d; drops %v", len(got), len(want), a.r.cfg.Stats.Snapshot().Drops)
+	}
+	for i := range want {
+		if !bytes.Equal(got[i], want[i]) {
+			t.Fatalf("segment %d differs from the expectation", i)
+		}
+	}
+}
