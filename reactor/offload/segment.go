@@ -152,7 +152,9 @@ func (s *Segmenter) Next(hdr []byte, payload *[MaxPieces][]byte) (hdrLen, n int,
 			p = p[:need]
 		}
 		payload[n] = p
-		c.Add(p)
+		if s.mode == ChecksumFull {
+			c.Add(p)
+		}
 		need -= len(p)
 		s.off += len(p)
 		if s.off == len(s.src[s.piece]) {

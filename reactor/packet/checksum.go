@@ -2,30 +2,45 @@ package packet
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 )
 
 // Checksum returns the 16-bit one's complement sum of b, added to initial,
 // not complemented. Sums of consecutive pieces can be chained through
-// initial as long as every piece but the last has an even length.
+// initial as long as every piece but the last has an even length (see
+// Checksummer for pieces of any length).
+//
+// It adds 64-bit big-endian words with carry: a one's complement sum of
+// 64-bit words folds to the same 16-bit sum as one of 16-bit words, since
+// 2^16 ≡ 1 modulo 2^16-1.
 func Checksum(b []byte, initial uint16) uint16 {
-	s := uint64(initial)
+	s, carry := uint64(initial), uint64(0)
+	for len(b) >= 32 {
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b), carry)
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), carry)
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), carry)
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), carry)
+		b = b[32:]
+	}
 	for len(b) >= 8 {
-		s += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:]))
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b), carry)
 		b = b[8:]
 	}
+	var t uint64
 	if len(b) >= 4 {
-		s += uint64(binary.BigEndian.Uint32(b))
+		t = uint64(binary.BigEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
+		t += uint64(binary.BigEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		s += uint64(b[0]) << 8
+		t += uint64(b[0]) << 8
 	}
-	return fold(s)
+	s, carry = bits.Add64(s, t, carry)
+	return fold(s>>32 + s&0xffffffff + carry)
 }
 
 // ChecksumCombine returns the one's complement sum of a and b.
