@@ -230,3 +230,28 @@ func TestSegmenterTooManyPieces(t *testing.T) {
 		t.Fatalf("Init without GSO = %v", r)
 	}
 }
+
+func TestSegmentIPLen(t *testing.T) {
+	f := flow{flags: 0x18, mss: 1448, payload: pattern(20000, 1)}
+	h, fr := f.superFrame()
+	var l offload.Layout
+	if r := offload.Validate(h, fr, nil, hostAll, &l); r != offload.ReasonNone {
+		t.Fatal(r)
+	}
+	if got := offload.SegmentIPLen(h, &l); got != 1488 {
+		t.Errorf("TSO 1448: SegmentIPLen = %d, want 1488", got)
+	}
+	h.GSOSize = 30000 - 54
+	if got := offload.SegmentIPLen(h, &l); got != 20040 {
+		t.Errorf("gso_size above payload: SegmentIPLen = %d, want 20040", got)
+	}
+	h.GSOType, h.GSOSize = offload.GSONone, 0
+	offload.Validate(h, fr, nil, hostAll, &l)
+	if got := offload.SegmentIPLen(h, &l); got != 20040 {
+		t.Errorf("NEEDS_CSUM: SegmentIPLen = %d, want 20040", got)
+	}
+	offload.Validate(offload.Header{}, fr, nil, hostAll, &l)
+	if got := offload.SegmentIPLen(offload.Header{}, &l); got != 0 {
+		t.Errorf("plain: SegmentIPLen = %d, want 0", got)
+	}
+}
