@@ -360,6 +360,14 @@ func TestSignature(t *testing.T) {
 			signed = append(signed, tc.frame)
 		}
 	}
+	// The TTL is not part of a connection (a routed frame's is one
+	// less); a later fragment of the connection's flow is not the
+	// common packet.
+	lowTTL := tcpFrame(a4, b4, 1, 2, FlagACK)
+	lowTTL[14+8]--
+	if !passes(tcpFrame(a4, b4, 1, 2, FlagACK), lowTTL) || passes(tcpFrame(a4, b4, 1, 2, FlagACK), later) {
+		t.Fatal("a Recent passes a later fragment or refuses another TTL")
+	}
 	for _, x := range signed {
 		for _, y := range signed {
 			sx, _, _ := Signature(x)

@@ -36,7 +36,12 @@ func (r *Recent) Pass(frame []byte, fromLocal bool, now int64) bool {
 	var ok bool
 	if s.v6 {
 		flags, ok = s.matches6(frame)
-	} else if common4(frame) && frame[23] == s.proto &&
+	} else if len(frame) >= 14+20+4 &&
+		// common4, with the protocol, in two masked words: the
+		// EtherType and 0x45; the fragment bits and the protocol
+		// around the TTL.
+		binary.LittleEndian.Uint32(frame[12:16])&0x00ffffff == 0x00450008 &&
+		binary.LittleEndian.Uint32(frame[20:24])&0xff00ff1f == uint32(s.proto)<<24 &&
 		binary.LittleEndian.Uint64(frame[26:34]) == s.w[0] && binary.LittleEndian.Uint32(frame[34:38]) == s.ports {
 		flags, ok = transport(frame, s.proto, 34)
 	}
