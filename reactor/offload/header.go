@@ -34,11 +34,17 @@ const (
 // on a virtio-net queue. All multi-byte fields are little-endian on the
 // wire (VIRTIO_F_VERSION_1; legacy big-endian guests are not supported).
 type Header struct {
-	Flags      uint8
-	GSOType    uint8
-	HdrLen     uint16
-	GSOSize    uint16
-	CsumStart  uint16
+	Flags   uint8 // Flag* bits
+	GSOType uint8 // GSO* type, possibly with GSOECN
+	// HdrLen is, from a driver, a hint of the header length (Ethernet to
+	// transport) of a GSO frame; Validate does not rely on it.
+	HdrLen uint16
+	// GSOSize is the payload bytes per segment (the MSS for TCP).
+	GSOSize uint16
+	// CsumStart is the offset, from the start of the frame, where a
+	// NEEDS_CSUM checksum starts (the transport header).
+	CsumStart uint16
+	// CsumOffset is where, after CsumStart, the checksum is stored.
 	CsumOffset uint16
 	// NumBuffers is the number of merged RX buffers; it exists on the wire
 	// only in the 12-byte form and is zero in frames a driver sends.
@@ -109,4 +115,18 @@ func (h Header) PassThrough() Header {
 		p.GSOType, p.HdrLen, p.GSOSize = h.GSOType, h.HdrLen, h.GSOSize
 	}
 	return p
+}
+
+// Rebased returns h for the same packet behind a link header delta bytes
+// longer (negative: shorter), as when the uplink's TUN, whose packets start
+// at the IP header, meets Ethernet frames (delta ±14): csum_start and the
+// hdr_len hint move with the headers. Fields not in use stay as they are.
+func (h Header) Rebased(delta int) Header {
+	if h.NeedsCsum() {
+		h.CsumStart = uint16(int(h.CsumStart) + delta)
+	}
+	if h.IsGSO() && h.HdrLen != 0 {
+		h.HdrLen = uint16(max(int(h.HdrLen)+delta, 0))
+	}
+	return h
 }

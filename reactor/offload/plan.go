@@ -85,3 +85,19 @@ func guestNeeds(h Header, l *Layout) Features {
 	}
 	return need
 }
+
+// SegmentIPLen returns the IP length (IP header to end of payload) of the
+// largest packet the frame becomes on the wire, for the MTU check: for a
+// GSO frame that of its first segment (headers plus gso_size payload, or
+// the whole payload if smaller), for any other frame Validate parsed (one
+// with NEEDS_CSUM) that of the frame itself. It returns 0 for a frame
+// Validate did not parse (no offload asked; its own IP length applies).
+func SegmentIPLen(h Header, l *Layout) int {
+	if l.IPVersion == 0 {
+		return 0
+	}
+	if !h.IsGSO() {
+		return l.End - l.L3Off
+	}
+	return l.HdrLen - l.L3Off + min(int(h.GSOSize), l.End-l.HdrLen)
+}
