@@ -27,6 +27,13 @@ type Config struct {
 	IdleTime time.Duration
 	// DaemonArgs are extra mvirt-net flags.
 	DaemonArgs []string
+	// CPUProfile, when set, is the file for the daemon's CPU profile over
+	// the concurrent creates (the first CPUProfileTime of them).
+	CPUProfile     string
+	CPUProfileTime time.Duration
+	// HeapProfile, when set, is the file for the daemon's heap profile
+	// with every NIC connected.
+	HeapProfile string
 }
 
 // Result is every figure of a run.
@@ -70,8 +77,15 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var prof *profiler
+	if cfg.CPUProfile != "" {
+		prof = startCPUProfile(d, cfg.CPUProfile, cfg.CPUProfileTime)
+	}
 	paths, conc, err := createNics(d.Client, d.Pid(), many, cfg.NICs, cfg.Concurrency)
 	if err != nil {
+		return nil, err
+	}
+	if err := prof.wait(); err != nil {
 		return nil, err
 	}
 	res.Concurrent = conc
@@ -92,6 +106,11 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 	}
 	if res.Connected, res.IdleConnected, err = settle(d.Pid(), cfg.IdleTime); err != nil {
 		return nil, err
+	}
+	if cfg.HeapProfile != "" {
+		if err := fetch(d, "/debug/pprof/heap", cfg.HeapProfile); err != nil {
+			return nil, err
+		}
 	}
 	for _, g := range guests {
 		g.Close()
