@@ -58,3 +58,22 @@ func fetch(d *daemon.Daemon, path, file string) error {
 	}
 	return nil
 }
+
+// memoryProfile writes the daemon's heap profile to file, its runtime
+// memory statistics to file.txt and its /proc smaps_rollup to file.smaps.
+func memoryProfile(d *daemon.Daemon, file string) error {
+	if err := fetch(d, "/debug/pprof/heap", file); err != nil {
+		return err
+	}
+	if err := fetch(d, "/debug/pprof/heap?debug=1", file+".txt"); err != nil {
+		return err
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/smaps_rollup", d.Pid()))
+	if err != nil {
+		return fmt.Errorf("scale: read smaps_rollup: %w", err)
+	}
+	if err := os.WriteFile(file+".smaps", b, 0o644); err != nil {
+		return fmt.Errorf("scale: write smaps: %w", err)
+	}
+	return nil
+}

@@ -32,7 +32,8 @@ type Config struct {
 	CPUProfile     string
 	CPUProfileTime time.Duration
 	// HeapProfile, when set, is the file for the daemon's heap profile
-	// with every NIC connected.
+	// with every NIC connected; beside it go the runtime's memory
+	// statistics (.txt) and the kernel's view of the RSS (.smaps).
 	HeapProfile string
 }
 
@@ -108,7 +109,7 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 		return nil, err
 	}
 	if cfg.HeapProfile != "" {
-		if err := fetch(d, "/debug/pprof/heap", cfg.HeapProfile); err != nil {
+		if err := memoryProfile(d, cfg.HeapProfile); err != nil {
 			return nil, err
 		}
 	}
