@@ -35,6 +35,9 @@ type network struct {
 	// the NICs in nics, with its owner's id: the overlap checks of a
 	// create look there instead of building it anew.
 	claims *bart.Table[string]
+	// macs maps the MAC (as a string of its bytes) of every NIC in nics
+	// to its id.
+	macs map[string]string
 	// writes are the NICs being created whose record is being written, by
 	// id; answers are the creates that are stored and wait for the next
 	// route table (see network_writes.go).
@@ -155,7 +158,7 @@ func (n *network) load(ctx actor.Context) {
 	}
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
-	n.claims = &bart.Table[string]{}
+	n.claims, n.macs = &bart.Table[string]{}, map[string]string{}
 	n.writes = map[string]*nicEntry{}
 	n.answers, n.afterWrites, n.closing = nil, nil, false
 	n.plane = n.dp.NewNetwork(n.id)
@@ -220,8 +223,9 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 }
 
 // claim enters the NIC's addresses (as host prefixes) and routed prefixes
-// into the network's claims.
+// into the network's claims, and its MAC into macs.
 func (n *network) claim(e *nicEntry) {
+	n.macs[string(e.rec.MAC)] = e.rec.ID
 	for _, p := range e.routes() {
 		n.claims.Insert(p, e.rec.ID)
 	}
@@ -230,8 +234,9 @@ func (n *network) claim(e *nicEntry) {
 	}
 }
 
-// unclaim takes what claim entered for the NIC out of the claims again.
+// unclaim takes what claim entered for the NIC out again.
 func (n *network) unclaim(e *nicEntry) {
+	delete(n.macs, string(e.rec.MAC))
 	for _, p := range e.routes() {
 		n.claims.Delete(p)
 	}

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"bytes"
 	"crypto/rand"
 	"errors"
 	"net"
@@ -163,14 +162,7 @@ func (n *network) unadopt(e *nicEntry) {
 // pickMAC validates a requested MAC or generates one in the 52:54:00 range
 // QEMU uses; either way unique in the network.
 func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
-	inUse := func(m net.HardwareAddr) string {
-		for id, e := range n.nics {
-			if bytes.Equal(e.rec.MAC, m) {
-				return id
-			}
-		}
-		return ""
-	}
+	inUse := func(m net.HardwareAddr) string { return n.macs[string(m)] }
 	if want != "" {
 		m, err := parseMAC(want)
 		if err != nil {

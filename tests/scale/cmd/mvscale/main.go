@@ -23,6 +23,7 @@ func main() {
 	flag.StringVar(&cfg.CPUProfile, "cpuprofile", "", "write the daemon's CPU profile over the concurrent creates to this file (needs -daemon-args --debug-pprof)")
 	flag.DurationVar(&cfg.CPUProfileTime, "cpuprofile-time", 2*time.Second, "how long the CPU profile runs from the first concurrent create")
 	flag.StringVar(&cfg.HeapProfile, "heapprofile", "", "write the daemon's heap profile with every NIC connected to this file (needs -daemon-args --debug-pprof)")
+	flag.StringVar(&cfg.SocketBase, "socket-base", "/dev/shm", "tmpfs to make the vhost-user socket directory in, as the unit's /run/mvirt/net (empty: beside the store, on disk)")
 	daemonArgs := flag.String("daemon-args", "", "extra mvirt-net flags, space-separated")
 	flag.Parse()
 	cfg.DaemonArgs = strings.Fields(*daemonArgs)
