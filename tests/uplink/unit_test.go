@@ -37,12 +37,13 @@ func TestPublicNetworkUnderTheUnitsPrivileges(t *testing.T) {
 	if u := pub.GetUplink(); !u.GetUp() || u.GetDevice() != "mvirt0" {
 		t.Fatalf("public network's uplink under the unit's privileges = %v, want up on mvirt0", u)
 	}
+	masq := map[string][]string{"ip": {"up0 203.0.113.0/25 masquerade", "up0 198.51.100.64/27 masquerade"}}
 	nic, err := c.CreateNic(ctx(t), &netpb.CreateNicRequest{NetworkId: "pub", Name: "router", RoutedIpv4Prefixes: []string{"198.51.100.64/27"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantRoutes(t, dirs.Netns, "203.0.113.0/25", "2001:db8:77::/64", "198.51.100.64/27")
-	waitTables(t, dirs.Netns, map[string]int{"ip": 2})
+	waitTables(t, dirs.Netns, masq)
 	for _, key := range []string{"net/ipv4/ip_forward", "net/ipv6/conf/all/forwarding"} {
 		out, err := exec.Command("ip", "netns", "exec", dirs.Netns, "cat", "/proc/sys/"+key).CombinedOutput()
 		if err != nil || strings.TrimSpace(string(out)) != "1" {
@@ -57,7 +58,7 @@ func TestPublicNetworkUnderTheUnitsPrivileges(t *testing.T) {
 	d = daemon.StartWith(t, dirs, opts)
 	c = d.Client
 	wantRoutes(t, dirs.Netns, "203.0.113.0/25", "2001:db8:77::/64", "198.51.100.64/27")
-	waitTables(t, dirs.Netns, map[string]int{"ip": 2})
+	waitTables(t, dirs.Netns, masq)
 	if _, err := c.DeleteNic(ctx(t), &netpb.DeleteNicRequest{Id: nic.Id}); err != nil {
 		t.Fatal(err)
 	}
@@ -65,5 +66,5 @@ func TestPublicNetworkUnderTheUnitsPrivileges(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantRoutes(t, dirs.Netns)
-	waitTables(t, dirs.Netns, map[string]int{})
+	waitTables(t, dirs.Netns, map[string][]string{})
 }
