@@ -29,6 +29,7 @@ func main() {
 	flag.StringVar(&cfg.Testpmd, "testpmd", "dpdk-testpmd", "dpdk-testpmd binary")
 	flag.StringVar(&cfg.Profile, "pprof", "", "write a CPU profile of the daemon during an extra run at the smallest size here")
 	flag.BoolVar(&cfg.Hugepages, "hugepages", true, "also measure 64, 200 and 1500 B through a second daemon with --hugepages=required, alternating with the first (reserves 2 pages in /proc/sys/vm/nr_hugepages for the run)")
+	flag.BoolVar(&cfg.TSO, "tso", true, "also measure 64 KiB TCP super-frames (TSO), passed through to a sink with GUEST_TSO4 (ours and testpmd with tso=1) and segmented for one without (ours)")
 	uplink := flag.Bool("uplink", true, "also measure a public network's NIC to uplink to kernel path and back, at the sizes up to 1514 B, in network namespaces of its own")
 	daemonArgs := flag.String("daemon-args", bench.DefaultDaemonArgs, "extra mvirt-net flags, space-separated; the default pins the reactors to testpmd's forwarding CPU, \"\" leaves them unpinned")
 	flag.Parse()
