@@ -21,8 +21,9 @@ type dpdkBackend struct {
 }
 
 // startDPDKBackend starts testpmd with its sockets in a fresh temp folder,
-// devArgs appended to each vhost port's arguments, and starts forwarding.
-func startDPDKBackend(bin, devArgs string) (*dpdkBackend, error) {
+// devArgs appended to each vhost port's arguments and opts to testpmd's
+// options, and starts forwarding.
+func startDPDKBackend(bin, devArgs string, opts ...string) (*dpdkBackend, error) {
 	dir, err := os.MkdirTemp("", "mvb")
 	if err != nil {
 		return nil, fmt.Errorf("bench: socket dir: %w", err)
@@ -33,7 +34,7 @@ func startDPDKBackend(bin, devArgs string) (*dpdkBackend, error) {
 		b.sockets[i] = filepath.Join(dir, fmt.Sprintf("vhost%d.sock", i))
 		vdevs = append(vdevs, fmt.Sprintf("net_vhost%d,iface=%s,queues=1%s", i, b.sockets[i], devArgs))
 	}
-	if b.pmd, err = startTestpmd(bin, fmt.Sprintf("mvbench-vhost-%d", os.Getpid()), ForwardingCPU, vdevs, []string{"--forward-mode=mac"}); err != nil {
+	if b.pmd, err = startTestpmd(bin, fmt.Sprintf("mvbench-vhost-%d", os.Getpid()), ForwardingCPU, vdevs, append([]string{"--forward-mode=mac"}, opts...)); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
