@@ -213,7 +213,7 @@ func (m *manager) createNetwork(ctx actor.Context, req *netpb.CreateNetworkReque
 	m.updateGauges()
 	m.watches.networks.publish(networkEvent(rec.ID, networkView(rec, len(e.nics))))
 	m.Log.Info("network created", "network", rec.ID, "name", rec.Name,
-		"ipv4", persistence.PrefixText(rec.IPv4Subnet), "ipv6", persistence.PrefixText(rec.IPv6Prefix), "public", rec.Public)
+		"ipv4", persistence.PrefixText(rec.IPv4Subnet), "ipv6", persistence.PrefixText(rec.IPv6Prefix), "public", rec.Public, "mtu", rec.MTU)
 	return m.view(rec, 0)
 }
 
@@ -251,6 +251,10 @@ func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence
 	if err != nil {
 		return nil, err
 	}
+	mtu, err := parseMTU(req.GetMtu(), v6.IsValid())
+	if err != nil {
+		return nil, err
+	}
 	if req.GetIsPublic() {
 		if err := m.checkPublicOverlap(name, v4, v6); err != nil {
 			return nil, err
@@ -259,7 +263,7 @@ func (m *manager) validateNetwork(req *netpb.CreateNetworkRequest) (*persistence
 	now := time.Now().UTC()
 	return &persistence.NetworkRecord{
 		ID: id, Name: name, IPv4Subnet: v4, IPv6Prefix: v6, DNSServers: dns, NTPServers: ntp,
-		Public: req.GetIsPublic(), CreatedAt: now, UpdatedAt: now,
+		Public: req.GetIsPublic(), MTU: mtu, CreatedAt: now, UpdatedAt: now,
 	}, nil
 }
 

@@ -193,7 +193,7 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 // rebuildRoutes publishes a new route table of every NIC's addresses and
 // routed prefixes; reactors pick it up at their next lookup.
 func (n *network) rebuildRoutes() {
-	t := reactor.RouteTable{Public: n.rec.Public}
+	t := reactor.RouteTable{Public: n.rec.Public, MTU: n.rec.MTU}
 	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
 		if p.IsValid() {
 			t.Subnets = append(t.Subnets, p)
@@ -264,8 +264,10 @@ func (n *network) setState(ctx actor.Context, msg nicState) {
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(e.rec, e.state)})
 }
 
-// update replaces the network's DNS and NTP servers; it answers the sender
-// itself once every reactor has them, and returns only errors.
+// update replaces the network's DNS and NTP servers and, if the request
+// gives one, its MTU; it answers the sender itself once every reactor has
+// them (the next DHCP answer or RA carries them, routing enforces the new
+// MTU), and returns only errors.
 func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) error {
 	if n.deleting {
 		return networkNotFound(req.GetId())
@@ -278,14 +280,21 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	if err != nil {
 		return err
 	}
+	mtu := n.rec.MTU
+	if req.GetMtu() != 0 {
+		if mtu, err = parseMTU(req.GetMtu(), n.rec.IPv6Prefix.IsValid()); err != nil {
+			return err
+		}
+	}
 	rec := *n.rec
-	rec.DNSServers, rec.NTPServers, rec.UpdatedAt = dns, ntp, time.Now().UTC()
+	rec.DNSServers, rec.NTPServers, rec.MTU, rec.UpdatedAt = dns, ntp, mtu, time.Now().UTC()
 	if err := n.Store.UpdateNetwork(&rec); err != nil {
 		return storeFailed("store network", err)
 	}
 	n.rec = &rec
 	ctx.Send(ctx.Parent(), networkChanged{rec: n.rec})
-	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp)
+	n.Log.Info("network updated", "network", n.id, "dns", dns, "ntp", ntp, "mtu", mtu)
+	n.rebuildRoutes()
 	sender, view := ctx.Sender(), n.view(n.rec, len(n.nics))
 	n.pushServices(ctx, nil, func() { ctx.Send(sender, view) })
 	return nil

@@ -11,12 +11,13 @@ import (
 )
 
 // servicesFor is what the gateway offers the NIC of e: its addresses and
-// prefixes, and the network's DNS and NTP servers.
+// prefixes, and the network's DNS and NTP servers and MTU.
 func (n *network) servicesFor(e *nicEntry) reactor.Services {
 	return reactor.Services{
 		Routed4: e.rec.RoutedIPv4Prefixes, Routed6: e.rec.RoutedIPv6Prefixes,
 		Gateway: gatewayConfig(e.rec),
 		DNS:     n.rec.DNSServers, NTP: n.rec.NTPServers,
+		MTU: uint16(n.rec.MTU),
 	}
 }
 

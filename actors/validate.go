@@ -10,6 +10,8 @@ import (
 	"github.com/gaissmai/bart"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+
+	"mvirt-net/persistence"
 )
 
 // GatewayMAC is the MAC address the gateway uses towards every VM.
@@ -166,4 +168,21 @@ func describe(id, name string) string {
 		return fmt.Sprintf("%q", name)
 	}
 	return id
+}
+
+// parseMTU validates a network's requested MTU; 0 stands for
+// persistence.DefaultMTU. A network with IPv6 needs the IPv6 minimum.
+func parseMTU(mtu uint32, ipv6 bool) (int, error) {
+	if mtu == 0 {
+		return persistence.DefaultMTU, nil
+	}
+	lo := persistence.MinMTUFor(ipv6)
+	if mtu < uint32(lo) || mtu > persistence.MaxMTU {
+		if ipv6 {
+			return 0, invalid("mtu %d is outside %d-%d, the range for a network with IPv6 (IPv6 needs at least %d)",
+				mtu, lo, persistence.MaxMTU, persistence.MinMTU)
+		}
+		return 0, invalid("mtu %d is outside %d-%d, the range for an IPv4-only network", mtu, lo, persistence.MaxMTU)
+	}
+	return int(mtu), nil
 }

@@ -25,6 +25,7 @@ func networkView(r *persistence.NetworkRecord, nicCount int) *netpb.Network {
 		CreatedAt:   stamp(r.CreatedAt),
 		UpdatedAt:   stamp(r.UpdatedAt),
 		IsPublic:    r.Public,
+		Mtu:         uint32(r.MTU),
 	}
 }
 

@@ -21,8 +21,11 @@ type NetworkRecord struct {
 	DNSServers []netip.Addr
 	NTPServers []netip.Addr
 	Public     bool
-	CreatedAt  time.Time
-	UpdatedAt  time.Time
+	// MTU is the network's IP MTU; a record stored without one loads
+	// with DefaultMTU.
+	MTU       int
+	CreatedAt time.Time
+	UpdatedAt time.Time
 }
 
 // NicRecord is the stored form of a vNIC, typed like NetworkRecord.
@@ -80,7 +83,7 @@ func (n *NetworkRecord) check() error {
 			return fmt.Errorf("server %s is not a unicast address", a)
 		}
 	}
-	return nil
+	return checkMTU(n.MTU, n.IPv6Prefix.IsValid())
 }
 
 func (n *NicRecord) storedID() string { return n.ID }

@@ -21,6 +21,7 @@ type networkJSON struct {
 	DNSServers []string  `json:"dns_servers,omitempty"`
 	NTPServers []string  `json:"ntp_servers,omitempty"`
 	Public     bool      `json:"public,omitempty"`
+	MTU        int       `json:"mtu,omitempty"`
 	CreatedAt  time.Time `json:"created_at"`
 	UpdatedAt  time.Time `json:"updated_at"`
 }
@@ -46,22 +47,26 @@ func (n NetworkRecord) MarshalJSON() ([]byte, error) {
 		ID: n.ID, Name: n.Name,
 		IPv4Subnet: PrefixText(n.IPv4Subnet), IPv6Prefix: PrefixText(n.IPv6Prefix),
 		DNSServers: Texts(n.DNSServers), NTPServers: Texts(n.NTPServers),
-		Public: n.Public, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt,
+		Public: n.Public, MTU: n.MTU, CreatedAt: n.CreatedAt, UpdatedAt: n.UpdatedAt,
 	})
 }
 
-// UnmarshalJSON decodes and parses the network's JSON form.
+// UnmarshalJSON decodes and parses the network's JSON form; a network
+// stored without an MTU (before networks had one) gets DefaultMTU.
 func (n *NetworkRecord) UnmarshalJSON(b []byte) error {
 	var w networkJSON
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
+	}
+	if w.MTU == 0 {
+		w.MTU = DefaultMTU
 	}
 	var p parser
 	rec := NetworkRecord{
 		ID: w.ID, Name: w.Name,
 		IPv4Subnet: p.prefix("ipv4_subnet", w.IPv4Subnet), IPv6Prefix: p.prefix("ipv6_prefix", w.IPv6Prefix),
 		DNSServers: p.addrs("dns_servers", w.DNSServers), NTPServers: p.addrs("ntp_servers", w.NTPServers),
-		Public: w.Public, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
+		Public: w.Public, MTU: w.MTU, CreatedAt: w.CreatedAt, UpdatedAt: w.UpdatedAt,
 	}
 	if p.err != nil {
 		return p.err

@@ -24,12 +24,12 @@ func mac(s string) net.HardwareAddr {
 func TestRecordsRoundTrip(t *testing.T) {
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	n := NetworkRecord{ID: "n1", Name: "prod", IPv4Subnet: netip.MustParsePrefix("10.0.0.0/24"),
-		DNSServers: []netip.Addr{netip.MustParseAddr("1.1.1.1"), netip.MustParseAddr("2001:db8::53")}, CreatedAt: now, UpdatedAt: now}
+		DNSServers: []netip.Addr{netip.MustParseAddr("1.1.1.1"), netip.MustParseAddr("2001:db8::53")}, MTU: 9000, CreatedAt: now, UpdatedAt: now}
 	b, err := json.Marshal(&n)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"id":"n1","name":"prod","ipv4_subnet":"10.0.0.0/24","dns_servers":["1.1.1.1","2001:db8::53"],` +
+	want := `{"id":"n1","name":"prod","ipv4_subnet":"10.0.0.0/24","dns_servers":["1.1.1.1","2001:db8::53"],"mtu":9000,` +
 		`"created_at":"2026-12-01T10:00:00Z","updated_at":"2026-12-01T10:00:00Z"}`
 	if string(b) != want {
 		t.Fatalf("network JSON\n got %s\nwant %s", b, want)
@@ -55,6 +55,18 @@ func TestRecordsRoundTrip(t *testing.T) {
 	}
 }
 
+// TestNetworkWithoutMTU decodes a network stored before networks had an
+// MTU: it has the default one.
+func TestNetworkWithoutMTU(t *testing.T) {
+	var n NetworkRecord
+	if err := decode("net/n1", []byte(`{"id":"n1","name":"prod","ipv6_prefix":"fd00::/64"}`), &n); err != nil {
+		t.Fatal(err)
+	}
+	if n.MTU != DefaultMTU {
+		t.Fatalf("mtu of an old record: %d, want %d", n.MTU, DefaultMTU)
+	}
+}
+
 // TestBadStoredValues decodes records holding values that do not parse or
 // make no sense: each fails, naming the record and the field.
 func TestBadStoredValues(t *testing.T) {
@@ -74,6 +86,9 @@ func TestBadStoredValues(t *testing.T) {
 		{"subnet", "net/n1", network, `"10.0.0.0/24"`, `"10.0.0.0/x"`, `ipv4_subnet "10.0.0.0/x" does not parse`},
 		{"non-canonical subnet", "net/n1", network, `"10.0.0.0/24"`, `"10.0.0.1/24"`, "host bits"},
 		{"dns server", "net/n1", network, `"name"`, `"dns_servers":["1.1.1"],"name"`, `dns_servers "1.1.1" does not parse`},
+		{"mtu too small", "net/n1", network, `"name"`, `"mtu":575,"name"`, "mtu 575 is outside 576-9000"},
+		{"mtu too large", "net/n1", network, `"name"`, `"mtu":9001,"name"`, "mtu 9001 is outside 576-9000"},
+		{"mtu below the IPv6 minimum", "net/n1", network, `"ipv4_subnet":"10.0.0.0/24"`, `"ipv6_prefix":"fd00::/64","mtu":1000`, "mtu 1000 is outside 1280-9000"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -80,6 +80,10 @@ type RouteTable struct {
 	Subnets []netip.Prefix
 	Routes  []PortRoute
 	Public  bool
+	// MTU is the network's IP MTU, the largest packet routed to its
+	// ports (larger ones are answered fragmentation needed / packet too
+	// big); 0 means DefaultMTU.
+	MTU int
 }
 
 // PortRoute routes every address in Prefix to Port.
@@ -146,7 +150,7 @@ func (n *Network) build(t RouteTable, up *Uplink) error {
 		}
 	}
 	for _, r := range t.Routes {
-		if err := b.Add(r.Prefix, r.Port.dest); err != nil {
+		if err := b.Add(r.Prefix, r.Port.destFor(t.MTU)); err != nil {
 			errs = append(errs, fmt.Errorf("port %s: %w", r.Port.id, err))
 		}
 	}

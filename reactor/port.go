@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/vhostuser"
 )
 
@@ -18,6 +19,9 @@ type Port struct {
 	id    string
 	path  string
 	gid   int
+	inbox *inbox.Inbox
+	// dest is what the route tables lead to; d.mu guards it, since a new
+	// network MTU replaces it (see destFor).
 	dest  *Dest
 	ln    *vhostuser.Listener
 	stats Stats
@@ -57,9 +61,24 @@ func (n *Network) AddNIC(spec NICSpec) (*Port, error) {
 		return nil, fmt.Errorf("nic inbox: %w", err)
 	}
 	return &Port{
-		net: n, id: spec.ID, path: spec.SocketPath, gid: spec.SocketGroup,
+		net: n, id: spec.ID, path: spec.SocketPath, gid: spec.SocketGroup, inbox: ib,
 		dest: &Dest{Inbox: ib, MAC: spec.MAC, MTU: DefaultMTU},
 	}, nil
+}
+
+// destFor returns the port's Dest for a network MTU of mtu (0 for
+// DefaultMTU). A Dest is immutable once a table holds it: another MTU
+// gets a new one, which the tables built from then on hold, while a
+// reactor still routing with an older table keeps the old limit until its
+// next lookup. d.mu is held.
+func (p *Port) destFor(mtu int) *Dest {
+	if mtu == 0 {
+		mtu = DefaultMTU
+	}
+	if p.dest.MTU != mtu {
+		p.dest = &Dest{Inbox: p.inbox, MAC: p.dest.MAC, MTU: mtu}
+	}
+	return p.dest
 }
 
 // Listen opens the port's vhost-user socket, replacing a stale socket
@@ -99,7 +118,7 @@ func (p *Port) Start(pc PortConfig) (*Reactor, error) {
 		NicID:         p.id,
 		Listener:      p.ln,
 		Services:      pc.Services,
-		Inbox:         p.dest.Inbox,
+		Inbox:         p.inbox,
 		Routes:        &p.net.routes,
 		Filter:        p.net.dp.filters.slot(p.id),
 		ConntrackSize: d.ConntrackSize,
@@ -129,5 +148,5 @@ func (p *Port) CloseSocket() error {
 // Close closes the port's socket and inbox; no reactor may serve it, and
 // no route may lead to it, any more.
 func (p *Port) Close() error {
-	return errors.Join(p.CloseSocket(), p.dest.Inbox.Close())
+	return errors.Join(p.CloseSocket(), p.inbox.Close())
 }

@@ -11,7 +11,7 @@ import (
 	"mvirt-net/reactor/route"
 )
 
-// DefaultMTU is the IP MTU of every NIC.
+// DefaultMTU is the IP MTU of a network that sets none (RouteTable.MTU).
 const DefaultMTU = 1500
 
 // Dest is where frames routed to one port go: its reactor's inbox, with

@@ -26,7 +26,7 @@ type Services struct {
 	Routed4, Routed6 []netip.Prefix
 	// DNS and NTP servers for DHCP and RAs.
 	DNS, NTP []netip.Addr
-	// MTU to advertise; 0 leaves it out.
+	// MTU to advertise in DHCPv4 (option 26) and RAs; 0 leaves it out.
 	MTU uint16
 	// LeaseTime of DHCPv4 leases and DHCPv6 valid lifetimes; 0 uses the
 	// servers' defaults.
@@ -50,7 +50,12 @@ func newServices(s Services) (*services, error) {
 	if s.RAInterval == 0 {
 		s.RAInterval = DefaultRAInterval
 	}
-	out := &services{Services: s, ra: ndp.RAConfig{MTU: uint32(s.MTU), DNS: raDNS(s.DNS)}}
+	out := &services{Services: s, ra: ndp.RAConfig{DNS: raDNS(s.DNS)}}
+	if s.Gateway.IPv6.IsValid() {
+		// Only RAs carry the MTU over IPv6; an IPv4-only network may have
+		// one below the IPv6 minimum.
+		out.ra.MTU = uint32(s.MTU)
+	}
 	var err error
 	if s.Gateway.IPv4.IsValid() {
 		out.dhcp4, err = dhcp4.New(dhcp4.Config{

@@ -143,7 +143,7 @@ func (d *Dataplane) buildUplink() error {
 			_ = nb.Add(p, net)
 		}
 		for _, r := range t.Routes {
-			if err := b.Add(r.Prefix, r.Port.dest); err != nil {
+			if err := b.Add(r.Prefix, r.Port.destFor(t.MTU)); err != nil {
 				errs = append(errs, fmt.Errorf("uplink: port %s: %w", r.Port.id, err))
 			}
 			if r.Prefix.Bits() < r.Prefix.Addr().BitLen() {

@@ -38,6 +38,8 @@ type uplinkRig struct {
 	ur     *UplinkReactor
 	n1, n2 *Network
 	a, b   *testNic
+	// tables are what n1 and n2 published.
+	tables [2]RouteTable
 	events chan Event
 }
 
@@ -51,18 +53,20 @@ func newUplinkRig(t testing.TB) *uplinkRig {
 	rig.n1, rig.n2 = n1, n2
 	rig.a = newDualNic(t, packet.MAC{0x52, 0x54, 0, 0, 1, 0xa}, nicA4, nicA6, n1)
 	rig.b = newDualNic(t, packet.MAC{0x52, 0x54, 0, 0, 2, 0xb}, nicB4, nicB6, n2)
-	for _, x := range []struct {
+	for i, x := range []struct {
 		n      *Network
 		nic    *testNic
 		v4, v6 netip.Prefix
 		a6     netip.Addr
 	}{{n1, rig.a, net1v4, net1v6, nicA6}, {n2, rig.b, net2v4, net2v6, nicB6}} {
-		port := &Port{net: x.n, id: x.nic.ip.String(), dest: &Dest{Inbox: x.nic.r.cfg.Inbox, MAC: x.nic.mac, MTU: DefaultMTU}}
-		if err := x.n.PublishRoutes(RouteTable{
+		ib := x.nic.r.cfg.Inbox
+		port := &Port{net: x.n, id: x.nic.ip.String(), inbox: ib, dest: &Dest{Inbox: ib, MAC: x.nic.mac, MTU: DefaultMTU}}
+		rig.tables[i] = RouteTable{
 			Subnets: []netip.Prefix{x.v4, x.v6},
 			Routes:  []PortRoute{{netip.PrefixFrom(x.nic.ip, 32), port}, {netip.PrefixFrom(x.a6, 128), port}},
 			Public:  true,
-		}); err != nil {
+		}
+		if err := x.n.PublishRoutes(rig.tables[i]); err != nil {
 			t.Fatal(err)
 		}
 	}

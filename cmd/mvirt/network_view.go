@@ -15,6 +15,7 @@ func networkDetails(w io.Writer, n *netpb.Network) {
 	row(w, "IPv6 prefix:", orDash(n.GetIpv6Prefix()))
 	row(w, "DNS servers:", list(n.GetDnsServers()))
 	row(w, "NTP servers:", list(n.GetNtpServers()))
+	row(w, "MTU:", strconv.FormatUint(uint64(n.GetMtu()), 10))
 	row(w, "Public:", yesNo(n.GetIsPublic()))
 	if u := n.GetUplink(); u != nil {
 		row(w, "Uplink:", uplinkText(u))
@@ -26,10 +27,10 @@ func networkDetails(w io.Writer, n *netpb.Network) {
 
 // networkTable writes networks as a table, one per line.
 func networkTable(w io.Writer, networks []*netpb.Network) {
-	row(w, "ID", "NAME", "IPV4 SUBNET", "IPV6 PREFIX", "NICS", "PUBLIC")
+	row(w, "ID", "NAME", "IPV4 SUBNET", "IPV6 PREFIX", "MTU", "NICS", "PUBLIC")
 	for _, n := range networks {
 		row(w, n.GetId(), n.GetName(), orDash(n.GetIpv4Subnet()), orDash(n.GetIpv6Prefix()),
-			strconv.FormatUint(uint64(n.GetNicCount()), 10), yesNo(n.GetIsPublic()))
+			strconv.FormatUint(uint64(n.GetMtu()), 10), strconv.FormatUint(uint64(n.GetNicCount()), 10), yesNo(n.GetIsPublic()))
 	}
 }
 

@@ -2,30 +2,45 @@ package packet
 
 import (
 	"encoding/binary"
+	"math/bits"
 	"net/netip"
 )
 
 // Checksum returns the 16-bit one's complement sum of b, added to initial,
 // not complemented. Sums of consecutive pieces can be chained through
-// initial as long as every piece but the last has an even length.
+// initial as long as every piece but the last has an even length (see
+// Checksummer for pieces of any length).
+//
+// It adds 64-bit big-endian words with carry: a one's complement sum of
+// 64-bit words folds to the same 16-bit sum as one of 16-bit words, since
+// 2^16 ≡ 1 modulo 2^16-1.
 func Checksum(b []byte, initial uint16) uint16 {
-	s := uint64(initial)
+	s, carry := uint64(initial), uint64(0)
+	for len(b) >= 32 {
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b), carry)
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), carry)
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), carry)
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), carry)
+		b = b[32:]
+	}
 	for len(b) >= 8 {
-		s += uint64(binary.BigEndian.Uint32(b)) + uint64(binary.BigEndian.Uint32(b[4:]))
+		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b), carry)
 		b = b[8:]
 	}
+	var t uint64
 	if len(b) >= 4 {
-		s += uint64(binary.BigEndian.Uint32(b))
+		t = uint64(binary.BigEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		s += uint64(binary.BigEndian.Uint16(b))
+		t += uint64(binary.BigEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		s += uint64(b[0]) << 8
+		t += uint64(b[0]) << 8
 	}
-	return fold(s)
+	s, carry = bits.Add64(s, t, carry)
+	return fold(s>>32 + s&0xffffffff + carry)
 }
 
 // ChecksumCombine returns the one's complement sum of a and b.
@@ -70,3 +85,28 @@ func TransportChecksum(proto uint8, src, dst netip.Addr, l4 []byte) uint16 {
 func ChecksumUpdate(check, old, updated uint16) uint16 {
 	return ^fold(uint64(^check) + uint64(^old) + uint64(updated))
 }
+
+// Checksummer accumulates the one's complement sum of a byte stream given in
+// consecutive pieces of any length, odd ones included: a piece that starts
+// at an odd offset of the stream has its sum byte-swapped (RFC 1071 §2(B))
+// before it is added. The zero value is an empty sum. It never allocates.
+type Checksummer struct {
+	sum uint64
+	odd bool
+}
+
+// Add appends b to the summed stream.
+func (c *Checksummer) Add(b []byte) {
+	s := Checksum(b, 0)
+	if c.odd {
+		s = s<<8 | s>>8
+	}
+	c.sum += uint64(s)
+	if len(b)%2 == 1 {
+		c.odd = !c.odd
+	}
+}
+
+// Sum returns the one's complement sum of everything added, added to
+// initial, not complemented.
+func (c *Checksummer) Sum(initial uint16) uint16 { return fold(c.sum + uint64(initial)) }

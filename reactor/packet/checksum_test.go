@@ -150,3 +150,38 @@ func TestDecTTLIPv6AndOthers(t *testing.T) {
 		t.Errorf("DecTTL on ARP succeeded")
 	}
 }
+
+func TestChecksummerOddPieces(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 500 {
+		b := make([]byte, r.IntN(3000))
+		for i := range b {
+			b[i] = byte(r.Uint32())
+		}
+		var c Checksummer
+		for rest := b; len(rest) > 0; {
+			n := min(len(rest), r.IntN(9))
+			c.Add(rest[:n])
+			rest = rest[n:]
+		}
+		if got, want := c.Sum(0x1234), ChecksumCombine(referenceSum(b), 0x1234); got != want {
+			t.Fatalf("len %d: piecewise sum %#04x, want %#04x", len(b), got, want)
+		}
+	}
+}
+
+// TestChecksumLongRandom covers the word loops at every alignment of the
+// tail, with sums that carry often (bytes near 0xff).
+func TestChecksumLongRandom(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 300 {
+		b := make([]byte, r.IntN(70000))
+		for i := range b {
+			b[i] = 0xff - byte(r.IntN(3))
+		}
+		init := uint16(r.Uint32())
+		if got, want := Checksum(b, init), ChecksumCombine(referenceSum(b), init); got != want {
+			t.Fatalf("len %d: Checksum = %#04x, reference %#04x", len(b), got, want)
+		}
+	}
+}

@@ -13,20 +13,17 @@ import (
 	"fmt"
 
 	"golang.org/x/sys/unix"
+
+	"mvirt-net/reactor/offload"
 )
 
 // HdrLen is the length of the virtio_net_hdr in front of every packet
 // (struct virtio_net_hdr, without num_buffers).
-const HdrLen = 10
+const HdrLen = offload.LegacyHeaderLen
 
-// Offsets and flags of the virtio_net_hdr fields the uplink reads.
-const (
-	hdrFlags   = 0
-	hdrGSOType = 1
-	// FlagNeedsCsum: the packet's transport checksum is left to the
-	// reader (VIRTIO_NET_HDR_F_NEEDS_CSUM).
-	FlagNeedsCsum = 1
-)
+// FlagNeedsCsum: the packet's transport checksum is left to the reader
+// (VIRTIO_NET_HDR_F_NEEDS_CSUM).
+const FlagNeedsCsum = offload.FlagNeedsCsum
 
 // Path is the clone device.
 const Path = "/dev/net/tun"
@@ -85,15 +82,13 @@ func (d *Device) Close() error {
 	return nil
 }
 
-// Header is the part of a virtio_net_hdr the uplink acts on.
-type Header struct {
-	Flags   uint8
-	GSOType uint8
-}
+// Header is the virtio_net_hdr in front of every packet, in the data
+// plane's one codec (reactor/offload).
+type Header = offload.Header
 
 // ParseHeader reads the header in front of a packet read from the device.
 func ParseHeader(b []byte) Header {
-	return Header{Flags: b[hdrFlags], GSOType: b[hdrGSOType]}
+	return offload.Decode(b[:HdrLen])
 }
 
 // PutPlainHeader writes the header of a complete packet (checksums filled

@@ -57,7 +57,7 @@ func TestNetworkCreateGetList(t *testing.T) {
 		decodeJSON(t, mvirt(t, "network", "get", "cli-v4", "-o", "json"), &fields)
 		got := slices.Sorted(maps.Keys(fields))
 		want := []string{"created_at", "dns_servers", "id", "ipv4_enabled", "ipv4_subnet", "ipv6_enabled",
-			"ipv6_prefix", "is_public", "name", "nic_count", "ntp_servers", "updated_at", "uplink"}
+			"ipv6_prefix", "is_public", "mtu", "name", "nic_count", "ntp_servers", "updated_at", "uplink"}
 		if !slices.Equal(got, want) {
 			t.Errorf("JSON keys = %q, want %q", got, want)
 		}
@@ -81,6 +81,7 @@ func TestNetworkCreateGetList(t *testing.T) {
 			"IPv6 prefix": "fd00:10::/64",
 			"DNS servers": "1.1.1.1, 9.9.9.9, 2606:4700:4700::1111",
 			"NTP servers": "162.159.200.1",
+			"MTU":         "1500",
 			"Public":      "no",
 			"vNICs":       "0",
 		} {
@@ -106,7 +107,7 @@ func TestNetworkCreateGetList(t *testing.T) {
 		table := mvirt(t, "network", "list")
 		row := tableRow(t, table, v4.GetId())
 		want := map[string]string{"ID": v4.GetId(), "NAME": "cli-v4", "IPV4 SUBNET": "10.11.0.0/24",
-			"IPV6 PREFIX": "-", "NICS": "0", "PUBLIC": "yes"}
+			"IPV6 PREFIX": "-", "MTU": "1500", "NICS": "0", "PUBLIC": "yes"}
 		if !maps.Equal(row, want) {
 			t.Errorf("table row = %q, want %q", row, want)
 		}
@@ -142,6 +143,42 @@ func TestNetworkUpdate(t *testing.T) {
 	mvirtJSON(t, &got, "network", "get", "cli-upd")
 	if len(got.GetDnsServers()) != 0 || !slices.Equal(got.GetNtpServers(), []string{"10.0.0.123"}) {
 		t.Errorf("stored after update: dns %q ntp %q", got.GetDnsServers(), got.GetNtpServers())
+	}
+}
+
+// TestNetworkMTU creates a network with --mtu, shows it in get and list,
+// changes it with update --mtu (keeping the servers), and refuses MTUs out
+// of range: the daemon with its message, 0 the CLI itself.
+func TestNetworkMTU(t *testing.T) {
+	var n netpb.Network
+	mvirtJSON(t, &n, "network", "create", "--name", "cli-mtu", "--ipv4-subnet", "10.15.0.0/24",
+		"--ipv6-prefix", "fd00:15::/64", "--dns", "1.1.1.1", "--mtu", "9000")
+	if n.GetMtu() != 9000 {
+		t.Errorf("created with --mtu 9000: mtu %d", n.GetMtu())
+	}
+	if got := detailField(t, mvirt(t, "network", "get", "cli-mtu"), "MTU"); got != "9000" {
+		t.Errorf("network get shows MTU %q, want 9000", got)
+	}
+	if row := tableRow(t, mvirt(t, "network", "list"), n.GetId()); row["MTU"] != "9000" {
+		t.Errorf("network list row %q, want MTU 9000", row)
+	}
+
+	mvirtJSON(t, &n, "network", "update", "cli-mtu", "--mtu", "1400")
+	if n.GetMtu() != 1400 || !slices.Equal(n.GetDnsServers(), []string{"1.1.1.1"}) {
+		t.Errorf("after --mtu 1400: mtu %d dns %q; want 1400 and the DNS server kept", n.GetMtu(), n.GetDnsServers())
+	}
+	mvirtJSON(t, &n, "network", "update", "cli-mtu", "--dns", "9.9.9.9")
+	if n.GetMtu() != 1400 {
+		t.Errorf("update without --mtu changed the mtu to %d", n.GetMtu())
+	}
+
+	wantContains(t, mvirtFails(t, 1, "network", "update", "cli-mtu", "--mtu", "1000"), "mtu 1000 is outside 1280-9000")
+	wantContains(t, mvirtFails(t, 2, "network", "update", "cli-mtu", "--mtu", "0"), "--mtu")
+	wantContains(t, mvirtFails(t, 1, "network", "create", "--name", "cli-mtu-bad", "--ipv4-subnet", "10.16.0.0/24",
+		"--mtu", "9001"), "mtu 9001 is outside 576-9000")
+	mvirtJSON(t, &n, "network", "get", "cli-mtu")
+	if n.GetMtu() != 1400 {
+		t.Errorf("refused updates left mtu %d, want 1400", n.GetMtu())
 	}
 }
 

@@ -20,6 +20,9 @@ type GuestConfig struct {
 	RxBufSize int
 	// RxBuffers is how many RX buffers are kept posted; 0 fills the queue.
 	RxBuffers int
+	// TxBufSize is the size of each TX buffer; 0 means DefaultBufSize. A
+	// frame up to this size goes in one buffer (after the header's).
+	TxBufSize int
 }
 
 // Guest is a simulated VM with one virtio-net device connected to a
@@ -79,16 +82,16 @@ func (g *Guest) connect(path string, cfg GuestConfig) error {
 	eventIdx := g.Features&vhostuser.FeatureEventIdx != 0
 	g.mergeable = g.Features&vhostuser.FeatureMrgRxbuf != 0
 	qcfg := DriverQueueConfig{Size: cfg.QueueSize, EventIdx: eventIdx}
-	rxcfg := qcfg
-	rxcfg.BufSize = cfg.RxBufSize
-	mem := 2*qcfg.MemoryNeeded() + rxcfg.MemoryNeeded() + 1<<20
+	rxcfg, txcfg := qcfg, qcfg
+	rxcfg.BufSize, txcfg.BufSize = cfg.RxBufSize, cfg.TxBufSize
+	mem := qcfg.MemoryNeeded() + rxcfg.MemoryNeeded() + txcfg.MemoryNeeded() + 1<<20
 	if g.Mem, err = NewGuestMemory(int(mem)); err != nil {
 		return err
 	}
 	if g.RX, err = NewDriverQueue(g.Mem, rxcfg); err != nil {
 		return err
 	}
-	if g.TX, err = NewDriverQueue(g.Mem, qcfg); err != nil {
+	if g.TX, err = NewDriverQueue(g.Mem, txcfg); err != nil {
 		return err
 	}
 	for _, fd := range []*int{&g.rxKick, &g.rxCall, &g.txKick, &g.txCall} {
