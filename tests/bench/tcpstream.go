@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 )
 
@@ -92,13 +93,13 @@ func checkTCPFrame(hdr, frame []byte, src, dst endpoint) (tcpSegment, error) {
 	if t.SrcPort() != tsoSrcPort || t.DstPort() != tsoDstPort || t.HeaderLen() != tcpTSHeaderLen {
 		return seg, fmt.Errorf("TCP ports %d > %d, header %d bytes", t.SrcPort(), t.DstPort(), t.HeaderLen())
 	}
-	h, err := parseNetHdr(hdr)
-	if err != nil {
-		return seg, err
+	if len(hdr) != netHdrLen {
+		return seg, fmt.Errorf("virtio header of %d bytes", len(hdr))
 	}
-	if h.flags&hdrFNeedsCsum != 0 {
-		if h.csumStart != tsoL4Start || h.csumOffset != tcpCsumOffset {
-			return seg, fmt.Errorf("NEEDS_CSUM at %d+%d, want %d+%d", h.csumStart, h.csumOffset, tsoL4Start, tcpCsumOffset)
+	h := offload.Decode(hdr)
+	if h.NeedsCsum() {
+		if h.CsumStart != tsoL4Start || h.CsumOffset != tcpCsumOffset {
+			return seg, fmt.Errorf("NEEDS_CSUM at %d+%d, want %d+%d", h.CsumStart, h.CsumOffset, tsoL4Start, tcpCsumOffset)
 		}
 		binary.BigEndian.PutUint16(l4[tcpCsumOffset:], ^packet.Checksum(l4, 0))
 	}
@@ -107,14 +108,14 @@ func checkTCPFrame(hdr, frame []byte, src, dst endpoint) (tcpSegment, error) {
 	}
 	payload := l4[tcpTSHeaderLen:]
 	seg.Seq, seg.Payload = binary.BigEndian.Uint32(l4[4:]), len(payload)
-	switch h.gsoType {
-	case gsoNone:
-	case gsoTCPv4:
-		if h.gsoSize != tsoMSS || int(h.hdrLen) > tsoHeaders+tsoMSS {
-			return seg, fmt.Errorf("TCPv4 super-frame with gso_size %d hdr_len %d", h.gsoSize, h.hdrLen)
+	switch h.GSOType {
+	case offload.GSONone:
+	case offload.GSOTCPv4:
+		if h.GSOSize != tsoMSS || int(h.HdrLen) > tsoHeaders+tsoMSS {
+			return seg, fmt.Errorf("TCPv4 super-frame with gso_size %d hdr_len %d", h.GSOSize, h.HdrLen)
 		}
 	default:
-		return seg, fmt.Errorf("gso_type %#x", h.gsoType)
+		return seg, fmt.Errorf("gso_type %#x", h.GSOType)
 	}
 	for i, c := range payload {
 		if want := streamByte(seg.Seq + uint32(i)); c != want {
@@ -122,33 +123,4 @@ func checkTCPFrame(hdr, frame []byte, src, dst endpoint) (tcpSegment, error) {
 		}
 	}
 	return seg, nil
-}
-
-// netHdr is a decoded struct virtio_net_hdr_v1.
-type netHdr struct {
-	flags, gsoType                         uint8
-	hdrLen, gsoSize, csumStart, csumOffset uint16
-	numBuffers                             uint16
-}
-
-func parseNetHdr(b []byte) (netHdr, error) {
-	if len(b) < netHdrLen {
-		return netHdr{}, fmt.Errorf("virtio header of %d bytes", len(b))
-	}
-	return netHdr{
-		flags: b[0], gsoType: b[1],
-		hdrLen: binary.LittleEndian.Uint16(b[2:]), gsoSize: binary.LittleEndian.Uint16(b[4:]),
-		csumStart: binary.LittleEndian.Uint16(b[6:]), csumOffset: binary.LittleEndian.Uint16(b[8:]),
-		numBuffers: binary.LittleEndian.Uint16(b[10:]),
-	}, nil
-}
-
-// putNetHdr writes h into b[:netHdrLen].
-func putNetHdr(b []byte, h netHdr) {
-	b[0], b[1] = h.flags, h.gsoType
-	binary.LittleEndian.PutUint16(b[2:], h.hdrLen)
-	binary.LittleEndian.PutUint16(b[4:], h.gsoSize)
-	binary.LittleEndian.PutUint16(b[6:], h.csumStart)
-	binary.LittleEndian.PutUint16(b[8:], h.csumOffset)
-	binary.LittleEndian.PutUint16(b[10:], h.numBuffers)
 }

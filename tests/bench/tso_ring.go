@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 
+	"mvirt-net/reactor/offload"
 	"mvirt-net/tests/vmm"
 )
 
@@ -94,10 +95,10 @@ func fillTSO(r *ring, src, dst endpoint) {
 	for s := range r.slots {
 		hdr, payload := r.tsoSlot(s)
 		seq := uint32(s) * tsoPayload
-		putNetHdr(hdr, netHdr{
-			flags: hdrFNeedsCsum, gsoType: gsoTCPv4, hdrLen: tsoHeaders, gsoSize: tsoMSS,
-			csumStart: tsoL4Start, csumOffset: tcpCsumOffset,
-		})
+		offload.Header{
+			Flags: offload.FlagNeedsCsum, GSOType: offload.GSOTCPv4, HdrLen: tsoHeaders, GSOSize: tsoMSS,
+			CsumStart: tsoL4Start, CsumOffset: tcpCsumOffset,
+		}.Encode(hdr[:netHdrLen])
 		putTCPHeaders(hdr[netHdrLen:], src, dst, seq, tsoPayload, uint16(s))
 		for i := range payload {
 			payload[i] = streamByte(seq + uint32(i))

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 )
 
@@ -81,7 +82,7 @@ func (s *tsoSink) drain() error {
 		if s.rest == 0 {
 			frames++
 			s.rest = max(binary.LittleEndian.Uint16(b[10:]), 1)
-			if b[1] != gsoNone {
+			if b[1] != offload.GSONone {
 				gso++
 			}
 			payload += tcpPayloadLen(b[netHdrLen:])
