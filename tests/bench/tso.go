@@ -135,8 +135,8 @@ func medianTSO(runs []tsoThroughput) *tsoThroughput {
 
 // tsoProgress prints one TSO run as it completes.
 func tsoProgress(w io.Writer, who string, m tsoMode, t tsoThroughput) {
-	fmt.Fprintf(w, "%-8s tso %-11s: %7.3f Gbit/s TCP payload, %d super-frames sent, %d frames delivered (%d super-frames), %s CPU s/GB, %d of %d checked frames bad%s\n",
-		who, m.Name, t.Gbps(), t.Sent, t.Frames, t.GSO, tsoNum(&t, tsoThroughput.CPUPerGB), t.Bad, t.Checked, firstBad(t))
+	fmt.Fprintf(w, "%-8s tso %-11s: %7.3f Gbit/s TCP payload, %d super-frames sent, %d frames delivered (%d super-frames), %s CPU s/GB, %d of %d checked frames bad%s, harness %.0f ns/super-frame + %.0f ns/frame\n",
+		who, m.Name, t.Gbps(), t.Sent, t.Frames, t.GSO, tsoNum(&t, tsoThroughput.CPUPerGB), t.Bad, t.Checked, firstBad(t), t.GenNs, t.SinkNs)
 }
 
 func firstBad(t tsoThroughput) string {

@@ -19,6 +19,9 @@ type tsoThroughput struct {
 	// of them failed, the first because of FirstBad.
 	Checked, Bad uint64
 	FirstBad     string
+	// GenNs and SinkNs are the harness threads' CPU nanoseconds per
+	// super-frame sent and per frame received over the whole run.
+	GenNs, SinkNs float64
 }
 
 // Gbps returns the delivered TCP payload bit rate.
@@ -65,5 +68,11 @@ func runTSO(a, b *port, src, dst endpoint, w window, cpu cpuFunc) (tsoThroughput
 	stop.Store(true)
 	err := errors.Join(err0, err1, <-errs, <-errs)
 	t.Checked, t.Bad, t.FirstBad = snk.Checked, snk.Bad, snk.FirstBad
+	if n := gen.sent.Load(); n > 0 {
+		t.GenNs = float64(gen.cpu.Nanoseconds()) / float64(n)
+	}
+	if n := snk.frames.Load(); n > 0 {
+		t.SinkNs = float64(snk.cpu.Nanoseconds()) / float64(n)
+	}
 	return t, err
 }
