@@ -96,6 +96,8 @@ func (m *manager) Receive(ctx actor.Context) {
 		ctx.Respond(m.attachNic(msg))
 	case InjectReactorPanic:
 		m.forwardToNicNetwork(ctx, msg.NicID, func(id string) any { return InjectReactorPanic{NicID: id} })
+	case InjectUplinkPanic:
+		ctx.Forward(m.uplinkPID.Load())
 	case networkChanged:
 		if e := m.networks[msg.rec.ID]; e != nil {
 			e.rec = msg.rec

@@ -162,6 +162,14 @@ func (s *System) InjectReactorPanic(ctx context.Context, nicID string) error {
 	return err
 }
 
+// InjectUplinkPanic makes the uplink's reactor panic, to exercise the
+// UplinkActor's supervision; FailedPrecondition when no uplink reactor
+// runs. Only the daemon's fault-injection mode calls it.
+func (s *System) InjectUplinkPanic(ctx context.Context) error {
+	_, err := s.Ask(ctx, InjectUplinkPanic{})
+	return err
+}
+
 // Collector exports every NIC's and the uplink's data-plane counters to
 // Prometheus.
 func (s *System) Collector() prometheus.Collector {

@@ -62,6 +62,11 @@ type ensureUplink struct{}
 // syncUplink tells the UplinkActor that the public networks changed.
 type syncUplink struct{}
 
+// InjectUplinkPanic asks the UplinkActor to make its reactor panic: a
+// fault-injection hook for supervision tests, reachable only when the
+// daemon runs with --fault-injection.
+type InjectUplinkPanic struct{}
+
 // uplinkEvent wraps what the uplink reactor reports.
 type uplinkEvent struct {
 	r  *reactor.UplinkReactor
@@ -94,6 +99,14 @@ func (a *uplinkActor) Receive(ctx actor.Context) {
 		a.sync(ctx)
 	case uplinkEvent:
 		a.onEvent(ctx, msg)
+	case InjectUplinkPanic:
+		if a.h.r == nil {
+			ctx.Respond(status.Error(codes.FailedPrecondition, "no uplink reactor runs"))
+			return
+		}
+		a.Log.Warn("fault injection: making the uplink reactor panic", "device", a.h.up.Name())
+		a.h.r.InjectPanic()
+		ctx.Respond(ready{})
 	}
 }
 

@@ -23,20 +23,10 @@ type firewall struct {
 	// scratch holds the headers of a lent frame, whose head may stop
 	// short of a quoted packet.
 	scratch [scratchLen]byte
-	// last remembers, per direction (0 ingress, 1 egress), the entry of
-	// the last TCP or UDP packet, so that a burst of one connection
-	// costs one table lookup.
-	last [2]lastFlow
-}
-
-// lastFlow is the tracked connection a direction saw last: its frames'
-// signature (conntrack.Signature), its entry and the entry's generation.
-type lastFlow struct {
-	e     *conntrack.Entry
-	gen   uint32
-	proto uint8
-	n     int
-	sig   [36]byte
+	// last remembers, per direction (lastIngress, lastEgress), the
+	// connection of the last TCP or UDP packet, so that a burst of one
+	// connection costs one table lookup.
+	last [2]conntrack.Recent
 }
 
 // scratchLen covers Ethernet, IPv6, ICMPv6 and a quoted IPv6 header with
@@ -56,30 +46,37 @@ func (fw *firewall) begin() bool {
 	return fw.m != nil
 }
 
+// Indices of firewall.last.
+const (
+	lastIngress = 0
+	lastEgress  = 1
+)
+
 // egressAllowed filters a frame the guest sent to be routed, counting
-// what it drops.
+// what it drops. A frame of the connection egress saw last passes at
+// once; the others take egressJudged.
 func (r *Reactor) egressAllowed(frame []byte) bool {
 	fw := &r.fw
-	if fw.m == nil {
-		return true
-	}
-	if fw.hit(frame, true) {
-		return true
-	}
-	conntrack.ParseFlow(frame, &fw.flow)
+	return fw.m == nil || fw.last[lastEgress].Pass(frame, true, fw.now) || r.egressJudged(frame)
+}
+
+// egressJudged is egressAllowed for a frame of another connection.
+func (r *Reactor) egressJudged(frame []byte) bool {
+	conntrack.ParseFlow(frame, &r.fw.flow)
 	return r.admit(frame, true)
 }
 
 // ingressAllowed filters a frame routed to this NIC: head, then the lent
-// tail (nil for a frame copied whole).
+// tail (nil for a frame copied whole). A frame of the connection ingress
+// saw last passes here; the others take ingressJudged.
 func (r *Reactor) ingressAllowed(head, tail []byte) bool {
 	fw := &r.fw
-	if fw.m == nil {
-		return true
-	}
-	if fw.hit(head, false) {
-		return true
-	}
+	return fw.m == nil || fw.last[lastIngress].Pass(head, false, fw.now) || r.ingressJudged(head, tail)
+}
+
+// ingressJudged is ingressAllowed for a frame of another connection.
+func (r *Reactor) ingressJudged(head, tail []byte) bool {
+	fw := &r.fw
 	conntrack.ParseFlow(head, &fw.flow)
 	// The head of a lent frame holds the transport header of what it
 	// routes but may stop short of the packet an ICMP error quotes (or
@@ -144,40 +141,13 @@ func (r *Reactor) admit(frame []byte, egress bool) bool {
 	return true
 }
 
-// hit passes a TCP or UDP packet of the connection this direction saw
-// last, if that connection is still tracked under the same key: no parse,
-// no lookup. A SYN that may reopen a closed connection goes the long way.
-func (fw *firewall) hit(frame []byte, egress bool) bool {
-	l := &fw.last[dirIndex(egress)]
-	if l.e == nil {
-		return false
-	}
-	sig, proto, flags, ok := conntrack.Signature(frame)
-	if !ok || proto != l.proto || len(sig) != l.n || string(sig) != string(l.sig[:l.n]) ||
-		l.e.Gen() != l.gen || l.e.ExpiresIn(fw.now) <= 0 ||
-		(flags&(conntrack.FlagSYN|conntrack.FlagACK) == conntrack.FlagSYN && l.e.State == conntrack.StateClosed) {
-		return false
-	}
-	l.e.Seen(egress, flags, fw.now)
-	return true
-}
-
-// remember makes e, the connection of frame, the direction's last one if
-// frame has a signature.
+// remember makes e, the connection of frame, the direction's last one.
 func (fw *firewall) remember(frame []byte, egress bool, e *conntrack.Entry) {
-	sig, proto, _, ok := conntrack.Signature(frame)
-	if !ok {
-		return
-	}
-	l := &fw.last[dirIndex(egress)]
-	l.e, l.gen, l.proto, l.n = e, e.Gen(), proto, copy(l.sig[:], sig)
-}
-
-func dirIndex(egress bool) int {
 	if egress {
-		return 1
+		fw.last[lastEgress].Remember(frame, e)
+	} else {
+		fw.last[lastIngress].Remember(frame, e)
 	}
-	return 0
 }
 
 func remote(f *conntrack.Flow, egress bool) netip.Addr {

@@ -91,6 +91,16 @@ func raDNS(dns []netip.Addr) []netip.Addr {
 	return out
 }
 
+// mtu is the MTU of the NIC's network, the most a front-end may tell its
+// driver (vhostuser.SessionConfig.MaxMTU). It runs on the reactor's
+// thread.
+func (r *Reactor) mtu() int {
+	if r.svc.MTU == 0 {
+		return DefaultMTU
+	}
+	return int(r.svc.MTU)
+}
+
 // mayUseIPv4 reports whether the NIC may send from a.
 func (s *services) mayUseIPv4(a netip.Addr) bool {
 	if a == s.Gateway.IPv4 {

@@ -88,9 +88,9 @@ func run(ctx context.Context, cfg *Config) error {
 			gs.Stop()
 			return fmt.Errorf("debug endpoint: %w", err)
 		}
-		var faults debughttp.FaultFunc
+		var faults *debughttp.Faults
 		if cfg.FaultInjection {
-			faults = tree.InjectReactorPanic
+			faults = &debughttp.Faults{NicPanic: tree.InjectReactorPanic, UplinkPanic: tree.InjectUplinkPanic}
 			log.Warn("fault injection enabled on the debug endpoint")
 		}
 		dbg = &http.Server{Handler: debughttp.Handler(func() any { return tree.Tree() }, reg, connections(tree), faults, cfg.DebugPprof), ReadHeaderTimeout: 5 * time.Second}

@@ -322,48 +322,97 @@ func FuzzParseFlow(f *testing.F) {
 	})
 }
 
-// TestSignature: a frame's signature is its protocol, addresses and
-// ports as ParseFlow reads them, so equal signatures mean one connection.
+// TestSignature: a frame has a signature only when it is the common TCP
+// or UDP packet, and two frames' signatures are equal, and a Recent that
+// remembers one passes the other, exactly when ParseFlow reads the same
+// protocol, addresses and ports from both.
 func TestSignature(t *testing.T) {
 	later := tcpFrame(a4, b4, 1, 2, FlagACK)
 	binary.BigEndian.PutUint16(later[14+6:], 100)
+	c4, c6 := netip.MustParseAddr("10.0.0.3"), netip.MustParseAddr("fd00::3")
+	var signed [][]byte
 	for _, tc := range []struct {
 		frame []byte
 		ok    bool
 	}{
 		{tcpFrame(a4, b4, 40000, 80, FlagSYN|FlagACK), true},
+		{tcpFrame(a4, b4, 40000, 80, FlagACK), true},
+		{tcpFrame(a4, b4, 40000, 81, FlagACK), true},
+		{tcpFrame(a4, b4, 40001, 80, FlagACK), true},
+		{tcpFrame(b4, a4, 80, 40000, FlagACK), true},
+		{tcpFrame(a4, c4, 40000, 80, FlagACK), true},
 		{tcpFrame(a6, b6, 40000, 443, FlagFIN), true},
+		{tcpFrame(a6, b6, 40000, 443, FlagACK), true},
+		{tcpFrame(a6, c6, 40000, 443, FlagACK), true},
+		{tcpFrame(b6, a6, 443, 40000, FlagACK), true},
+		{packettest.UDP(macA, macB, a4, b4, 40000, 80, []byte("q")), true},
 		{packettest.UDP(macA, macB, a4, b4, 5353, 53, []byte("q")), true},
 		{packettest.UDP(macA, macB, a6, b6, 5353, 53, []byte("q")), true},
+		{packettest.UDP(macA, macB, a6, b6, 5353, 54, []byte("q")), true},
 		{packettest.ICMPv4(macA, macB, a4, b4, 8, 0, packettest.Echo(5, 1, nil)), false},
 		{later, false},
 	} {
-		if _, _, _, ok := Signature(tc.frame); ok != tc.ok {
+		if _, _, ok := Signature(tc.frame); ok != tc.ok {
 			t.Fatalf("Signature ok=%v, want %v: %+v", ok, tc.ok, parse(tc.frame))
 		}
 		checkSignature(t, tc.frame)
+		if tc.ok {
+			signed = append(signed, tc.frame)
+		}
+	}
+	// The TTL is not part of a connection (a routed frame's is one
+	// less); a later fragment of the connection's flow is not the
+	// common packet.
+	lowTTL := tcpFrame(a4, b4, 1, 2, FlagACK)
+	lowTTL[14+8]--
+	if !passes(tcpFrame(a4, b4, 1, 2, FlagACK), lowTTL) || passes(tcpFrame(a4, b4, 1, 2, FlagACK), later) {
+		t.Fatal("a Recent passes a later fragment or refuses another TTL")
+	}
+	for _, x := range signed {
+		for _, y := range signed {
+			sx, _, _ := Signature(x)
+			sy, _, _ := Signature(y)
+			fx, fy := parse(x), parse(y)
+			same := fx.Proto == fy.Proto && fx.Src == fy.Src && fx.Dst == fy.Dst && fx.SrcPort == fy.SrcPort && fx.DstPort == fy.DstPort
+			if (sx == sy) != same {
+				t.Fatalf("signatures equal %v, flows the same %v: %+v and %+v", sx == sy, same, fx, fy)
+			}
+			if passes(x, y) != same {
+				t.Fatalf("Recent of one passes the other %v, flows the same %v: %+v and %+v", !same, same, fx, fy)
+			}
+		}
 	}
 }
 
-// checkSignature fails unless frame's signature, if it has one, holds
-// exactly what names its connection.
+// checkSignature fails unless frame's signature, if it has one, is that
+// of a TCP or UDP packet with ports, with its protocol and flags, and the
+// frame passes a Recent that remembers it.
 func checkSignature(t *testing.T, frame []byte) {
 	t.Helper()
-	sig, proto, flags, ok := Signature(frame)
+	sig, flags, ok := Signature(frame)
 	if !ok {
 		return
 	}
 	f := parse(frame)
-	var want []byte
-	if f.Src.Is4() {
-		s, d := f.Src.As4(), f.Dst.As4()
-		want = append(append(want, s[:]...), d[:]...)
-	} else {
-		s, d := f.Src.As16(), f.Dst.As16()
-		want = append(append(want, s[:]...), d[:]...)
+	if f.Kind != KindPorts || sig.proto != f.Proto || sig.v6 == f.Src.Is4() || flags != f.TCPFlags {
+		t.Fatalf("signature %+v flags %x; ParseFlow %+v", sig, flags, f)
 	}
-	want = binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(want, f.SrcPort), f.DstPort)
-	if f.Kind != KindPorts || proto != f.Proto || flags != f.TCPFlags || string(sig) != string(want) {
-		t.Fatalf("signature %x proto %d flags %x; ParseFlow %+v", sig, proto, flags, f)
+	if flags&(FlagFIN|FlagRST) == 0 && !passes(frame, frame) {
+		t.Fatalf("a Recent that remembers a frame does not pass it; signature %+v", sig)
 	}
+}
+
+// passes reports whether a Recent that remembers frame x, of an
+// established connection, passes frame y.
+func passes(x, y []byte) bool {
+	var f Flow
+	ParseFlow(x, &f)
+	k := f.Key(true)
+	tbl := New(64)
+	e := tbl.Insert(&k, true, sec)
+	e.Seen(true, FlagSYN, sec)
+	e.Seen(false, FlagSYN|FlagACK, sec)
+	var r Recent
+	r.Remember(x, e)
+	return r.Pass(y, true, sec+1)
 }

@@ -199,30 +199,68 @@ const (
 	echoRemoteAsks = 2
 )
 
-// Signature returns the bytes of frame that name its connection when it
-// is the common packet: IPv4 without options or IPv6 without extension
-// headers, carrying TCP or UDP, not a later fragment. They are the
-// protocol, the addresses and the ports, as sig (a slice of frame) and
-// proto; tcpFlags are TCP's flags. ok is false for anything else. Two
-// frames with equal signatures belong to the same connection, in the
-// same direction.
-func Signature(frame []byte) (sig []byte, proto, tcpFlags uint8, ok bool) {
+// Sig is a frame's signature (see Signature): its protocol, addresses
+// and ports, held as words so that checking a frame against it costs a
+// few loads and compares.
+type Sig struct {
+	w     [4]uint64
+	ports uint32
+	proto uint8
+	v6    bool
+}
+
+// Signature returns what names frame's connection when it is the common
+// packet: IPv4 without options or IPv6 without extension headers,
+// carrying TCP or UDP, not a later fragment. tcpFlags are TCP's flags. ok
+// is false for anything else. Two frames with equal signatures belong to
+// the same connection, in the same direction.
+func Signature(frame []byte) (sig Sig, tcpFlags uint8, ok bool) {
 	var l4 int
 	switch {
-	case len(frame) >= 14+20+4 && frame[12] == 0x08 && frame[13] == 0x00 && frame[14] == 0x45 &&
-		frame[20]&0x1f == 0 && frame[21] == 0:
-		proto, sig, l4 = frame[23], frame[26:38], 34
-	case len(frame) >= 14+40+4 && frame[12] == 0x86 && frame[13] == 0xdd && frame[14]>>4 == 6:
-		proto, sig, l4 = frame[20], frame[22:58], 54
+	case common4(frame):
+		sig.proto = frame[23]
+		sig.w[0] = binary.LittleEndian.Uint64(frame[26:34])
+		sig.ports = binary.LittleEndian.Uint32(frame[34:38])
+		l4 = 34
+	case common6(frame):
+		sig.proto, sig.v6 = frame[20], true
+		a := frame[22:58]
+		sig.w[0] = binary.LittleEndian.Uint64(a[0:8])
+		sig.w[1] = binary.LittleEndian.Uint64(a[8:16])
+		sig.w[2] = binary.LittleEndian.Uint64(a[16:24])
+		sig.w[3] = binary.LittleEndian.Uint64(a[24:32])
+		sig.ports = binary.LittleEndian.Uint32(a[32:36])
+		l4 = 54
 	default:
-		return nil, 0, 0, false
+		return Sig{}, 0, false
 	}
+	tcpFlags, ok = transport(frame, sig.proto, l4)
+	if !ok {
+		return Sig{}, 0, false
+	}
+	return sig, tcpFlags, true
+}
+
+// common4 reports whether frame is IPv4 without options, not a later
+// fragment, with room for its ports.
+func common4(frame []byte) bool {
+	return len(frame) >= 14+20+4 && binary.BigEndian.Uint16(frame[12:14]) == packet.EtherTypeIPv4 &&
+		frame[14] == 0x45 && frame[20]&0x1f == 0 && frame[21] == 0
+}
+
+// common6 reports whether frame is IPv6 with room for its ports.
+func common6(frame []byte) bool {
+	return len(frame) >= 14+40+4 && binary.BigEndian.Uint16(frame[12:14]) == packet.EtherTypeIPv6 && frame[14]>>4 == 6
+}
+
+// transport reports whether proto is UDP, or TCP with its flags in
+// frame (whose transport header starts at l4), and returns the flags.
+func transport(frame []byte, proto uint8, l4 int) (tcpFlags uint8, ok bool) {
 	switch {
 	case proto == packet.ProtoUDP:
+		return 0, true
 	case proto == packet.ProtoTCP && len(frame) >= l4+14:
-		tcpFlags = frame[l4+13]
-	default:
-		return nil, 0, 0, false
+		return frame[l4+13], true
 	}
-	return sig, proto, tcpFlags, true
+	return 0, false
 }

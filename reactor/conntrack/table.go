@@ -175,6 +175,24 @@ func (e *Entry) Seen(fromLocal bool, tcpFlags uint8, now int64) {
 	e.expires = now + int64(timeout)
 }
 
+// Touch is Seen for the common packet of an established connection, one
+// that changes nothing but its idle timeout (no FIN, no RST); for any
+// other packet it reports false and does nothing.
+func (e *Entry) Touch(tcpFlags uint8, now int64) bool {
+	if e.State != StateEstablished || tcpFlags&(FlagFIN|FlagRST) != 0 {
+		return false
+	}
+	timeout := TimeoutOther
+	switch e.Key.Proto {
+	case 6:
+		timeout = TimeoutTCPEstablished
+	case 17:
+		timeout = TimeoutUDP
+	}
+	e.expires = now + int64(timeout)
+	return true
+}
+
 // Reopen makes e the start of a new connection with its key (a TCP SYN
 // reusing the ports of a closed one), opened by the NIC if egress.
 func (e *Entry) Reopen(egress bool) {

@@ -36,10 +36,12 @@
 //
 //	Header, Decode, Header.Encode, Header.Append  virtio_net_hdr (12 or legacy 10 bytes)
 //	Header.PassThrough                            the header to forward with a frame as is
+//	Header.Rebased                                the header behind a longer or shorter link header (TUN)
 //	Features, FromVirtio, Features.Virtio         offload features <-> virtio feature word
 //	Features.Consistent                           strip features without their prerequisites
 //	Validate(h, head, tail, allowed, &layout)     Reason (ReasonNone: accepted)
 //	Plan(h, &layout, dstFeatures)                 Action for one destination
+//	SegmentIPLen(h, &layout)                      IP length of the largest segment, for the MTU
 //	Complete(h, &layout, head, tail)              software checksum for NEEDS_CSUM
 //	Segmenter.Init / Next / SegmentHeader         software GSO, one segment per Next
 //	Pullup(buf, pieces, rest)                     gather the headers into head

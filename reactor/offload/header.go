@@ -110,3 +110,17 @@ func (h Header) PassThrough() Header {
 	}
 	return p
 }
+
+// Rebased returns h for the same packet behind a link header delta bytes
+// longer (negative: shorter), as when the uplink's TUN, whose packets start
+// at the IP header, meets Ethernet frames (delta ±14): csum_start and the
+// hdr_len hint move with the headers. Fields not in use stay as they are.
+func (h Header) Rebased(delta int) Header {
+	if h.NeedsCsum() {
+		h.CsumStart = uint16(int(h.CsumStart) + delta)
+	}
+	if h.IsGSO() && h.HdrLen != 0 {
+		h.HdrLen = uint16(max(int(h.HdrLen)+delta, 0))
+	}
+	return h
+}

@@ -94,3 +94,18 @@ func TestFeaturesConsistent(t *testing.T) {
 		}
 	}
 }
+
+func TestRebased(t *testing.T) {
+	h := offload.Header{Flags: offload.FlagNeedsCsum, GSOType: offload.GSOTCPv4, HdrLen: 40, GSOSize: 1448, CsumStart: 20, CsumOffset: 16}
+	want := offload.Header{Flags: offload.FlagNeedsCsum, GSOType: offload.GSOTCPv4, HdrLen: 54, GSOSize: 1448, CsumStart: 34, CsumOffset: 16}
+	if got := h.Rebased(14); got != want {
+		t.Errorf("Rebased(14) = %+v, want %+v", got, want)
+	}
+	if got := want.Rebased(-14); got != h {
+		t.Errorf("Rebased(-14) = %+v, want %+v", got, h)
+	}
+	plain := offload.Header{CsumStart: 7, HdrLen: 9}
+	if got := plain.Rebased(14); got != plain {
+		t.Errorf("Rebased of a plain header = %+v", got)
+	}
+}

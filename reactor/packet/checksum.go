@@ -11,36 +11,42 @@ import (
 // initial as long as every piece but the last has an even length (see
 // Checksummer for pieces of any length).
 //
-// It adds 64-bit big-endian words with carry: a one's complement sum of
-// 64-bit words folds to the same 16-bit sum as one of 16-bit words, since
-// 2^16 ≡ 1 modulo 2^16-1.
+// It adds 64-bit words with carry, loaded little-endian (a plain load on
+// amd64 and arm64), and swaps the bytes of the folded result: a one's complement
+// sum of 64-bit words folds to the same 16-bit sum as one of 16-bit words
+// (2^16 ≡ 1 modulo 2^16-1), and summing byte-swapped words gives the
+// byte-swapped sum (RFC 1071 §2(B)).
 func Checksum(b []byte, initial uint16) uint16 {
-	s, carry := uint64(initial), uint64(0)
-	for len(b) >= 32 {
-		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b), carry)
-		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[8:]), carry)
-		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[16:]), carry)
-		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b[24:]), carry)
-		b = b[32:]
+	s, carry := uint64(bits.ReverseBytes16(initial)), uint64(0)
+	for len(b) >= 64 {
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[8:]), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[16:]), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[24:]), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[32:]), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[40:]), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[48:]), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b[56:]), carry)
+		b = b[64:]
 	}
 	for len(b) >= 8 {
-		s, carry = bits.Add64(s, binary.BigEndian.Uint64(b), carry)
+		s, carry = bits.Add64(s, binary.LittleEndian.Uint64(b), carry)
 		b = b[8:]
 	}
 	var t uint64
 	if len(b) >= 4 {
-		t = uint64(binary.BigEndian.Uint32(b))
+		t = uint64(binary.LittleEndian.Uint32(b))
 		b = b[4:]
 	}
 	if len(b) >= 2 {
-		t += uint64(binary.BigEndian.Uint16(b))
+		t += uint64(binary.LittleEndian.Uint16(b))
 		b = b[2:]
 	}
 	if len(b) == 1 {
-		t += uint64(b[0]) << 8
+		t += uint64(b[0])
 	}
 	s, carry = bits.Add64(s, t, carry)
-	return fold(s>>32 + s&0xffffffff + carry)
+	return bits.ReverseBytes16(fold(s>>32 + s&0xffffffff + carry))
 }
 
 // ChecksumCombine returns the one's complement sum of a and b.
@@ -99,7 +105,7 @@ type Checksummer struct {
 func (c *Checksummer) Add(b []byte) {
 	s := Checksum(b, 0)
 	if c.odd {
-		s = s<<8 | s>>8
+		s = bits.ReverseBytes16(s)
 	}
 	c.sum += uint64(s)
 	if len(b)%2 == 1 {

@@ -3,6 +3,12 @@ package vhostuser
 // Virtio feature bits (GET_FEATURES / SET_FEATURES) that matter to a
 // vhost-user virtio-net back-end, as masks.
 const (
+	// FeatureMTU is VIRTIO_NET_F_MTU: the device advises a maximum MTU.
+	// The front-end serves it to the driver in the device configuration
+	// space, which is the front-end's own (a Session has none: no
+	// GET_CONFIG), and reports it with NET_SET_MTU, which the Session
+	// checks against its MaxMTU.
+	FeatureMTU uint64 = 1 << 3
 	// FeatureMrgRxbuf is VIRTIO_NET_F_MRG_RXBUF: a received frame may span
 	// several receive buffers.
 	FeatureMrgRxbuf uint64 = 1 << 15
@@ -23,7 +29,7 @@ const (
 // DefaultFeatures is the virtio feature set a Session offers unless its
 // Config says otherwise.
 const DefaultFeatures = FeatureVersion1 | FeatureMrgRxbuf | FeatureEventIdx |
-	FeatureIndirectDesc | FeatureProtocolFeatures
+	FeatureIndirectDesc | FeatureProtocolFeatures | FeatureMTU
 
 // Protocol feature bits (GET_PROTOCOL_FEATURES / SET_PROTOCOL_FEATURES), as
 // masks.
@@ -51,4 +57,4 @@ const (
 )
 
 // SupportedProtocolFeatures is the protocol feature set a Session offers.
-const SupportedProtocolFeatures = ProtocolMQ | ProtocolReplyAck | ProtocolConfigureMemSlots
+const SupportedProtocolFeatures = ProtocolMQ | ProtocolReplyAck | ProtocolConfigureMemSlots | ProtocolNetMTU

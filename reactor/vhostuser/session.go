@@ -29,6 +29,10 @@ type SessionConfig struct {
 	Features uint64
 	// Logger receives refused requests and ring failures; nil discards.
 	Logger *slog.Logger
+	// MaxMTU returns the largest MTU NET_SET_MTU accepts (the network's,
+	// which may change while the Session lives); it is called from the
+	// goroutine that calls the Session. Nil accepts up to MaxNetMTU.
+	MaxMTU func() int
 }
 
 // Session is the back-end state machine of one vhost-user connection. It
@@ -61,6 +65,7 @@ type Session struct {
 	offered       uint64
 	acked         uint64
 	ackedProtocol uint64
+	maxMTU        func() int
 
 	regions []Region
 	table   MemoryTable
@@ -87,6 +92,7 @@ func NewSession(fd int, dev Device, cfg SessionConfig) *Session {
 		out:     make([]byte, 0, HeaderSize+MaxPayloadSize),
 		tmp:     make([]byte, 0, MaxPayloadSize),
 		offered: (offered | FeatureProtocolFeatures) &^ FeatureLogAll,
+		maxMTU:  cfg.MaxMTU,
 	}
 	s.resetRings()
 	return s
@@ -202,6 +208,8 @@ func (s *Session) dispatch(m *Message) ([]byte, error) {
 		return nil, s.setVringFile(m)
 	case ReqSetVringEnable:
 		return nil, s.setVringEnable(m)
+	case ReqNetSetMTU:
+		return nil, s.setMTU(m)
 	case ReqSetLogBase, ReqSetLogFd:
 		return nil, fmt.Errorf("dirty page logging is not offered: %w", ErrUnsupported)
 	}

@@ -1,7 +1,8 @@
 // Package debughttp serves the daemon's introspection over HTTP, meant for
 // loopback or a unix socket: GET /debug/actors (the live actor tree as
 // JSON), /metrics (Prometheus), GET /debug/nics/{id}/conntrack (a NIC's
-// tracked connections) and, when asked for, /debug/pprof/.
+// tracked connections) and, when asked for, fault injection and
+// /debug/pprof/.
 package debughttp
 
 import (
@@ -21,15 +22,20 @@ type TreeFunc func() any
 // groups.
 type ConnectionsFunc func(ctx context.Context, nicID string) (any, error)
 
-// FaultFunc injects a fault into the NIC with the given id.
-type FaultFunc func(ctx context.Context, nicID string) error
+// Faults are the fault-injection hooks for supervision tests, off by
+// default: NicPanic makes the reactor of the NIC with the given id panic,
+// UplinkPanic the uplink's reactor.
+type Faults struct {
+	NicPanic    func(ctx context.Context, nicID string) error
+	UplinkPanic func(ctx context.Context) error
+}
 
-// Handler returns the debug mux. With a non-nil panicReactor it also serves
-// POST /debug/nics/{id}/panic, which makes that NIC's reactor panic: a
-// fault-injection hook for supervision tests, off by default. With
-// withPprof it serves the Go profiler under /debug/pprof/ (which shows the
-// command line and lets a caller spend the daemon's CPU on profiling).
-func Handler(tree TreeFunc, gatherer prometheus.Gatherer, conns ConnectionsFunc, panicReactor FaultFunc, withPprof bool) http.Handler {
+// Handler returns the debug mux. With non-nil faults it also serves POST
+// /debug/nics/{id}/panic and POST /debug/uplink/panic, which make that
+// NIC's reactor or the uplink's panic. With withPprof it serves the Go
+// profiler under /debug/pprof/ (which shows the command line and lets a
+// caller spend the daemon's CPU on profiling).
+func Handler(tree TreeFunc, gatherer prometheus.Gatherer, conns ConnectionsFunc, faults *Faults, withPprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/nics/{id}/conntrack", func(w http.ResponseWriter, r *http.Request) {
 		list, err := conns(r.Context(), r.PathValue("id"))
@@ -39,10 +45,17 @@ func Handler(tree TreeFunc, gatherer prometheus.Gatherer, conns ConnectionsFunc,
 		}
 		writeJSON(w, list)
 	})
-	if panicReactor != nil {
+	if faults != nil {
 		mux.HandleFunc("POST /debug/nics/{id}/panic", func(w http.ResponseWriter, r *http.Request) {
-			if err := panicReactor(r.Context(), r.PathValue("id")); err != nil {
+			if err := faults.NicPanic(r.Context(), r.PathValue("id")); err != nil {
 				http.Error(w, err.Error(), http.StatusNotFound)
+				return
+			}
+			w.WriteHeader(http.StatusNoContent)
+		})
+		mux.HandleFunc("POST /debug/uplink/panic", func(w http.ResponseWriter, r *http.Request) {
+			if err := faults.UplinkPanic(r.Context()); err != nil {
+				http.Error(w, err.Error(), http.StatusConflict)
 				return
 			}
 			w.WriteHeader(http.StatusNoContent)

@@ -104,7 +104,22 @@ func (o *ourDaemon) createNetwork(name, subnet string, n int) ([]nicInfo, error)
 // dropCounts returns the drop counters of the NICs with the given ids,
 // summed by reason, from /debug/actors.
 func (o *ourDaemon) dropCounts(ids ...string) (map[string]uint64, error) {
-	res, err := http.Get("http://" + o.d.DebugAddr + "/debug/actors")
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[id] = true
+	}
+	return o.drops(func(a *actors.ActorInfo) bool { return a.Kind == actors.KindNic && want[a.NicID] })
+}
+
+// uplinkDrops returns the uplink's drop counters by reason.
+func (o *ourDaemon) uplinkDrops() (map[string]uint64, error) {
+	return o.drops(func(a *actors.ActorInfo) bool { return a.Kind == actors.KindUplink })
+}
+
+// drops sums the drop counters by reason of the actors of /debug/actors
+// that match.
+func (o *ourDaemon) drops(match func(*actors.ActorInfo) bool) (map[string]uint64, error) {
+	res, err := o.d.HTTPClient().Get(o.d.DebugURL("/debug/actors"))
 	if err != nil {
 		return nil, fmt.Errorf("bench: debug actors: %w", err)
 	}
@@ -113,14 +128,10 @@ func (o *ourDaemon) dropCounts(ids ...string) (map[string]uint64, error) {
 	if err := json.NewDecoder(res.Body).Decode(&root); err != nil {
 		return nil, fmt.Errorf("bench: decode debug actors: %w", err)
 	}
-	want := map[string]bool{}
-	for _, id := range ids {
-		want[id] = true
-	}
 	sum := map[string]uint64{}
 	var walk func(*actors.ActorInfo)
 	walk = func(a *actors.ActorInfo) {
-		if a.Stats != nil && want[a.NicID] {
+		if a.Stats != nil && match(a) {
 			addDrops(sum, a.Stats)
 		}
 		for _, c := range a.Children {
@@ -140,8 +151,7 @@ func addDrops(sum map[string]uint64, s *reactor.StatsSnapshot) {
 // profile fetches a CPU profile of the daemon over the next d and writes
 // it to path.
 func (o *ourDaemon) profile(path string, d time.Duration) error {
-	url := fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", o.d.DebugAddr, int(d.Seconds()))
-	res, err := http.Get(url)
+	res, err := o.d.HTTPClient().Get(o.d.DebugURL(fmt.Sprintf("/debug/pprof/profile?seconds=%d", int(d.Seconds()))))
 	if err != nil {
 		return fmt.Errorf("bench: fetch daemon profile: %w", err)
 	}

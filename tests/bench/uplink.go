@@ -10,10 +10,12 @@ import (
 	"os"
 	"os/exec"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/vishvananda/netns"
+	"golang.org/x/net/ipv4"
 
 	"mvirt-net/reactor/packet"
 	"mvirt-net/rpc/netpb"
@@ -102,17 +104,25 @@ func udpIn(ns string, laddr, raddr *net.UDPAddr) (*net.UDPConn, error) {
 	return r.c, r.err
 }
 
+// udpBatch is how many datagrams one recvmmsg or sendmmsg of the outside
+// end moves, so that its socket is not one system call per datagram.
+const udpBatch = 64
+
 // udpCounter counts datagrams and the Ethernet frame bytes they stood for.
 type udpCounter struct{ frames, bytes atomic.Uint64 }
 
-// receive reads c until stop, counting.
+// receive reads c, batches at a time, until stop, counting.
 func (u *udpCounter) receive(c *net.UDPConn, stop *atomic.Bool) error {
-	buf := make([]byte, 65536)
+	pc := ipv4.NewPacketConn(c)
+	msgs := make([]ipv4.Message, udpBatch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{make([]byte, 2048)}
+	}
 	for !stop.Load() {
 		if err := c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
 			return fmt.Errorf("bench: udp sink deadline: %w", err)
 		}
-		n, err := c.Read(buf)
+		n, err := pc.ReadBatch(msgs, 0)
 		if err != nil {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
@@ -120,37 +130,53 @@ func (u *udpCounter) receive(c *net.UDPConn, stop *atomic.Bool) error {
 			}
 			return fmt.Errorf("bench: udp sink: %w", err)
 		}
-		u.frames.Add(1)
-		u.bytes.Add(uint64(n + udpHeaders))
+		var b uint64
+		for _, m := range msgs[:n] {
+			b += uint64(m.N + udpHeaders)
+		}
+		u.frames.Add(uint64(n))
+		u.bytes.Add(b)
 	}
 	return nil
 }
 
-// send writes payload on c until stop; a refused or dropped datagram is
-// the kernel's to count, not an error of the run.
-func send(c *net.UDPConn, payload []byte, stop *atomic.Bool) error {
+// send writes payload on c, batches at a time, until stop, counting the
+// datagrams the kernel took; a refused or dropped datagram is the
+// kernel's to count, not an error of the run.
+func (u *udpCounter) send(c *net.UDPConn, payload []byte, stop *atomic.Bool) error {
+	pc := ipv4.NewPacketConn(c)
+	msgs := make([]ipv4.Message, udpBatch)
+	for i := range msgs {
+		msgs[i].Buffers = [][]byte{payload}
+	}
 	for !stop.Load() {
-		_, _ = c.Write(payload)
+		if n, _ := pc.WriteBatch(msgs, 0); n > 0 {
+			u.frames.Add(uint64(n))
+		}
 	}
 	return nil
 }
+
+// flowCount reads a flow's counters: frames sent into the path, frames
+// delivered at its far end and their bytes.
+type flowCount func() (sent, delivered, bytes uint64)
 
 // measureFlow runs flows until the window w is over and measures what
-// count reports delivered in it.
-func measureFlow(size int, flows []func(*atomic.Bool) error, count func() (uint64, uint64), w window, cpu cpuFunc) (throughput, error) {
+// count reports sent and delivered in it.
+func measureFlow(size int, flows []func(*atomic.Bool) error, count flowCount, w window, cpu cpuFunc) (throughput, error) {
 	var stop atomic.Bool
 	errs := make(chan error, len(flows))
 	for _, f := range flows {
 		go func() { errs <- f(&stop) }()
 	}
 	time.Sleep(w.Warmup)
-	f0, b0 := count()
+	s0, f0, b0 := count()
 	cpu0, err0 := cpu()
 	start := time.Now()
 	time.Sleep(w.Measure)
-	f1, b1 := count()
+	s1, f1, b1 := count()
 	cpu1, err1 := cpu()
-	t := throughput{Size: size, Elapsed: time.Since(start), Frames: f1 - f0, Sent: f1 - f0, Bytes: b1 - b0, BackendCPU: cpu1 - cpu0}
+	t := throughput{Size: size, Elapsed: time.Since(start), Frames: f1 - f0, Sent: s1 - s0, Bytes: b1 - b0, BackendCPU: cpu1 - cpu0}
 	stop.Store(true)
 	all := []error{err0, err1}
 	for range flows {
@@ -163,7 +189,10 @@ func measureFlow(size int, flows []func(*atomic.Bool) error, count func() (uint6
 // harness NIC sending UDP to a socket in an outside namespace (dir=out)
 // and a socket there sending to the NIC (dir=in), at every size of cfg,
 // through a daemon in a namespace of its own. It prints a BENCH uplink
-// line per row to w. No packet leaves the two namespaces it creates.
+// line per row to w: the delivered rate, the rate sent into the path and
+// the share of it dropped, then where the drops were counted. With
+// cfg.Profile it writes a CPU profile of the daemon per row beside it.
+// No packet leaves the two namespaces it creates.
 func RunUplink(cfg Config, w io.Writer) (err error) {
 	nets, err := newUplinkNets()
 	if err != nil {
@@ -186,30 +215,56 @@ func RunUplink(cfg Config, w io.Writer) (err error) {
 			continue
 		}
 		for _, dir := range []string{"out", "in"} {
-			t, err := uplinkRun(o, nets, nic, outside, dir, size, cfg)
+			c0, err := readUplinkCounters(o, nets, nic.ID)
+			if err != nil {
+				return errors.Join(append(errs, err)...)
+			}
+			t, err := uplinkRun(o, nets, nic, outside, dir, size, cfg, w)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("uplink %s %d B: %w", dir, size, err))
 				continue
 			}
-			fmt.Fprintf(w, "BENCH uplink dir=%s size=%d mpps=%.3f gbps=%.3f cpu_ns_per_pkt=%.0f\n",
-				dir, size, t.Mpps(), t.Gbps(), t.CPUPerMpkt()*1e3)
+			c1, err := readUplinkCounters(o, nets, nic.ID)
+			if err != nil {
+				return errors.Join(append(errs, err)...)
+			}
+			fmt.Fprintf(w, "BENCH uplink dir=%s size=%d mpps=%.3f gbps=%.3f cpu_ns_per_pkt=%.0f sent_mpps=%.3f drop_pct=%.1f\n",
+				dir, size, t.Mpps(), t.Gbps(), t.CPUPerMpkt()*1e3, float64(t.Sent)/t.Elapsed.Seconds()/1e6, dropPct(t))
+			fmt.Fprintf(w, "uplink dir=%s size=%d drops (whole run): %s\n", dir, size, dropNote(c0, c1))
 		}
 	}
 	return errors.Join(errs...)
 }
 
 // uplinkRun measures one direction at one size through a fresh port of
-// the NIC.
-func uplinkRun(o *ourDaemon, nets uplinkNets, nic nicInfo, outside endpoint, dir string, size int, cfg Config) (throughput, error) {
+// the NIC, and profiles the daemon meanwhile if cfg.Profile is set.
+func uplinkRun(o *ourDaemon, nets uplinkNets, nic nicInfo, outside endpoint, dir string, size int, cfg Config, w io.Writer) (throughput, error) {
 	p, err := dialPort(nic.Socket, cfg.port())
 	if err != nil {
 		return throughput{}, err
 	}
 	defer p.close()
-	if dir == "out" {
-		return uplinkOut(o, nets, p, nic.endpoint, outside, size, cfg)
+	profiled := make(chan error, 1)
+	if cfg.Profile != "" {
+		path := fmt.Sprintf("%s-uplink-%s-%d.pprof", strings.TrimSuffix(cfg.Profile, ".pprof"), dir, size)
+		go func() {
+			time.Sleep(cfg.Warmup)
+			err := o.profile(path, max(cfg.Measure, time.Second))
+			if err == nil {
+				fmt.Fprintf(w, "daemon CPU profile of uplink dir=%s size=%d: %s\n", dir, size, path)
+			}
+			profiled <- err
+		}()
+	} else {
+		profiled <- nil
 	}
-	return uplinkIn(o, nets, p, nic.endpoint, size, cfg)
+	var t throughput
+	if dir == "out" {
+		t, err = uplinkOut(o, nets, p, nic.endpoint, outside, size, cfg)
+	} else {
+		t, err = uplinkIn(o, nets, p, nic.endpoint, size, cfg)
+	}
+	return t, errors.Join(err, <-profiled)
 }
 
 // publicNic creates the public network and one NIC in it.
@@ -252,7 +307,7 @@ func uplinkOut(o *ourDaemon, nets uplinkNets, p *port, src, dst endpoint, size i
 	var u udpCounter
 	recv := func(stop *atomic.Bool) error { return u.receive(c, stop) }
 	return measureFlow(size, []func(*atomic.Bool) error{gen.run, recv},
-		func() (uint64, uint64) { return u.frames.Load(), u.bytes.Load() }, cfg.window(), o.cpu)
+		func() (uint64, uint64, uint64) { return gen.sent.Load(), u.frames.Load(), u.bytes.Load() }, cfg.window(), o.cpu)
 }
 
 // uplinkIn sends size-byte frames' worth of UDP from the outside socket
@@ -265,6 +320,8 @@ func uplinkIn(o *ourDaemon, nets uplinkNets, p *port, dst endpoint, size int, cf
 	defer c.Close()
 	payload := make([]byte, size-udpHeaders)
 	snk := newSink(p)
-	return measureFlow(size, []func(*atomic.Bool) error{snk.run, func(stop *atomic.Bool) error { return send(c, payload, stop) }},
-		func() (uint64, uint64) { return snk.frames.Load(), snk.bytes.Load() }, cfg.window(), o.cpu)
+	var u udpCounter
+	src := func(stop *atomic.Bool) error { return u.send(c, payload, stop) }
+	return measureFlow(size, []func(*atomic.Bool) error{snk.run, src},
+		func() (uint64, uint64, uint64) { return u.frames.Load(), snk.frames.Load(), snk.bytes.Load() }, cfg.window(), o.cpu)
 }

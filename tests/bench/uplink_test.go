@@ -11,7 +11,8 @@ import (
 
 // TestUplinkRunDelivers runs the uplink measurement briefly at 64 B and
 // checks that both directions delivered packets through the real daemon
-// and reported them.
+// and reported them, with what was sent into the path and where drops
+// were counted.
 func TestUplinkRunDelivers(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("network namespaces need root")
@@ -23,12 +24,15 @@ func TestUplinkRunDelivers(t *testing.T) {
 	}
 	t.Log(out.String())
 	for _, dir := range []string{"out", "in"} {
-		m := regexp.MustCompile(`BENCH uplink dir=` + dir + ` size=64 mpps=([0-9.]+) gbps=[0-9.]+ cpu_ns_per_pkt=\S+\n`).FindStringSubmatch(out.String())
+		m := regexp.MustCompile(`BENCH uplink dir=` + dir + ` size=64 mpps=([0-9.]+) gbps=[0-9.]+ cpu_ns_per_pkt=\S+ sent_mpps=([0-9.]+) drop_pct=\S+\n` +
+			`uplink dir=` + dir + ` size=64 drops \(whole run\): .*tun_tx_dropped=\d+ udp_rcvbuf_errors=\d+\n`).FindStringSubmatch(out.String())
 		if m == nil {
-			t.Fatalf("no BENCH uplink line for dir=%s:\n%s", dir, out.String())
+			t.Fatalf("no BENCH uplink line and drop line for dir=%s:\n%s", dir, out.String())
 		}
-		if mpps, _ := strconv.ParseFloat(m[1], 64); mpps == 0 {
-			t.Errorf("dir=%s delivered nothing:\n%s", dir, out.String())
+		mpps, _ := strconv.ParseFloat(m[1], 64)
+		sent, _ := strconv.ParseFloat(m[2], 64)
+		if mpps == 0 || sent == 0 {
+			t.Errorf("dir=%s sent %.3f Mpps and delivered %.3f:\n%s", dir, sent, mpps, out.String())
 		}
 	}
 }

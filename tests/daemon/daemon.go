@@ -435,7 +435,7 @@ func (d *Daemon) OpenFds() (int, error) {
 // DebugPost posts to a path of the daemon's debug endpoint and returns ""
 // on success, else what went wrong.
 func (d *Daemon) DebugPost(path string) string {
-	res, err := http.Post("http://"+d.DebugAddr+path, "", nil)
+	res, err := d.HTTPClient().Post(d.DebugURL(path), "", nil)
 	if err != nil {
 		return err.Error()
 	}

@@ -2,6 +2,7 @@ package dataplane_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"net"
 	"net/netip"
 	"testing"
@@ -191,8 +192,9 @@ func offeredMTU(t *testing.T, nic routedNic) uint16 {
 
 // TestNetworkMTUOnTheWire checks what a network's MTU does to its guests:
 // DHCPv4 offers and RAs announce it, packets above it get fragmentation
-// needed / packet too big naming it, packets of exactly it pass; after
-// UpdateNetwork lowers it, all of that follows at once.
+// needed / packet too big naming it, packets of exactly it pass, a
+// front-end may set it (NET_SET_MTU) but not more; after UpdateNetwork
+// lowers it, all of that follows at once.
 func TestNetworkMTUOnTheWire(t *testing.T) {
 	d := daemon.Start(t, daemon.NewDirs(t))
 	n := mtuNetwork(t, d, "net", 0)
@@ -201,6 +203,13 @@ func TestNetworkMTUOnTheWire(t *testing.T) {
 
 	check := func(mtu int, seq uint16) {
 		t.Helper()
+		// What QEMU's host_mtu would say: the network's MTU, not more.
+		if err := a.g.Front.SetNetMTU(uint64(mtu)); err != nil {
+			t.Fatalf("NET_SET_MTU %d: %v", mtu, err)
+		}
+		if err := a.g.Front.SetNetMTU(uint64(mtu + 1)); !errors.Is(err, vmm.ErrNack) {
+			t.Fatalf("NET_SET_MTU %d above the network's %d: %v, want ErrNack", mtu+1, mtu, err)
+		}
 		if got := offeredMTU(t, a); int(got) != mtu {
 			t.Fatalf("DHCPv4 offer announces MTU %d, want %d", got, mtu)
 		}

@@ -5,7 +5,12 @@
 package uplink_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
+	"maps"
+	mathbits "math/bits"
+	"net/netip"
 	"os"
 	"os/exec"
 	"slices"
@@ -14,6 +19,7 @@ import (
 	"time"
 
 	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
 	"github.com/vishvananda/netns"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -131,9 +137,9 @@ func TestKernelRoutesFollowPublicNetworks(t *testing.T) {
 	}
 }
 
-// natTables lists the daemon's nftables tables in ns by family and rule
-// count.
-func natTables(t *testing.T, ns string) map[string]int {
+// natTables lists the rules of the daemon's nftables tables in ns by
+// table family ("ip", "ip6"), each as "IFACE PREFIX masquerade", sorted.
+func natTables(t *testing.T, ns string) map[string][]string {
 	t.Helper()
 	h, err := netns.GetFromName(ns)
 	if err != nil {
@@ -144,7 +150,7 @@ func natTables(t *testing.T, ns string) map[string]int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := map[string]int{}
+	out := map[string][]string{}
 	for fam, name := range map[nftables.TableFamily]string{nftables.TableFamilyIPv4: "ip", nftables.TableFamilyIPv6: "ip6"} {
 		tables, err := conn.ListTablesOfFamily(fam)
 		if err != nil {
@@ -158,10 +164,44 @@ func natTables(t *testing.T, ns string) map[string]int {
 			if err != nil {
 				t.Fatal(err)
 			}
-			out[name] = len(rules)
+			list := []string{}
+			for _, r := range rules {
+				list = append(list, describeRule(r))
+			}
+			slices.Sort(list)
+			out[name] = list
 		}
 	}
 	return out
+}
+
+// describeRule says what a rule of the daemon's table matches and does:
+// the output interface and source prefix it compares, then its verdict
+// ("masquerade", or "?" for anything else).
+func describeRule(r *nftables.Rule) string {
+	var iface, addr, verdict string
+	bits := -1
+	for _, e := range r.Exprs {
+		switch e := e.(type) {
+		case *expr.Cmp:
+			if iface == "" {
+				iface = string(bytes.TrimRight(e.Data, "\x00"))
+			} else if a, ok := netip.AddrFromSlice(e.Data); ok {
+				addr = a.String()
+			}
+		case *expr.Bitwise:
+			bits = 0
+			for _, b := range e.Mask {
+				bits += mathbits.OnesCount8(b)
+			}
+		case *expr.Masq:
+			verdict = "masquerade"
+		}
+	}
+	if verdict == "" {
+		verdict = "?"
+	}
+	return fmt.Sprintf("%s %s/%d %s", iface, addr, bits, verdict)
 }
 
 // TestMasqueradeTable: --uplink-masquerade installs the daemon's own
@@ -188,18 +228,18 @@ func TestMasqueradeTable(t *testing.T) {
 		}
 		n := create(t, c, &netpb.CreateNetworkRequest{Name: name, Ipv4Enabled: true, Ipv4Subnet: "203.0.113.0/25",
 			Ipv6Enabled: true, Ipv6Prefix: "2001:db8:77::/64", IsPublic: true})
-		want := map[string]int{"ip": 1}
+		want := map[string][]string{"ip": {"up0 203.0.113.0/25 masquerade"}}
 		if six {
-			want["ip6"] = 1
+			want["ip6"] = []string{"up0 2001:db8:77::/64 masquerade"}
 		}
 		waitTables(t, dirs.Netns, want)
 		create(t, c, &netpb.CreateNetworkRequest{Name: name + "b", Ipv4Enabled: true, Ipv4Subnet: "198.51.100.0/25", IsPublic: true})
-		want["ip"] = 2
+		want["ip"] = []string{"up0 203.0.113.0/25 masquerade", "up0 198.51.100.0/25 masquerade"}
 		waitTables(t, dirs.Netns, want)
 		if err := d.Stop(); err != nil {
 			t.Fatal(err)
 		}
-		waitTables(t, dirs.Netns, map[string]int{})
+		waitTables(t, dirs.Netns, map[string][]string{})
 		d = daemon.Start(t, dirs, args...)
 		waitTables(t, dirs.Netns, want)
 		for _, id := range []string{n.Id, name + "b"} {
@@ -207,28 +247,27 @@ func TestMasqueradeTable(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		waitTables(t, dirs.Netns, map[string]int{})
+		waitTables(t, dirs.Netns, map[string][]string{})
 		if err := d.Stop(); err != nil {
 			t.Fatal(err)
 		}
 	}
 }
 
-func waitTables(t *testing.T, ns string, want map[string]int) {
+// waitTables waits until the daemon's tables in ns hold exactly want
+// (see natTables).
+func waitTables(t *testing.T, ns string, want map[string][]string) {
 	t.Helper()
-	var got map[string]int
+	for _, rules := range want {
+		slices.Sort(rules)
+	}
+	var got map[string][]string
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if got = natTables(t, ns); len(got) == len(want) {
-			same := true
-			for k, v := range want {
-				same = same && got[k] == v
-			}
-			if same {
-				return
-			}
+		if got = natTables(t, ns); maps.EqualFunc(got, want, slices.Equal) {
+			return
 		}
 	}
-	t.Fatalf("masquerade rules by table family = %v, want %v", got, want)
+	t.Fatalf("masquerade rules by table family = %q, want %q", got, want)
 }
 
 // TestNoUplinkWithoutNetAdmin: a daemon without CAP_NET_ADMIN refuses a

@@ -165,3 +165,9 @@ func (f *Frontend) GetVringBase(q uint32) (uint32, error) {
 	}
 	return st.Num, nil
 }
+
+// SetNetMTU tells the back-end the MTU the driver is given (NET_SET_MTU,
+// as QEMU sends host_mtu once the driver acknowledged VIRTIO_NET_F_MTU).
+func (f *Frontend) SetNetMTU(mtu uint64) error {
+	return f.command(vhostuser.ReqNetSetMTU, vhostuser.AppendU64(nil, mtu), nil)
+}
