@@ -27,8 +27,23 @@ const fileMiB = 8
 // pass-through once negotiated), and checks that b received it whole.
 func TestTCPFileTransfer(t *testing.T) {
 	t.Parallel()
+	fileTransfer(t, 0)
+}
+
+// TestTCPFileTransferJumbo is TestTCPFileTransfer on a network with MTU
+// 9000, which both guests learn from DHCP: segments of 8948 bytes.
+func TestTCPFileTransferJumbo(t *testing.T) {
+	t.Parallel()
+	fileTransfer(t, 9000)
+}
+
+// fileTransfer runs TestTCPFileTransfer on a network with mtu (0 for the
+// default).
+func fileTransfer(t *testing.T, mtu uint32) {
 	l := newLab(t)
-	n := l.network("tcp", "10.0.0.0/24", "fd00::/64")
+	n := l.createNetwork(&netpb.CreateNetworkRequest{
+		Name: "tcp", Ipv4Enabled: true, Ipv4Subnet: "10.0.0.0/24", Ipv6Enabled: true, Ipv6Prefix: "fd00::/64", Mtu: mtu,
+	})
 	nicA := l.nic(&netpb.CreateNicRequest{NetworkId: n.Id, Name: "a"})
 	nicB := l.nic(&netpb.CreateNicRequest{NetworkId: n.Id, Name: "b"})
 	a := l.boot("a", nicA, plan{send: fmt.Sprintf("%s:5001:%d", nicB.Ipv4Address, fileMiB)})
@@ -37,6 +52,9 @@ func TestTCPFileTransfer(t *testing.T) {
 	l.finish(a, b)
 	expectFile(t, a, b, nicB.Ipv4Address+":5001", "5001")
 	for _, g := range []*guest{a, b} {
+		if mtu != 0 {
+			g.expectOK(t, "mtu", map[string]string{"link": fmt.Sprint(mtu)})
+		}
 		t.Logf("guest %s: virtio features %s", g.name, g.features(t))
 		g.expectAllPassed(t)
 	}
