@@ -113,7 +113,17 @@ func FuzzSegment(f *testing.F) {
 					seg = append(seg, p...)
 					size += len(p)
 				}
-				if mode == offload.ChecksumFull && !checksumsVerify(seg, &l) {
+				if mode == offload.ChecksumPartial {
+					// The destination completes the checksum: the segment
+					// must pass validation as a NEEDS_CSUM frame.
+					sh := s.SegmentHeader()
+					var sl offload.Layout
+					if r := offload.Validate(sh, seg, nil, offload.Csum, &sl); r != offload.ReasonNone {
+						t.Fatalf("segment %d: partial segment refused: %v", segs, r)
+					}
+					offload.Complete(sh, &sl, seg, nil)
+				}
+				if !checksumsVerify(seg, &l) {
 					t.Fatalf("segment %d: checksums do not verify", segs)
 				}
 				if size > int(h.GSOSize) {

@@ -34,11 +34,17 @@ const (
 // on a virtio-net queue. All multi-byte fields are little-endian on the
 // wire (VIRTIO_F_VERSION_1; legacy big-endian guests are not supported).
 type Header struct {
-	Flags      uint8
-	GSOType    uint8
-	HdrLen     uint16
-	GSOSize    uint16
-	CsumStart  uint16
+	Flags   uint8 // Flag* bits
+	GSOType uint8 // GSO* type, possibly with GSOECN
+	// HdrLen is, from a driver, a hint of the header length (Ethernet to
+	// transport) of a GSO frame; Validate does not rely on it.
+	HdrLen uint16
+	// GSOSize is the payload bytes per segment (the MSS for TCP).
+	GSOSize uint16
+	// CsumStart is the offset, from the start of the frame, where a
+	// NEEDS_CSUM checksum starts (the transport header).
+	CsumStart uint16
+	// CsumOffset is where, after CsumStart, the checksum is stored.
 	CsumOffset uint16
 	// NumBuffers is the number of merged RX buffers; it exists on the wire
 	// only in the 12-byte form and is zero in frames a driver sends.

@@ -139,7 +139,9 @@ func (s *Segmenter) SegmentHeader() Header {
 // Layout.HdrLen bytes; MaxHeaderLen always does) and its payload, as slices
 // of the source frame, into payload. It returns the length of the headers,
 // the number of payload pieces and true, or false when every segment was
-// handed out. The segment is hdr[:hdrLen] followed by payload[:n].
+// handed out. The segment is hdr[:hdrLen] followed by payload[:n]. Next
+// writes nothing but hdr[:hdrLen] and payload[:n], so a caller that batches
+// segments before delivering them passes a buffer of its own per segment.
 func (s *Segmenter) Next(hdr []byte, payload *[MaxPieces][]byte) (hdrLen, n int, ok bool) {
 	if s.done {
 		return 0, 0, false
