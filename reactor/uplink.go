@@ -6,6 +6,7 @@ import (
 	"net/netip"
 
 	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/route"
 	"mvirt-net/reactor/tun"
 )
@@ -22,6 +23,10 @@ type Uplink struct {
 	mtu   int
 	dest  *Dest
 	stats Stats
+	// off is what the TUN's offloads allow (tun.Device.Offloads): the
+	// kernel's frames with offload headers it accepts, and what it may
+	// be handed whole.
+	off offload.Features
 	// routes joins every public network: their ports' addresses and
 	// prefixes, and their subnets (to answer host unreachable). nets
 	// maps the same subnets and prefixes to their network, for the
@@ -66,6 +71,16 @@ func (d *Dataplane) OpenUplink(spec UplinkSpec) (*Uplink, error) {
 	if err != nil {
 		return nil, err
 	}
+	var off offload.Features
+	if d.cfg.Offloads {
+		flags, err := dev.EnableOffloads()
+		if err != nil {
+			_ = dev.Close()
+			return nil, fmt.Errorf("%w: %w", ErrUplinkUnavailable, err)
+		}
+		off = dev.Offloads()
+		d.cfg.Log.Info("uplink offloads", "uplink", dev.Name(), "tun", tun.FlagNames(flags))
+	}
 	if err := tun.LinkUp(dev.Name(), spec.MTU); err != nil {
 		_ = dev.Close()
 		return nil, err
@@ -75,7 +90,7 @@ func (d *Dataplane) OpenUplink(spec UplinkSpec) (*Uplink, error) {
 		_ = dev.Close()
 		return nil, fmt.Errorf("uplink inbox: %w", err)
 	}
-	u := &Uplink{dp: d, dev: dev, mtu: spec.MTU, dest: &Dest{Inbox: ib, MAC: uplinkMAC, MTU: spec.MTU}}
+	u := &Uplink{dp: d, dev: dev, mtu: spec.MTU, off: off, dest: &Dest{Inbox: ib, MAC: uplinkMAC, MTU: spec.MTU}}
 	d.uplink = u
 	if err := d.rebuildAll(); err != nil {
 		d.cfg.Log.Error("route tables with the uplink", "err", err)
@@ -85,6 +100,9 @@ func (d *Dataplane) OpenUplink(spec UplinkSpec) (*Uplink, error) {
 
 // Name is the uplink's interface name.
 func (u *Uplink) Name() string { return u.dev.Name() }
+
+// Offloads is what the uplink's TUN takes and sends with offload headers.
+func (u *Uplink) Offloads() offload.Features { return u.off }
 
 // MTU is the uplink's IP MTU.
 func (u *Uplink) MTU() int { return u.mtu }

@@ -53,7 +53,7 @@ type UplinkReactor struct {
 	inboxBuf [8]byte
 	stopping bool
 	// rbuf[i] is read request i's buffer: tunRoom bytes, the
-	// virtio_net_hdr, the packet.
+	// virtio_net_hdr, the packet (see readBufLen).
 	rbuf [uplinkReads][]byte
 	// wbuf[i] is write buffer i, in flight unless its index is among
 	// wfree[:nfree].
@@ -76,8 +76,19 @@ type UplinkReactor struct {
 	cur     inbox.Frame
 	copying bool
 	short   bool
-	// off is writeFrame's room for frames with an offload header.
-	off rxOffload
+	// off is writeFrame's room for frames with an offload header; whdr
+	// and iov writeWhole's.
+	off  rxOffload
+	whdr [tun.HdrLen]byte
+	iov  tun.Iovecs
+	// hdr is the offload header of the packet fromKernel routes, rebased
+	// to its Ethernet frame (zero: none). lent[i] is read buffer i's
+	// frame lent to a destination (nLent of them), with its tail piece
+	// in lentTail[i] (see forwardLarge).
+	hdr      inbox.Header
+	lent     [uplinkReads]lentRead
+	lentTail [uplinkReads][1][]byte
+	nLent    int
 }
 
 // Start starts a reactor serving the uplink on its own OS thread, and
@@ -96,9 +107,10 @@ func (u *Uplink) Start(events func(Event)) (*UplinkReactor, error) {
 		cqes: make([]*uring.CompletionQueueEvent, uplinkEntries),
 		out:  make([]byte, maxFrame),
 	}
-	rmem := make([]byte, uplinkReads*(tunRoom+tun.HdrLen+inboxMaxFrame))
+	rlen := readBufLen(u.off)
+	rmem := make([]byte, uplinkReads*rlen)
 	for i := range r.rbuf {
-		r.rbuf[i], rmem = rmem[:tunRoom+tun.HdrLen+inboxMaxFrame], rmem[tunRoom+tun.HdrLen+inboxMaxFrame:]
+		r.rbuf[i], rmem = rmem[:rlen:rlen], rmem[rlen:]
 	}
 	wlen := tun.HdrLen + u.mtu
 	wmem := make([]byte, uplinkWrites*wlen)
@@ -210,6 +222,7 @@ func (r *UplinkReactor) loop() {
 		}
 		r.ring.CQAdvance(n)
 		r.flushRouted()
+		r.reapReads()
 		r.toKernel()
 		r.batch.flush(&r.up.stats)
 	}
@@ -221,7 +234,10 @@ func (r *UplinkReactor) dispatch(ud uint64, res int32) {
 	case kindTunRead:
 		switch {
 		case res >= 0:
-			r.fromKernel(r.rbuf[idx], int(res))
+			r.fromKernel(r.rbuf[idx], int(res), idx)
+			if r.lent[idx].q != nil {
+				return
+			}
 		case res == -int32(unix.ECANCELED):
 			return
 		case res != -int32(unix.EAGAIN) && res != -int32(unix.EINTR):

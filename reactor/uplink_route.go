@@ -16,16 +16,12 @@ import (
 // its destination needs is written over the room and the header, so the
 // frame is copied once, into the destination's inbox. Errors go back to
 // the kernel as ICMP, as a router sends them.
-func (r *UplinkReactor) fromKernel(buf []byte, n int) {
+func (r *UplinkReactor) fromKernel(buf []byte, n int, idx int) {
 	if n <= tun.HdrLen {
 		r.drop(DropMalformed)
 		return
 	}
 	h := tun.ParseHeader(buf[tunRoom:])
-	if h.GSOType != 0 || h.Flags&tun.FlagNeedsCsum != 0 {
-		r.drop(DropOffload)
-		return
-	}
 	frame := buf[:tunRoom+n]
 	var et uint16
 	switch frame[packet.EthernetHeaderLen] >> 4 {
@@ -44,6 +40,9 @@ func (r *UplinkReactor) fromKernel(buf []byte, n int) {
 		r.drop(DropMalformed)
 		return
 	}
+	if !r.checkKernelOffload(h, frame) {
+		return
+	}
 	r.batch.txPackets++
 	r.batch.txBytes += uint64(p.End - packet.EthernetHeaderLen)
 	d, ok := r.lookup(r.up.routes.Load(), p.Dst)
@@ -55,16 +54,18 @@ func (r *UplinkReactor) fromKernel(buf []byte, n int) {
 		r.icmpError(frame, icmpUnreachable, d)
 	case p.TTL <= 1:
 		r.icmpError(frame, icmpTimeExceeded, nil)
-	case p.End-packet.EthernetHeaderLen > d.MTU:
+	case r.packetSize() > d.MTU:
 		r.drop(DropTooBig)
 		r.tooBig(frame, d.MTU)
+	case p.End > d.Inbox.MaxFrame() && r.hdr != (inbox.Header{}):
+		r.forwardLarge(frame, d, et, idx)
 	default:
 		r.forward(frame, d, et)
 	}
 }
 
-// forward copies the frame into d's inbox with d's MAC and the TTL
-// decremented. The uplink never waits for room: the kernel's queue in
+// forward copies the frame into d's inbox with d's MAC, the TTL
+// decremented and its offload header, if any. The uplink never waits for room: the kernel's queue in
 // front of it is the backpressure.
 func (r *UplinkReactor) forward(frame []byte, d *Dest, et uint16) {
 	p := &r.parsed
@@ -77,17 +78,23 @@ func (r *UplinkReactor) forward(frame []byte, d *Dest, et uint16) {
 	copy(b, frame[:p.End])
 	packet.Ethernet(b).Encode(d.MAC, gateway.MAC, et)
 	packet.DecTTL(b, p)
+	slot.SetHeader(r.hdr)
 	slot.Commit()
+	r.touch(d.Inbox)
+}
+
+// touch remembers an inbox to flush at the end of the pass.
+func (r *UplinkReactor) touch(q *inbox.Inbox) {
 	for _, t := range r.touched[:r.nTouched] {
-		if t == d.Inbox {
+		if t == q {
 			return
 		}
 	}
 	if r.nTouched == maxTouched {
-		d.Inbox.Flush()
+		q.Flush()
 		return
 	}
-	r.touched[r.nTouched] = d.Inbox
+	r.touched[r.nTouched] = q
 	r.nTouched++
 }
 

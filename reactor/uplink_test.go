@@ -233,7 +233,7 @@ func TestUplinkMalformed(t *testing.T) {
 		buf := make([]byte, tunRoom+tun.HdrLen+len(ip))
 		copy(buf[tunRoom:], hdr[:])
 		copy(buf[tunRoom+tun.HdrLen:], ip)
-		r.fromKernel(buf, tun.HdrLen+len(ip))
+		r.fromKernel(buf, tun.HdrLen+len(ip), 0)
 	}
 	var plain [tun.HdrLen]byte
 	badVersion := bytes.Clone(good)

@@ -2,10 +2,9 @@
 // host's kernel whose every packet carries a virtio_net_hdr in front
 // (IFF_TUN | IFF_NO_PI | IFF_VNET_HDR).
 //
-// No offload is turned on (TUNSETOFFLOAD is left at none), so the kernel
-// hands over only complete packets with their checksums filled in, and
-// expects the same; the header is there so that checksum and segmentation
-// offload can be switched on later without changing the frame layout.
+// Unless EnableOffloads turns checksum and segmentation offload on
+// (TUNSETOFFLOAD), the kernel hands over only complete packets with their
+// checksums filled in, and expects the same.
 package tun
 
 import (
@@ -33,6 +32,8 @@ const Path = "/dev/net/tun"
 type Device struct {
 	fd   int
 	name string
+	// flags are the TUNSETOFFLOAD flags set (EnableOffloads).
+	flags uint
 }
 
 // ErrUnavailable wraps every reason the device cannot be had: no
