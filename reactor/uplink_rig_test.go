@@ -47,12 +47,27 @@ const rigUplinkMTU = 4000
 
 func newUplinkRig(t testing.TB) *uplinkRig {
 	t.Helper()
+	return newUplinkRigWith(t, uplinkRigOpts{})
+}
+
+// uplinkRigOpts: Offloads opens the uplink with offloads (the daemon's
+// --offloads); NICs A and B negotiate AFeat and BFeat (testFeatures if
+// zero) and have TX buffers for super-frames.
+type uplinkRigOpts struct {
+	Offloads     bool
+	AFeat, BFeat uint64
+}
+
+func newUplinkRigWith(t testing.TB, o uplinkRigOpts) *uplinkRig {
+	t.Helper()
 	ns := newTestNS(t)
-	rig := &uplinkRig{ns: ns, dp: NewDataplane(DataplaneConfig{Log: slog.New(slog.NewTextHandler(io.Discard, nil))})}
+	rig := &uplinkRig{ns: ns, dp: NewDataplane(DataplaneConfig{
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Offloads: o.Offloads,
+	})}
 	n1, n2 := rig.dp.NewNetwork("n1"), rig.dp.NewNetwork("n2")
 	rig.n1, rig.n2 = n1, n2
-	rig.a = newDualNic(t, packet.MAC{0x52, 0x54, 0, 0, 1, 0xa}, nicA4, nicA6, n1)
-	rig.b = newDualNic(t, packet.MAC{0x52, 0x54, 0, 0, 2, 0xb}, nicB4, nicB6, n2)
+	rig.a = newDualNic(t, packet.MAC{0x52, 0x54, 0, 0, 1, 0xa}, nicA4, nicA6, n1, o.AFeat)
+	rig.b = newDualNic(t, packet.MAC{0x52, 0x54, 0, 0, 2, 0xb}, nicB4, nicB6, n2, o.BFeat)
 	for i, x := range []struct {
 		n      *Network
 		nic    *testNic
@@ -121,10 +136,16 @@ func (rig *uplinkRig) start(t testing.TB) {
 }
 
 // newDualNic is newTestNic with an IPv6 address too, on network n's
-// route table.
-func newDualNic(t testing.TB, mac packet.MAC, ip4, ip6 netip.Addr, n *Network) *testNic {
+// route table; a NIC with features (zero: testFeatures) has TX buffers
+// for super-frames.
+func newDualNic(t testing.TB, mac packet.MAC, ip4, ip6 netip.Addr, n *Network, features uint64) *testNic {
 	t.Helper()
-	nic := newTestNic(t, mac, ip4, &n.routes)
+	var nic *testNic
+	if features == 0 {
+		nic = newTestNic(t, mac, ip4, &n.routes)
+	} else {
+		nic = newTestNicWith(t, mac, ip4, &n.routes, features, tsoTxBuf)
+	}
 	svc, err := newServices(Services{Gateway: gateway.Config{MAC: mac, IPv4: ip4, IPv6: ip6}})
 	if err != nil {
 		t.Fatal(err)
