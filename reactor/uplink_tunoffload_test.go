@@ -2,11 +2,17 @@ package reactor
 
 import (
 	"bytes"
+	"encoding/binary"
+	"net/netip"
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/offload"
+	"mvirt-net/reactor/packet"
+	"mvirt-net/reactor/packet/packettest"
 	"mvirt-net/tests/vmm"
 )
 
@@ -95,6 +101,126 @@ func TestUplinkOffloadsSuperFrameThroughKernel(t *testing.T) {
 				if hdrs[i].Flags != 0 || hdrs[i].GSOType != 0 {
 					t.Fatalf("segment %d came with header %+v", i, hdrs[i])
 				}
+			}
+		})
+	}
+}
+
+// usoFrame is a UDP/IPv4 super-frame from src:4000 to dst:port with the
+// pseudo-header sum a driver leaves for NEEDS_CSUM, and its header.
+func usoFrame(srcMAC packet.MAC, src, dst netip.Addr, port uint16, payload []byte, mss uint16) (vmm.NetHeader, []byte) {
+	f := packettest.UDP(srcMAC, gateway.MAC, src, dst, 4000, port, payload)
+	l4 := f[packet.EthernetHeaderLen+20:]
+	binary.BigEndian.PutUint16(l4[6:], packet.PseudoHeaderChecksum(packet.ProtoUDP, src, dst, uint16(len(l4))))
+	return vmm.NetHeader{
+		Flags: vmm.NetHdrFNeedsCsum, GSOType: vmm.NetHdrGSOUDPL4, HdrLen: 14 + 20 + 8,
+		GSOSize: mss, CsumStart: 14 + 20, CsumOffset: 6,
+	}, f
+}
+
+// TestUplinkOffloadsUSOToSocket: with offloads, a UDP super-frame (USO) a
+// NIC sends to an outside socket goes to the kernel whole, in one write,
+// and the socket receives its datagrams, payload byte for byte.
+func TestUplinkOffloadsUSOToSocket(t *testing.T) {
+	rig := newUplinkRigWith(t, uplinkRigOpts{Offloads: true, AFeat: offloadFeatures})
+	requireTunOffloads(t, rig)
+	if !rig.up.Offloads().Has(offload.GuestUSO4) {
+		t.Skipf("the kernel refused TUN_F_USO4 (offloads %v)", rig.up.Offloads())
+	}
+	sock := rig.listenUDP(t, netip.AddrPortFrom(outside4, 7100))
+	const mss, n = 1000, 10
+	payload := streamPayload(mss * n)
+	hdr, frame := usoFrame(rig.a.mac, nicA4, outside4, 7100, payload, mss)
+	addPieces(t, rig.a, hdr, frame, 42, 5000)
+	rig.a.tx.Publish()
+	rig.a.r.processTx()
+	var got []byte
+	buf := make([]byte, 65536)
+	for range n {
+		_ = sock.SetReadDeadline(time.Now().Add(2 * time.Second))
+		k, err := sock.Read(buf)
+		if err != nil {
+			t.Fatalf("socket received %d of %d bytes: %v; A drops %v, uplink %+v", len(got), len(payload), err,
+				rig.a.r.cfg.Stats.Snapshot().Drops, rig.up.Stats().Snapshot())
+		}
+		if k != mss {
+			t.Fatalf("datagram of %d bytes, want %d", k, mss)
+		}
+		got = append(got, buf[:k]...)
+	}
+	if !bytes.Equal(got, payload) {
+		t.Fatal("the datagrams' payload differs from the super-frame's")
+	}
+	if w := rig.up.Stats().RxPackets.Load(); w != 1 {
+		t.Fatalf("uplink wrote %d packets, want the super-frame in one", w)
+	}
+}
+
+// TestUplinkOffloadsGSOFromSocket: with offloads, a UDP GSO send
+// (UDP_SEGMENT) of an outside socket reaches the uplink as one
+// super-frame, which a NIC with GUEST_USO4 receives whole and a NIC
+// without offloads as valid datagrams, payload byte for byte.
+func TestUplinkOffloadsGSOFromSocket(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		bFeat uint64
+	}{{"guest_uso4", offloadFeatures}, {"no offloads", 0}} {
+		t.Run(c.name, func(t *testing.T) {
+			rig := newUplinkRigWith(t, uplinkRigOpts{Offloads: true, BFeat: c.bFeat})
+			requireTunOffloads(t, rig)
+			if !rig.up.Offloads().Has(offload.HostUSO) {
+				t.Skipf("the kernel refused TUN_F_USO4/6 (offloads %v)", rig.up.Offloads())
+			}
+			sock := rig.listenUDP(t, netip.AddrPortFrom(outside4, 7200))
+			const mss, n = 1000, 12
+			raw, err := sock.SyscallConn()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var serr error
+			if err := raw.Control(func(fd uintptr) {
+				serr = unix.SetsockoptInt(int(fd), unix.SOL_UDP, unix.UDP_SEGMENT, mss)
+			}); err != nil || serr != nil {
+				t.Fatalf("UDP_SEGMENT: %v %v", err, serr)
+			}
+			payload := streamPayload(mss * n)
+			if _, err := sock.WriteToUDPAddrPort(payload, netip.AddrPortFrom(nicB4, 7300)); err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if c.bFeat == 0 {
+				want = n
+			}
+			hdrs, got := recvFrames(t, rig.a, rig.b, want)
+			if len(got) != want {
+				t.Fatalf("B received %d of %d frames; uplink %+v, B drops %v", len(got), want,
+					rig.up.Stats().Snapshot(), rig.b.r.cfg.Stats.Snapshot().Drops)
+			}
+			if r := rig.up.Stats().TxPackets.Load(); r != 1 {
+				t.Fatalf("uplink read %d packets, want the super-frame in one", r)
+			}
+			var data []byte
+			for i, f := range got {
+				var p packet.Parsed
+				if c.bFeat == 0 {
+					p = packettest.Check(t, f)
+					if hdrs[i].Flags != 0 || hdrs[i].GSOType != 0 {
+						t.Fatalf("datagram %d came with header %+v", i, hdrs[i])
+					}
+				} else {
+					packet.Parse(f, &p)
+					h := hdrs[i]
+					if h.GSOType != vmm.NetHdrGSOUDPL4 || h.GSOSize != mss || h.Flags&vmm.NetHdrFNeedsCsum == 0 {
+						t.Fatalf("super-frame header %+v", h)
+					}
+				}
+				if p.Src != outside4 || p.Dst != nicB4 {
+					t.Fatalf("frame %d from %v to %v", i, p.Src, p.Dst)
+				}
+				data = append(data, f[p.L4Off+8:p.End]...)
+			}
+			if !bytes.Equal(data, payload) {
+				t.Fatalf("B received %d bytes of payload, not the %d sent", len(data), len(payload))
 			}
 		})
 	}
