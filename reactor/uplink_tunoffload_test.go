@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"runtime"
 	"testing"
 	"time"
 
@@ -221,6 +222,55 @@ func TestUplinkOffloadsGSOFromSocket(t *testing.T) {
 			}
 			if !bytes.Equal(data, payload) {
 				t.Fatalf("B received %d bytes of payload, not the %d sent", len(data), len(payload))
+			}
+		})
+	}
+}
+
+// TestUplinkOffloadsAllocateNothing extends TestUplinkPathAllocatesNothing
+// to super-frames with offloads: NIC A's TX pass, the uplink's whole
+// write to the TUN, its read of the kernel's super-frame, lent to B's
+// inbox, and B's delivery (whole, or cut into segments) allocate nothing
+// per frame.
+func TestUplinkOffloadsAllocateNothing(t *testing.T) {
+	for _, c := range []struct {
+		name     string
+		bFeat    uint64
+		perFrame uint64
+	}{{"guest_tso4", offloadFeatures, 1}, {"no offloads", 0, 14}} {
+		t.Run(c.name, func(t *testing.T) {
+			rig := newUplinkRigWith(t, uplinkRigOpts{Offloads: true, AFeat: offloadFeatures, BFeat: c.bFeat})
+			requireTunOffloads(t, rig)
+			a, b := rig.a, rig.b
+			frame := tcpFrame(a.mac, gateway.MAC, nicA4, nicB4, 1000, tcpPSH|tcpACK, 0x1234, 64, streamPayload(20000), true)
+			const rounds = 20
+			var before, after runtime.MemStats
+			mallocs := uint64(0)
+			for i := range rounds {
+				addPieces(t, a, tsoHeader(tsoMSS), frame, 66, 10000)
+				a.tx.Publish()
+				want := b.r.cfg.Stats.RxPackets.Load() + c.perFrame
+				runtime.ReadMemStats(&before)
+				a.r.processTx()
+				deadline := time.Now().Add(2 * time.Second)
+				for b.r.cfg.Stats.RxPackets.Load() < want && time.Now().Before(deadline) {
+					a.r.reapTx()
+					b.r.drainInboxFrames()
+					runtime.Gosched()
+				}
+				a.r.reapTx()
+				runtime.ReadMemStats(&after)
+				if i >= 2 {
+					mallocs += after.Mallocs - before.Mallocs
+				}
+				if _, got := recvAll(t, b); uint64(len(got)) != c.perFrame {
+					t.Fatalf("round %d: B received %d of %d frames; uplink %+v, B drops %v", i, len(got), c.perFrame,
+						rig.up.Stats().Snapshot(), b.r.cfg.Stats.Snapshot().Drops)
+				}
+				usedTX(t, a)
+			}
+			if perRound := mallocs / (rounds - 2); perRound != 0 {
+				t.Fatalf("%d heap allocations per super-frame through the uplink", perRound)
 			}
 		})
 	}
