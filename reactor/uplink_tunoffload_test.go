@@ -34,6 +34,17 @@ func recvFrames(t testing.TB, a, b *testNic, want int) (hdrs []vmm.NetHeader, go
 	return hdrs, got
 }
 
+// settledCount waits up to a second for c to reach want (the uplink's
+// reactor counts a pass's packets at its end, perhaps after they
+// arrived) and returns it.
+func settledCount(c interface{ Load() uint64 }, want uint64) uint64 {
+	deadline := time.Now().Add(time.Second)
+	for c.Load() < want && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	return c.Load()
+}
+
 // requireTunOffloads fails the test if the kernel refused the uplink's
 // TCP offloads.
 func requireTunOffloads(t testing.TB, rig *uplinkRig) {
@@ -74,7 +85,7 @@ func TestUplinkOffloadsSuperFrameThroughKernel(t *testing.T) {
 					a.r.cfg.Stats.Snapshot().Drops, rig.up.Stats().Snapshot(), b.r.cfg.Stats.Snapshot().Drops)
 			}
 			st := rig.up.Stats()
-			if w, r := st.RxPackets.Load(), st.TxPackets.Load(); w != 1 || r != 1 {
+			if w, r := settledCount(&st.RxPackets, 1), settledCount(&st.TxPackets, 1); w != 1 || r != 1 {
 				t.Fatalf("uplink wrote %d and read %d packets, want the super-frame once each way", w, r)
 			}
 			if c.bFeat != 0 {
@@ -152,7 +163,7 @@ func TestUplinkOffloadsUSOToSocket(t *testing.T) {
 	if !bytes.Equal(got, payload) {
 		t.Fatal("the datagrams' payload differs from the super-frame's")
 	}
-	if w := rig.up.Stats().RxPackets.Load(); w != 1 {
+	if w := settledCount(&rig.up.Stats().RxPackets, 1); w != 1 {
 		t.Fatalf("uplink wrote %d packets, want the super-frame in one", w)
 	}
 }
@@ -197,7 +208,7 @@ func TestUplinkOffloadsGSOFromSocket(t *testing.T) {
 				t.Fatalf("B received %d of %d frames; uplink %+v, B drops %v", len(got), want,
 					rig.up.Stats().Snapshot(), rig.b.r.cfg.Stats.Snapshot().Drops)
 			}
-			if r := rig.up.Stats().TxPackets.Load(); r != 1 {
+			if r := settledCount(&rig.up.Stats().TxPackets, 1); r != 1 {
 				t.Fatalf("uplink read %d packets, want the super-frame in one", r)
 			}
 			var data []byte
