@@ -310,16 +310,14 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 			"network %q still has %d nic(s); delete them first or set force", n.rec.Name, len(n.nics)))
 		return
 	}
-	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
 		if !e.stored {
 			continue // a create in flight: stopped below, it answers NotFound
 		}
-		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
-	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
+	if err := n.Store.DeleteNetwork(n.rec); err != nil {
 		ctx.Respond(storeFailed("delete network from store", err))
 		return
 	}

@@ -69,7 +69,7 @@ func TestRoundTripAndIndexes(t *testing.T) {
 	if len(snap.Networks) != 1 || len(snap.Nics["n1"]) != 2 {
 		t.Fatalf("loaded %+v", snap)
 	}
-	if err := s.DeleteNetwork(n, snap.Nics["n1"]); err != nil {
+	if err := s.DeleteNetwork(n); err != nil {
 		t.Fatal(err)
 	}
 	snap, err = s.Load()
