@@ -90,17 +90,9 @@ func (n *network) Receive(ctx actor.Context) {
 	case nicLease:
 		n.recordLease(msg)
 	case InjectReactorPanic:
-		if e := n.nics[msg.NicID]; e != nil {
-			ctx.Forward(e.pid)
-		} else {
-			ctx.Respond(nicNotFound(msg.NicID))
-		}
+		n.forwardToNic(ctx, msg.NicID)
 	case nicConnections:
-		if e := n.nics[msg.nicID]; e != nil {
-			ctx.Forward(e.pid)
-		} else {
-			ctx.Respond(nicNotFound(msg.nicID))
-		}
+		n.forwardToNic(ctx, msg.nicID)
 	case *netpb.UpdateNetworkRequest:
 		if err := n.update(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -122,6 +114,19 @@ func (n *network) Receive(ctx actor.Context) {
 	}
 }
 
+// forwardToNic forwards the message to the NicActor of NIC id; a NIC
+// without one (see loadNic) answers FailedPrecondition.
+func (n *network) forwardToNic(ctx actor.Context, id string) {
+	switch e := n.nics[id]; {
+	case e == nil:
+		ctx.Respond(nicNotFound(id))
+	case e.pid == nil:
+		ctx.Respond(status.Errorf(codes.FailedPrecondition, "nic %q has no data plane (see the daemon log); restart the daemon once the cause is fixed", id))
+	default:
+		ctx.Forward(e.pid)
+	}
+}
+
 // load reads the network and its NICs from the store, rebuilds the pools,
 // and starts a NicActor (with a listening socket) per NIC.
 func (n *network) load(ctx actor.Context) {
@@ -136,6 +141,9 @@ func (n *network) load(ctx actor.Context) {
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
 	n.plane = n.dp.NewNetwork(n.id)
+	// The store loads only canonical subnets with assignable addresses
+	// (persistence.NetworkRecord's check), and a store it cannot read
+	// is worth a restart: these are invariants.
 	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
 	}
@@ -143,29 +151,47 @@ func (n *network) load(ctx actor.Context) {
 		panic(err)
 	}
 	for _, nic := range nics {
-		port, err := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
-		if err != nil {
-			panic(err)
-		}
-		e, err := n.adopt(nic, port)
-		if err != nil {
-			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
-			if err := port.Close(); err != nil {
-				n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
-			}
-			continue
-		}
-		e.stored = true
-		if err := port.Listen(); err != nil {
-			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
-			e.state = netpb.NicState_NIC_STATE_ERROR
-		}
-		if e.pid, err = n.spawnNic(ctx, e); err != nil {
-			panic(err)
-		}
-		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+		n.loadNic(ctx, nic)
 	}
 	n.rebuildRoutes()
+}
+
+// loadNic adopts a stored NIC and starts its NicActor. A NIC whose port
+// cannot be made (its inbox finds no huge page with huge pages required,
+// say) is kept in state ERROR without a port or an actor: its addresses
+// stay its own, DeleteNic removes it, and the next start of the daemon
+// tries again.
+func (n *network) loadNic(ctx actor.Context, nic *persistence.NicRecord) {
+	port, portErr := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
+	e, err := n.adopt(nic, port)
+	if err != nil {
+		n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
+		if portErr != nil {
+			return
+		}
+		if err := port.Close(); err != nil {
+			n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
+		}
+		return
+	}
+	e.stored = true
+	if portErr != nil {
+		n.Log.Error("nic without a data plane, in state ERROR until the daemon restarts with the cause fixed: "+portErr.Error(),
+			"nic", nic.ID, "network", n.id)
+		e.state = netpb.NicState_NIC_STATE_ERROR
+		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+		return
+	}
+	if err := port.Listen(); err != nil {
+		n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
+		e.state = netpb.NicState_NIC_STATE_ERROR
+	}
+	// Spawning fails only while an actor of the same name runs, and a
+	// restarting NetworkActor's NicActors have all stopped: an invariant.
+	if e.pid, err = n.spawnNic(ctx, e); err != nil {
+		panic(err)
+	}
+	ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
 }
 
 // adopt takes a stored NIC's addresses, and its data-plane port, into the
@@ -200,6 +226,9 @@ func (n *network) rebuildRoutes() {
 		}
 	}
 	for _, e := range n.nics {
+		if e.port == nil {
+			continue
+		}
 		for _, a := range e.addrs() {
 			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
 		}
@@ -325,7 +354,9 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	ctx.Send(ctx.Parent(), networkGone{id: n.id, nics: ids})
 	futures := make([]*actor.Future, 0, len(n.nics))
 	for _, e := range n.nics {
-		futures = append(futures, ctx.StopFuture(e.pid))
+		if e.pid != nil {
+			futures = append(futures, ctx.StopFuture(e.pid))
+		}
 	}
 	sender := ctx.Sender()
 	afterAll(ctx, futures, func() {
