@@ -71,7 +71,11 @@ install: build
 # in a network namespace of its own, frames NIC -> uplink -> kernel ->
 # uplink -> NIC; and, in two namespaces of its own joined by veth, UDP from
 # a public NIC through the uplink to a socket outside and back (mvbench
-# -uplink, BENCH uplink lines). It takes about 4.5 minutes and is not part of test.
+# -uplink, BENCH uplink lines); 64 KiB TCP super-frames passed through and
+# segmented, beside testpmd with tso=1 (mvbench -tso, BENCH tso lines);
+# TCP between two QEMU guests through ours with and without offloads and
+# through testpmd (mvbench -guest-tcp, BENCH guest_tcp). It takes about 9
+# minutes and is not part of test.
 # BENCH_ARGS passes flags (go run ./tests/bench/cmd/mvbench -h).
 bench: deps
 	mkdir -p $(RUN_DIR)

@@ -31,8 +31,24 @@ type network struct {
 	nics  map[string]*nicEntry
 	// plane is the network's part of the data plane: its route table.
 	plane *reactor.Network
-	// deleting is set while a DeleteNetwork waits for its NICs to stop.
-	deleting bool
+	// claims holds every address (as a host prefix) and routed prefix of
+	// the NICs in nics, with its owner's id: the overlap checks of a
+	// create look there instead of building it anew.
+	claims *bart.Table[string]
+	// macs maps the MAC (as a string of its bytes) of every NIC in nics
+	// to its id.
+	macs map[string]string
+	// writes are the NICs being created whose record is being written, by
+	// id; answers are the creates that are stored and wait for the next
+	// route table (see network_writes.go).
+	writes  map[string]*nicEntry
+	answers []answer
+	// afterWrites run once no write is in flight: forced deletes of the
+	// network, which must see every NIC's record.
+	afterWrites []func()
+	// deleting is set while a DeleteNetwork waits for its NICs to stop;
+	// closing while a forced one waits for the writes in flight.
+	deleting, closing bool
 }
 
 type nicEntry struct {
@@ -98,13 +114,20 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Respond(err)
 		}
 	case *netpb.DeleteNetworkRequest:
-		n.delete(ctx, msg)
+		n.delete(ctx, msg, ctx.Sender())
 	case createNic:
-		if n.deleting {
+		switch {
+		case n.deleting:
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
-			return
+		case n.closing:
+			ctx.Respond(status.Errorf(codes.Unavailable, "network %q is being deleted", n.rec.Name))
+		default:
+			n.createNic(ctx, msg)
 		}
-		n.createNic(ctx, msg)
+	case nicWritten:
+		n.nicWritten(ctx, msg)
+	case publishCreated:
+		n.publishCreated(ctx)
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -140,6 +163,9 @@ func (n *network) load(ctx actor.Context) {
 	}
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
+	n.claims, n.macs = &bart.Table[string]{}, map[string]string{}
+	n.writes = map[string]*nicEntry{}
+	n.answers, n.afterWrites, n.closing = nil, nil, false
 	n.plane = n.dp.NewNetwork(n.id)
 	// The store loads only canonical subnets with assignable addresses
 	// (persistence.NetworkRecord's check), and a store it cannot read
@@ -151,28 +177,30 @@ func (n *network) load(ctx actor.Context) {
 		panic(err)
 	}
 	for _, nic := range nics {
-		n.loadNic(ctx, nic)
+		n.serveStored(ctx, nic)
 	}
 	n.rebuildRoutes()
 }
 
-// loadNic adopts a stored NIC and starts its NicActor. A NIC whose port
-// cannot be made (its inbox finds no huge page with huge pages required,
-// say) is kept in state ERROR without a port or an actor: its addresses
-// stay its own, DeleteNic removes it, and the next start of the daemon
-// tries again.
-func (n *network) loadNic(ctx actor.Context, nic *persistence.NicRecord) {
+// serveStored takes a stored NIC into the network and starts its NicActor,
+// which makes its socket listen; the caller rebuilds the routes. It
+// returns the NIC's entry, or nil for one that conflicts with the
+// network's other NICs. A NIC whose port cannot be made (its inbox finds
+// no huge page with huge pages required, say) is kept in state ERROR
+// without a port or an actor: its addresses stay its own, DeleteNic
+// removes it, and the next start of the daemon tries again.
+func (n *network) serveStored(ctx actor.Context, nic *persistence.NicRecord) *nicEntry {
 	port, portErr := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
 	e, err := n.adopt(nic, port)
 	if err != nil {
 		n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
 		if portErr != nil {
-			return
+			return nil
 		}
 		if err := port.Close(); err != nil {
 			n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
 		}
-		return
+		return nil
 	}
 	e.stored = true
 	if portErr != nil {
@@ -180,11 +208,7 @@ func (n *network) loadNic(ctx actor.Context, nic *persistence.NicRecord) {
 			"nic", nic.ID, "network", n.id)
 		e.state = netpb.NicState_NIC_STATE_ERROR
 		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
-		return
-	}
-	if err := port.Listen(); err != nil {
-		n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
-		e.state = netpb.NicState_NIC_STATE_ERROR
+		return e
 	}
 	// Spawning fails only while an actor of the same name runs, and a
 	// restarting NetworkActor's NicActors have all stopped: an invariant.
@@ -192,6 +216,7 @@ func (n *network) loadNic(ctx actor.Context, nic *persistence.NicRecord) {
 		panic(err)
 	}
 	ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+	return e
 }
 
 // adopt takes a stored NIC's addresses, and its data-plane port, into the
@@ -213,7 +238,31 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 		}
 	}
 	n.nics[nic.ID] = e
+	n.claim(e)
 	return e, nil
+}
+
+// claim enters the NIC's addresses (as host prefixes) and routed prefixes
+// into the network's claims, and its MAC into macs.
+func (n *network) claim(e *nicEntry) {
+	n.macs[string(e.rec.MAC)] = e.rec.ID
+	for _, p := range e.routes() {
+		n.claims.Insert(p, e.rec.ID)
+	}
+	for _, a := range e.addrs() {
+		n.claims.Insert(netip.PrefixFrom(a, a.BitLen()), e.rec.ID)
+	}
+}
+
+// unclaim takes what claim entered for the NIC out again.
+func (n *network) unclaim(e *nicEntry) {
+	delete(n.macs, string(e.rec.MAC))
+	for _, p := range e.routes() {
+		n.claims.Delete(p)
+	}
+	for _, a := range e.addrs() {
+		n.claims.Delete(netip.PrefixFrom(a, a.BitLen()))
+	}
 }
 
 // rebuildRoutes publishes a new route table of every NIC's addresses and
@@ -329,25 +378,35 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	return nil
 }
 
-func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
+// delete deletes the network with its NICs (all of them, if forced) and
+// answers sender once their NicActors have stopped. A forced delete waits
+// until no NIC record is being written, so that it deletes every record
+// the network has; meanwhile creates are refused.
+func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest, sender *actor.PID) {
 	if n.deleting {
-		ctx.Respond(networkNotFound(req.GetId()))
+		ctx.Send(sender, networkNotFound(req.GetId()))
 		return
 	}
 	if len(n.nics) > 0 && !req.GetForce() {
-		ctx.Respond(status.Errorf(codes.FailedPrecondition,
+		ctx.Send(sender, status.Errorf(codes.FailedPrecondition,
 			"network %q still has %d nic(s); delete them first or set force", n.rec.Name, len(n.nics)))
 		return
 	}
+	if len(n.writes) > 0 {
+		n.closing = true
+		n.afterWrites = append(n.afterWrites, func() { n.delete(ctx, req, sender) })
+		return
+	}
+	n.closing = false
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
 		if !e.stored {
-			continue // a create in flight: stopped below, it answers NotFound
+			continue // a create waiting for its NicActor: stopped below, it answers NotFound
 		}
 		ids = append(ids, id)
 	}
 	if err := n.Store.DeleteNetwork(n.rec); err != nil {
-		ctx.Respond(storeFailed("delete network from store", err))
+		ctx.Send(sender, storeFailed("delete network from store", err))
 		return
 	}
 	n.deleting = true
@@ -358,7 +417,6 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 			futures = append(futures, ctx.StopFuture(e.pid))
 		}
 	}
-	sender := ctx.Sender()
 	afterAll(ctx, futures, func() {
 		n.Log.Info("network deleted", "network", n.id, "name", n.rec.Name, "nics_deleted", len(ids))
 		ctx.Send(sender, &netpb.DeleteNetworkResponse{Deleted: true, NicsDeleted: uint32(len(ids))})
@@ -368,8 +426,12 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 
 // taken returns an LPM table of every prefix and address (as a host
 // prefix) the other NICs hold, each with its owner's id, for overlap
-// checks; skip names the NIC being changed.
+// checks; skip names the NIC being changed. Without skip it is the
+// network's claims themselves, which the caller must not change.
 func (n *network) taken(skip string) *bart.Table[string] {
+	if skip == "" {
+		return n.claims
+	}
 	t := &bart.Table[string]{}
 	for id, e := range n.nics {
 		if id == skip {

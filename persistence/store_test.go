@@ -107,11 +107,28 @@ func TestOpenRefusesOtherSchema(t *testing.T) {
 func TestLoadRefusesOrphanNic(t *testing.T) {
 	s := open(t, t.TempDir())
 	defer s.Close()
-	if err := s.PutNic(&NicRecord{ID: "a", NetworkID: "gone", MAC: mac("52:54:00:00:00:01"), SocketPath: "/s"}, nil); err != nil {
+	// Written past PutNic, which refuses a NIC of a missing network.
+	if err := s.update(func(txn *writeTxn) error {
+		return setJSON(txn, nicKey("a"), &NicRecord{ID: "a", NetworkID: "gone", MAC: mac("52:54:00:00:00:01"), SocketPath: "/s"})
+	}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.Load(); err == nil {
 		t.Fatal("nic of a missing network loaded")
+	}
+}
+
+// A create whose write comes after its network's delete must not leave a
+// NIC without a network (a store that Load then refuses).
+func TestPutNicOfMissingNetwork(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	err := s.PutNic(&NicRecord{ID: "a", NetworkID: "gone", MAC: mac("52:54:00:00:00:01"), SocketPath: "/s"}, nil)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("PutNic of a missing network: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Load(); err != nil {
+		t.Fatalf("load after the refused nic: %v", err)
 	}
 }
 

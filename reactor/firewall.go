@@ -12,12 +12,15 @@ import (
 type Filter = filter.Published
 
 // firewall is a reactor's stateful packet filter: the NIC's published
-// matcher, loaded once per batch, and its connection table. Only the
-// reactor's thread uses it.
+// matcher, loaded once per batch, and its connection table of size
+// entries, made at the first batch that has a matcher (most NICs never
+// have a security group, and a table is about 1 MiB). Only the reactor's
+// thread uses it.
 type firewall struct {
 	pub   *Filter
 	m     *filter.Matcher
 	table *conntrack.Table
+	size  int
 	now   int64
 	flow  conntrack.Flow
 	// scratch holds the headers of a lent frame, whose head may stop
@@ -40,10 +43,14 @@ func (fw *firewall) begin() bool {
 		return false
 	}
 	fw.m = fw.pub.Load()
-	if fw.m != nil {
-		fw.now = nanotime()
+	if fw.m == nil {
+		return false
 	}
-	return fw.m != nil
+	if fw.table == nil {
+		fw.table = conntrack.New(fw.size)
+	}
+	fw.now = nanotime()
+	return true
 }
 
 // Indices of firewall.last.
@@ -67,15 +74,16 @@ func (r *Reactor) egressJudged(frame []byte) bool {
 }
 
 // ingressAllowed filters a frame routed to this NIC: head, then the lent
-// tail (nil for a frame copied whole). A frame of the connection ingress
-// saw last passes here; the others take ingressJudged.
-func (r *Reactor) ingressAllowed(head, tail []byte) bool {
+// tail in pieces (nil for a frame copied whole). A frame of the
+// connection ingress saw last passes here; the others take
+// ingressJudged.
+func (r *Reactor) ingressAllowed(head []byte, tail [][]byte) bool {
 	fw := &r.fw
 	return fw.m == nil || fw.last[lastIngress].Pass(head, false, fw.now) || r.ingressJudged(head, tail)
 }
 
 // ingressJudged is ingressAllowed for a frame of another connection.
-func (r *Reactor) ingressJudged(head, tail []byte) bool {
+func (r *Reactor) ingressJudged(head []byte, tail [][]byte) bool {
 	fw := &r.fw
 	conntrack.ParseFlow(head, &fw.flow)
 	// The head of a lent frame holds the transport header of what it
@@ -83,7 +91,9 @@ func (r *Reactor) ingressJudged(head, tail []byte) bool {
 	// of IPv6 extension headers): only then are headers copied together.
 	if k := fw.flow.Kind; len(tail) > 0 && len(head) < scratchLen && (k == conntrack.KindNone || k == conntrack.KindOther) {
 		n := copy(fw.scratch[:], head)
-		n += copy(fw.scratch[n:], tail)
+		for _, p := range tail {
+			n += copy(fw.scratch[n:], p)
+		}
 		conntrack.ParseFlow(fw.scratch[:n], &fw.flow)
 	}
 	return r.admit(head, false)

@@ -20,9 +20,10 @@ type dpdkBackend struct {
 	sockets [2]string
 }
 
-// startDPDKBackend starts testpmd with its sockets in a fresh temp folder
-// and starts forwarding.
-func startDPDKBackend(bin string) (*dpdkBackend, error) {
+// startDPDKBackend starts testpmd with its sockets in a fresh temp folder,
+// devArgs appended to each vhost port's arguments and opts to testpmd's
+// options, and starts forwarding.
+func startDPDKBackend(bin, devArgs string, opts ...string) (*dpdkBackend, error) {
 	dir, err := os.MkdirTemp("", "mvb")
 	if err != nil {
 		return nil, fmt.Errorf("bench: socket dir: %w", err)
@@ -31,9 +32,9 @@ func startDPDKBackend(bin string) (*dpdkBackend, error) {
 	var vdevs []string
 	for i := range b.sockets {
 		b.sockets[i] = filepath.Join(dir, fmt.Sprintf("vhost%d.sock", i))
-		vdevs = append(vdevs, fmt.Sprintf("net_vhost%d,iface=%s,queues=1", i, b.sockets[i]))
+		vdevs = append(vdevs, fmt.Sprintf("net_vhost%d,iface=%s,queues=1%s", i, b.sockets[i], devArgs))
 	}
-	if b.pmd, err = startTestpmd(bin, fmt.Sprintf("mvbench-vhost-%d", os.Getpid()), ForwardingCPU, vdevs, []string{"--forward-mode=mac"}); err != nil {
+	if b.pmd, err = startTestpmd(bin, fmt.Sprintf("mvbench-vhost-%d", os.Getpid()), ForwardingCPU, vdevs, append([]string{"--forward-mode=mac"}, opts...)); err != nil {
 		_ = os.RemoveAll(dir)
 		return nil, err
 	}
@@ -53,7 +54,7 @@ func (b *dpdkBackend) stop() {
 // dpdkAt measures one size through a fresh testpmd, so that it polls
 // only while measured.
 func dpdkAt(s *sizeResult, cfg Config, w io.Writer) error {
-	b, err := startDPDKBackend(cfg.Testpmd)
+	b, err := startDPDKBackend(cfg.Testpmd, "")
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func dpdkAt(s *sizeResult, cfg Config, w io.Writer) error {
 
 // dpdkLatency ping-pongs through a fresh testpmd.
 func dpdkLatency(cfg Config) latencyResult {
-	b, err := startDPDKBackend(cfg.Testpmd)
+	b, err := startDPDKBackend(cfg.Testpmd, "")
 	if err != nil {
 		return latencyResult{Note: err.Error()}
 	}

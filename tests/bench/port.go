@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"errors"
 	"fmt"
 
 	"mvirt-net/reactor/vhostuser"
@@ -13,6 +14,10 @@ const (
 	optionalFeatures = vhostuser.FeatureProtocolFeatures
 )
 
+// errFeatures is the error of a port whose back-end does not offer the
+// virtio features it needs.
+var errFeatures = errors.New("back-end lacks virtio features")
+
 // portConfig shapes a port.
 type portConfig struct {
 	// QueueSize of both rings, a power of 2.
@@ -22,32 +27,46 @@ type portConfig struct {
 	RxBufSize int
 	// TxBufSize is the size of each transmit buffer: header and frame.
 	TxBufSize int
+	// Want are virtio features the port takes if the back-end offers
+	// them, Need those it cannot do without (both beyond the ones every
+	// port needs).
+	Want, Need uint64
+	// TSO makes the transmit ring one of TCP super-frames laid out as
+	// Linux sends them (see newTSORing); TxBufSize is then unused.
+	TSO bool
 }
 
 // port is one simulated virtio-net device: its guest memory, its receive
 // and transmit rings and, once dialed, the vhost-user connection that
 // hands them to a back-end. A port belongs to one goroutine at a time.
 type port struct {
-	mem    *vmm.GuestMemory
-	front  *vmm.Frontend
-	rx, tx *ring
+	cfg      portConfig
+	mem      *vmm.GuestMemory
+	front    *vmm.Frontend
+	rx, tx   *ring
+	features uint64 // the virtio features negotiated, once dialed
 }
 
 // newPort allocates guest memory and both rings, without a back-end.
 func newPort(cfg portConfig) (*port, error) {
-	size := ringMemory(cfg.QueueSize, cfg.RxBufSize) + ringMemory(cfg.QueueSize, cfg.TxBufSize)
-	mem, err := vmm.NewGuestMemory(size)
+	tx := ringMemory(cfg.QueueSize, cfg.TxBufSize)
+	if cfg.TSO {
+		tx = tsoRingMemory(cfg.QueueSize)
+	}
+	mem, err := vmm.NewGuestMemory(ringMemory(cfg.QueueSize, cfg.RxBufSize) + tx)
 	if err != nil {
 		return nil, fmt.Errorf("bench: port memory: %w", err)
 	}
-	p := &port{mem: mem}
+	p := &port{cfg: cfg, mem: mem}
 	if p.rx, err = newRing(mem, cfg.QueueSize, cfg.RxBufSize, true); err != nil {
 		p.close()
 		return nil, err
 	}
-	if p.tx, err = newRing(mem, cfg.QueueSize, cfg.TxBufSize, false); err != nil {
-		p.close()
-		return nil, err
+	if !cfg.TSO {
+		if p.tx, err = newRing(mem, cfg.QueueSize, cfg.TxBufSize, false); err != nil {
+			p.close()
+			return nil, err
+		}
 	}
 	return p, nil
 }
@@ -77,10 +96,18 @@ func (p *port) connect(path string) error {
 	if err != nil {
 		return err
 	}
-	if missing := requiredFeatures &^ offered; missing != 0 {
-		return fmt.Errorf("back-end lacks virtio features %#x (offers %#x)", missing, offered)
+	if missing := (requiredFeatures | p.cfg.Need) &^ offered; missing != 0 {
+		return fmt.Errorf("%w %#x (offers %#x)", errFeatures, missing, offered)
 	}
-	features := requiredFeatures | offered&optionalFeatures
+	features := requiredFeatures | p.cfg.Need | offered&(optionalFeatures|p.cfg.Want)
+	p.features = features
+	if p.cfg.TSO {
+		// Linux puts a chain into an indirect table whenever the
+		// feature is negotiated (virtqueue_add_split).
+		if p.tx, err = newTSORing(p.mem, p.cfg.QueueSize, features&vhostuser.FeatureIndirectDesc != 0); err != nil {
+			return err
+		}
+	}
 	var proto uint64
 	if features&vhostuser.FeatureProtocolFeatures != 0 {
 		if proto, err = front.GetProtocolFeatures(); err != nil {

@@ -46,6 +46,8 @@ type results struct {
 	SG []*sgResult
 	// HP are the runs with and without huge pages.
 	HP []*hpResult
+	// TSO are the TSO mode's runs.
+	TSO []*tsoResult
 }
 
 // pickMedians picks the round with the median delivered rate of each
@@ -129,6 +131,7 @@ func (r *results) print(w io.Writer) {
 		fmt.Fprintf(w, "BENCH harness size=%d self_mpps_per_core=%s gen_ns_ours=%s gen_ns_dpdk=%s sink_ns_ours=%s sink_ns_dpdk=%s\n", s.Size,
 			num(s.Harness, throughput.Mpps), num(s.Ours, genNs), num(s.DPDK, genNs), num(s.Ours, sinkNs), num(s.DPDK, sinkNs))
 	}
+	printTSO(w, r.TSO)
 	printSG(w, r.SG)
 	printHP(w, r.HP)
 	r.printLatency(w, "ours", r.LatOurs)
@@ -164,7 +167,11 @@ func num(t *throughput, f func(throughput) float64) string {
 	if t == nil {
 		return "-"
 	}
-	v := f(*t)
+	return fmtNum(f(*t))
+}
+
+// fmtNum formats v with three decimals, none from 100 up, or "-" for NaN.
+func fmtNum(v float64) string {
 	switch {
 	case math.IsNaN(v):
 		return "-"

@@ -37,6 +37,10 @@ type ring struct {
 	mem     *vmm.GuestMemory
 	size    uint16
 	bufSize int
+	// slots chains of stride descriptors each are what the driver
+	// posts, the chain of slot i starting at descriptor i*stride: size
+	// chains of one descriptor, but for a TSO ring (newTSORing).
+	slots, stride uint16
 
 	descGPA, availGPA, usedGPA, bufGPA uint64
 	desc, avail, used, bufs            []byte
@@ -62,16 +66,10 @@ func newRing(mem *vmm.GuestMemory, size uint16, bufSize int, deviceWrites bool) 
 	if size < 2 || size&(size-1) != 0 {
 		return nil, fmt.Errorf("bench: ring size %d is not a power of 2", size)
 	}
-	n := uint64(size)
-	r := &ring{mem: mem, size: size, bufSize: bufSize, kick: -1, call: -1}
-	r.descGPA = mem.Alloc(16*n, 64)
-	r.availGPA = mem.Alloc(8+2*n, 64)
-	r.usedGPA = mem.Alloc(8+8*n, 64)
-	r.bufGPA = mem.Alloc(n*uint64(bufSize), 64)
-	r.desc = mem.Bytes(r.descGPA, int(16*n))
-	r.avail = mem.Bytes(r.availGPA, int(8+2*n))
-	r.used = mem.Bytes(r.usedGPA, int(8+8*n))
-	r.bufs = mem.Bytes(r.bufGPA, int(n)*bufSize)
+	r, err := newRingBuffers(mem, size, size, 1, bufSize, 64)
+	if err != nil {
+		return nil, err
+	}
 	for i := range size {
 		d := r.desc[16*int(i):]
 		binary.LittleEndian.PutUint64(d, r.bufGPA+uint64(i)*uint64(bufSize))
@@ -80,6 +78,23 @@ func newRing(mem *vmm.GuestMemory, size uint16, bufSize int, deviceWrites bool) 
 			binary.LittleEndian.PutUint16(d[12:], descFWrite)
 		}
 	}
+	return r, nil
+}
+
+// newRingBuffers carves the rings and slots buffers of bufSize bytes,
+// the first aligned to align, out of mem and makes the eventfds; the
+// caller writes the descriptors.
+func newRingBuffers(mem *vmm.GuestMemory, size, slots, stride uint16, bufSize int, align uint64) (*ring, error) {
+	n := uint64(size)
+	r := &ring{mem: mem, size: size, bufSize: bufSize, slots: slots, stride: stride, kick: -1, call: -1}
+	r.descGPA = mem.Alloc(16*n, 64)
+	r.availGPA = mem.Alloc(8+2*n, 64)
+	r.usedGPA = mem.Alloc(8+8*n, 64)
+	r.bufGPA = mem.Alloc(uint64(slots)*uint64(bufSize), align)
+	r.desc = mem.Bytes(r.descGPA, int(16*n))
+	r.avail = mem.Bytes(r.availGPA, int(8+2*n))
+	r.used = mem.Bytes(r.usedGPA, int(8+8*n))
+	r.bufs = mem.Bytes(r.bufGPA, int(slots)*bufSize)
 	var err error
 	if r.kick, err = unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC); err != nil {
 		return nil, fmt.Errorf("bench: kick eventfd: %w", err)

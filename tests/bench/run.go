@@ -50,6 +50,9 @@ type Config struct {
 	// Hugepages adds the runs through a second daemon with its inboxes on
 	// huge pages (it sizes /proc/sys/vm/nr_hugepages, and restores it).
 	Hugepages bool
+	// TSO adds the TSO mode: 64 KiB TCP super-frames, passed through to a
+	// sink that takes them or segmented for one that does not.
+	TSO bool
 }
 
 // The endpoints of the harness-only and DPDK runs, which route nothing
@@ -108,6 +111,9 @@ func runBackends(cfg Config, res *results, w io.Writer) (err error) {
 	if err != nil {
 		return fmt.Errorf("ours: %w", err)
 	}
+	if err := o.setMTU("bench", networkMTU(cfg.Sizes)); err != nil {
+		return fmt.Errorf("ours: %w", err)
+	}
 	var errs []error
 	for range cfg.Rounds {
 		for _, s := range res.Sizes {
@@ -120,6 +126,11 @@ func runBackends(cfg Config, res *results, w io.Writer) (err error) {
 				errs = append(errs, fmt.Errorf("ours %d B: %w", s.Size, err))
 			}
 		}
+	}
+	if cfg.TSO {
+		tso, err := tsoRun(o, nics, cfg, w)
+		res.TSO = tso
+		errs = append(errs, err)
 	}
 	sg, err := sgRun(o, nics, cfg, w)
 	res.SG = sg

@@ -30,7 +30,7 @@ func newGenerator(p *port, frame []byte) (*generator, error) {
 	if err := fillTx(p.tx, frame); err != nil {
 		return nil, err
 	}
-	return &generator{r: p.tx, batch: p.tx.size / 4}, nil
+	return &generator{r: p.tx, batch: p.tx.slots / 4}, nil
 }
 
 // fillTx writes a zero virtio header and frame into every buffer of the
@@ -71,10 +71,10 @@ func (g *generator) run(stop *atomic.Bool) error {
 	return nil
 }
 
-// start posts every buffer.
+// start posts every buffer (every chain of a TSO ring).
 func (g *generator) start() error {
-	for i := range g.r.size {
-		g.r.post(i)
+	for i := range g.r.slots {
+		g.r.post(i * g.r.stride)
 	}
 	return g.r.publish()
 }

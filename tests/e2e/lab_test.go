@@ -112,7 +112,13 @@ func (l *lab) getNic(id string) *netpb.Nic {
 // guests of one test boot in parallel.
 func (l *lab) boot(name string, nic *netpb.Nic, p plan) *guest {
 	l.t.Helper()
-	v, err := startVM(nic.SocketPath, nic.MacAddress, p.cmdline(name))
+	return l.bootWith(name, nic, p, "")
+}
+
+// bootWith is boot with extra virtio-net-pci properties (see qemuArgs).
+func (l *lab) bootWith(name string, nic *netpb.Nic, p plan, device string) *guest {
+	l.t.Helper()
+	v, err := startVM(nic.SocketPath, nic.MacAddress, p.cmdline(name), device)
 	if err != nil {
 		l.t.Fatalf("guest %s: %v", name, err)
 	}

@@ -25,8 +25,10 @@ type vm struct {
 // with MAC mac: TCG (KVM does not work on these machines), memfd memory
 // the backend can map, a chardev that reconnects when the daemon comes
 // back, and MSI-X off (QEMU 7.2 under TCG crashes with it once vhost-user
-// starts). No option ROM: the kernel is booted directly.
-func qemuArgs(socket, mac, cmdline string) []string {
+// starts). No option ROM: the kernel is booted directly. device holds
+// extra virtio-net-pci properties ("" for QEMU's defaults, which offer
+// the guest every offload the back-end offers).
+func qemuArgs(socket, mac, cmdline, device string) []string {
 	return []string{
 		"-accel", "tcg", "-m", guestMemory, "-smp", "1",
 		"-object", "memory-backend-memfd,id=mem,size=" + guestMemory + ",share=on",
@@ -34,14 +36,15 @@ func qemuArgs(socket, mac, cmdline string) []string {
 		"-kernel", guestImage.kernel, "-initrd", guestImage.initrd, "-append", cmdline,
 		"-chardev", "socket,id=c0,path=" + socket + ",reconnect=1",
 		"-netdev", "vhost-user,id=n0,chardev=c0",
-		"-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",vectors=0,romfile=",
+		"-device", "virtio-net-pci,netdev=n0,mac=" + mac + ",vectors=0,romfile=" + device,
 		"-nographic", "-nodefaults", "-serial", "stdio", "-no-reboot",
 	}
 }
 
-// startVM starts QEMU; its output goes to the returned vm's console.
-func startVM(socket, mac, cmdline string) (*vm, error) {
-	cmd := exec.Command("qemu-system-x86_64", qemuArgs(socket, mac, cmdline)...)
+// startVM starts QEMU with extra virtio-net-pci properties device; its
+// output goes to the returned vm's console.
+func startVM(socket, mac, cmdline, device string) (*vm, error) {
+	cmd := exec.Command("qemu-system-x86_64", qemuArgs(socket, mac, cmdline, device)...)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		return nil, fmt.Errorf("qemu stdin: %w", err)
