@@ -18,7 +18,7 @@ import (
 )
 
 // startTree runs a real actor tree on a fresh store and socket directory.
-func startTree(t *testing.T) (*System, *persistence.Store) {
+func startTree(t testing.TB) (*System, *persistence.Store) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "mva")
 	if err != nil {

@@ -59,5 +59,6 @@ type nicLease struct {
 // answers startResult.
 type awaitStart struct{}
 
-// startResult answers awaitStart: err is why the reactor did not start.
-type startResult struct{ err error }
+// startResult answers awaitStart: err is why the reactor did not start,
+// listenErr why the NIC's socket does not listen (then err says so too).
+type startResult struct{ err, listenErr error }

@@ -1,6 +1,10 @@
 package actors
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"github.com/prometheus/client_golang/prometheus"
+
+	"mvirt-net/reactor"
+)
 
 // Metrics are the tree's Prometheus collectors.
 type Metrics struct {
@@ -28,6 +32,10 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 			Name: "mvirt_net_watchers_dropped_total", Help: "Watchers ended with ResourceExhausted for falling behind, by kind.",
 		}, []string{"kind"}),
 	}
-	reg.MustRegister(m.Networks, m.Nics, m.Watchers, m.WatchersDropped)
+	inboxes := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "mvirt_net_inbox_mapped_bytes",
+		Help: "Packet memory the vNICs' inboxes have mapped, outside the Go heap (resident only where touched).",
+	}, func() float64 { return float64(reactor.InboxMemory()) })
+	reg.MustRegister(m.Networks, m.Nics, m.Watchers, m.WatchersDropped, inboxes)
 	return m
 }

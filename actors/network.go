@@ -31,8 +31,24 @@ type network struct {
 	nics  map[string]*nicEntry
 	// plane is the network's part of the data plane: its route table.
 	plane *reactor.Network
-	// deleting is set while a DeleteNetwork waits for its NICs to stop.
-	deleting bool
+	// claims holds every address (as a host prefix) and routed prefix of
+	// the NICs in nics, with its owner's id: the overlap checks of a
+	// create look there instead of building it anew.
+	claims *bart.Table[string]
+	// macs maps the MAC (as a string of its bytes) of every NIC in nics
+	// to its id.
+	macs map[string]string
+	// writes are the NICs being created whose record is being written, by
+	// id; answers are the creates that are stored and wait for the next
+	// route table (see network_writes.go).
+	writes  map[string]*nicEntry
+	answers []answer
+	// afterWrites run once no write is in flight: forced deletes of the
+	// network, which must see every NIC's record.
+	afterWrites []func()
+	// deleting is set while a DeleteNetwork waits for its NICs to stop;
+	// closing while a forced one waits for the writes in flight.
+	deleting, closing bool
 }
 
 type nicEntry struct {
@@ -106,13 +122,20 @@ func (n *network) Receive(ctx actor.Context) {
 			ctx.Respond(err)
 		}
 	case *netpb.DeleteNetworkRequest:
-		n.delete(ctx, msg)
+		n.delete(ctx, msg, ctx.Sender())
 	case createNic:
-		if n.deleting {
+		switch {
+		case n.deleting:
 			ctx.Respond(networkNotFound(msg.req.GetNetworkId()))
-			return
+		case n.closing:
+			ctx.Respond(status.Errorf(codes.Unavailable, "network %q is being deleted", n.rec.Name))
+		default:
+			n.createNic(ctx, msg)
 		}
-		n.createNic(ctx, msg)
+	case nicWritten:
+		n.nicWritten(ctx, msg)
+	case publishCreated:
+		n.publishCreated(ctx)
 	case *netpb.UpdateNicRequest:
 		if err := n.updateNic(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -135,6 +158,9 @@ func (n *network) load(ctx actor.Context) {
 	}
 	n.rec = rec
 	n.nics = map[string]*nicEntry{}
+	n.claims, n.macs = &bart.Table[string]{}, map[string]string{}
+	n.writes = map[string]*nicEntry{}
+	n.answers, n.afterWrites, n.closing = nil, nil, false
 	n.plane = n.dp.NewNetwork(n.id)
 	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
@@ -143,29 +169,34 @@ func (n *network) load(ctx actor.Context) {
 		panic(err)
 	}
 	for _, nic := range nics {
-		port, err := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
-		if err != nil {
-			panic(err)
-		}
-		e, err := n.adopt(nic, port)
-		if err != nil {
-			n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
-			if err := port.Close(); err != nil {
-				n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
-			}
-			continue
-		}
-		e.stored = true
-		if err := port.Listen(); err != nil {
-			n.Log.Error("nic socket unusable", "nic", nic.ID, "err", err)
-			e.state = netpb.NicState_NIC_STATE_ERROR
-		}
-		if e.pid, err = n.spawnNic(ctx, e); err != nil {
-			panic(err)
-		}
-		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+		n.serveStored(ctx, nic)
 	}
 	n.rebuildRoutes()
+}
+
+// serveStored takes a stored NIC into the network and starts its NicActor,
+// which makes its socket listen; the caller rebuilds the routes. It
+// returns the NIC's entry, or nil for one that conflicts with the
+// network's other NICs.
+func (n *network) serveStored(ctx actor.Context, nic *persistence.NicRecord) *nicEntry {
+	port, err := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
+	if err != nil {
+		panic(err)
+	}
+	e, err := n.adopt(nic, port)
+	if err != nil {
+		n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
+		if err := port.Close(); err != nil {
+			n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
+		}
+		return nil
+	}
+	e.stored = true
+	if e.pid, err = n.spawnNic(ctx, e); err != nil {
+		panic(err)
+	}
+	ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+	return e
 }
 
 // adopt takes a stored NIC's addresses, and its data-plane port, into the
@@ -187,7 +218,31 @@ func (n *network) adopt(nic *persistence.NicRecord, port *reactor.Port) (*nicEnt
 		}
 	}
 	n.nics[nic.ID] = e
+	n.claim(e)
 	return e, nil
+}
+
+// claim enters the NIC's addresses (as host prefixes) and routed prefixes
+// into the network's claims, and its MAC into macs.
+func (n *network) claim(e *nicEntry) {
+	n.macs[string(e.rec.MAC)] = e.rec.ID
+	for _, p := range e.routes() {
+		n.claims.Insert(p, e.rec.ID)
+	}
+	for _, a := range e.addrs() {
+		n.claims.Insert(netip.PrefixFrom(a, a.BitLen()), e.rec.ID)
+	}
+}
+
+// unclaim takes what claim entered for the NIC out again.
+func (n *network) unclaim(e *nicEntry) {
+	delete(n.macs, string(e.rec.MAC))
+	for _, p := range e.routes() {
+		n.claims.Delete(p)
+	}
+	for _, a := range e.addrs() {
+		n.claims.Delete(netip.PrefixFrom(a, a.BitLen()))
+	}
 }
 
 // rebuildRoutes publishes a new route table of every NIC's addresses and
@@ -300,27 +355,37 @@ func (n *network) update(ctx actor.Context, req *netpb.UpdateNetworkRequest) err
 	return nil
 }
 
-func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
+// delete deletes the network with its NICs (all of them, if forced) and
+// answers sender once their NicActors have stopped. A forced delete waits
+// until no NIC record is being written, so that it deletes every record
+// the network has; meanwhile creates are refused.
+func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest, sender *actor.PID) {
 	if n.deleting {
-		ctx.Respond(networkNotFound(req.GetId()))
+		ctx.Send(sender, networkNotFound(req.GetId()))
 		return
 	}
 	if len(n.nics) > 0 && !req.GetForce() {
-		ctx.Respond(status.Errorf(codes.FailedPrecondition,
+		ctx.Send(sender, status.Errorf(codes.FailedPrecondition,
 			"network %q still has %d nic(s); delete them first or set force", n.rec.Name, len(n.nics)))
 		return
 	}
+	if len(n.writes) > 0 {
+		n.closing = true
+		n.afterWrites = append(n.afterWrites, func() { n.delete(ctx, req, sender) })
+		return
+	}
+	n.closing = false
 	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
 		if !e.stored {
-			continue // a create in flight: stopped below, it answers NotFound
+			continue // a create waiting for its NicActor: stopped below, it answers NotFound
 		}
 		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
 	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
-		ctx.Respond(storeFailed("delete network from store", err))
+		ctx.Send(sender, storeFailed("delete network from store", err))
 		return
 	}
 	n.deleting = true
@@ -329,7 +394,6 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 	for _, e := range n.nics {
 		futures = append(futures, ctx.StopFuture(e.pid))
 	}
-	sender := ctx.Sender()
 	afterAll(ctx, futures, func() {
 		n.Log.Info("network deleted", "network", n.id, "name", n.rec.Name, "nics_deleted", len(ids))
 		ctx.Send(sender, &netpb.DeleteNetworkResponse{Deleted: true, NicsDeleted: uint32(len(ids))})
@@ -339,8 +403,12 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest) {
 
 // taken returns an LPM table of every prefix and address (as a host
 // prefix) the other NICs hold, each with its owner's id, for overlap
-// checks; skip names the NIC being changed.
+// checks; skip names the NIC being changed. Without skip it is the
+// network's claims themselves, which the caller must not change.
 func (n *network) taken(skip string) *bart.Table[string] {
+	if skip == "" {
+		return n.claims
+	}
 	t := &bart.Table[string]{}
 	for id, e := range n.nics {
 		if id == skip {

@@ -1,7 +1,6 @@
 package actors
 
 import (
-	"bytes"
 	"crypto/rand"
 	"errors"
 	"net"
@@ -27,10 +26,12 @@ const nicStartTimeout = 10 * time.Second
 // reactor) and its record, or neither. The NIC is started first and its
 // record written last, so every failure before the write only has to stop
 // what was started, and a crash before it leaves no record; a crash after
-// it is a stored NIC that the next start serves. It answers the sender
-// itself once the NIC is both started and stored. Its name must be unique
-// within the network (another network may use it); its id, checked by the
-// NetManager, is claimed for good by the store.
+// it is a stored NIC that the next start serves. The write runs off the
+// actor's turn (see network_writes.go), so the writes of concurrent creates
+// share a commit while the actor goes on with the next request; the
+// sender is answered once the NIC is both started and durably stored. Its
+// name must be unique within the network (another network may use it);
+// its id, checked by the NetManager, is claimed for good by the store.
 func (n *network) createNic(ctx actor.Context, msg createNic) {
 	sender := ctx.Sender()
 	fail := func(err error) { ctx.Send(sender, err) }
@@ -53,49 +54,44 @@ func (n *network) createNic(ctx actor.Context, msg createNic) {
 			return
 		}
 		if err == nil {
-			err = startError(e.rec.ID, res)
-		}
-		if err == nil {
-			if err = n.Store.PutNic(e.rec, nil); errors.Is(err, persistence.ErrConflict) {
-				err = status.Errorf(codes.AlreadyExists, "nic %s conflicts with an existing nic: %v", describe(e.rec.ID, e.rec.Name), err)
-			} else if err != nil {
-				err = storeFailed("store nic", err)
-			}
+			err = startError(e.rec, res)
 		}
 		if err != nil {
-			n.unadopt(e)
-			n.rebuildRoutes()
-			ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { fail(err) })
+			n.abandon(ctx, e, err, sender)
 			return
 		}
-		e.stored = true
-		n.rebuildRoutes()
-		rec := e.rec
-		view := nicView(rec, e.state)
-		ctx.Send(ctx.Parent(), nicChanged{view: view})
-		n.Log.Info("nic created", "nic", rec.ID, "name", rec.Name, "network", n.id, "mac", rec.MAC.String(),
-			"ipv4", persistence.AddrText(rec.IPv4Address), "ipv6", persistence.AddrText(rec.IPv6Address), "socket", rec.SocketPath)
-		ctx.Send(sender, view)
+		n.writeNic(ctx, e, sender)
 	})
+}
+
+// abandon undoes a create that failed after its NicActor was spawned: the
+// NIC's addresses, name and MAC go back to the network, its NicActor
+// stops (closing its port), and then the sender gets err.
+func (n *network) abandon(ctx actor.Context, e *nicEntry, err error, sender *actor.PID) {
+	n.unadopt(e)
+	n.rebuildRoutes()
+	ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { ctx.Send(sender, err) })
 }
 
 // startError is the error of a NicActor's answer to awaitStart, as the
 // create's answer.
-func startError(id string, res any) error {
+func startError(rec *persistence.NicRecord, res any) error {
 	r, ok := res.(startResult)
 	switch {
 	case !ok:
-		return status.Errorf(codes.Internal, "start nic %s: unexpected answer %T", id, res)
+		return status.Errorf(codes.Internal, "start nic %s: unexpected answer %T", rec.ID, res)
+	case r.listenErr != nil:
+		return status.Errorf(codes.FailedPrecondition, "nic %s: cannot serve its vhost-user socket: %v", describe(rec.ID, rec.Name), r.listenErr)
 	case r.err != nil:
-		return status.Errorf(codes.Internal, "start nic %s: %v", id, r.err)
+		return status.Errorf(codes.Internal, "start nic %s: %v", rec.ID, r.err)
 	}
 	return nil
 }
 
 // prepareNic validates a create, checks its id and name against the
 // network's NICs (those being created included), picks the NIC's MAC and
-// addresses, makes its port listen on its socket and takes it into the
-// network's state (so that concurrent creates see its name, MAC and
+// addresses, makes its port (its NicActor makes it listen on its socket)
+// and takes it into the network's state (so that concurrent creates see its name, MAC and
 // addresses as taken). Nothing is stored yet.
 func (n *network) prepareNic(msg createNic) (*nicEntry, error) {
 	req, id := msg.req, msg.id
@@ -146,10 +142,6 @@ func (n *network) prepareNic(msg createNic) (*nicEntry, error) {
 	if err != nil {
 		return nil, status.Errorf(codes.Internal, "create nic port: %v", err)
 	}
-	if err := port.Listen(); err != nil {
-		_ = port.Close()
-		return nil, status.Errorf(codes.FailedPrecondition, "nic %s: cannot serve its vhost-user socket: %v", describe(id, rec.Name), err)
-	}
 	e, err := n.adopt(rec, port)
 	if err != nil {
 		n.release(rec) // what adopt took of the addresses pickAddr found free
@@ -163,20 +155,14 @@ func (n *network) prepareNic(msg createNic) (*nicEntry, error) {
 // to the pools. The caller stops its NicActor, which closes its port.
 func (n *network) unadopt(e *nicEntry) {
 	delete(n.nics, e.rec.ID)
+	n.unclaim(e)
 	n.release(e.rec)
 }
 
 // pickMAC validates a requested MAC or generates one in the 52:54:00 range
 // QEMU uses; either way unique in the network.
 func (n *network) pickMAC(want string) (net.HardwareAddr, error) {
-	inUse := func(m net.HardwareAddr) string {
-		for id, e := range n.nics {
-			if bytes.Equal(e.rec.MAC, m) {
-				return id
-			}
-		}
-		return ""
-	}
+	inUse := func(m net.HardwareAddr) string { return n.macs[string(m)] }
 	if want != "" {
 		m, err := parseMAC(want)
 		if err != nil {
@@ -266,7 +252,7 @@ func (n *network) checkRoutes(others *bart.Table[string], v4, v6 []string) ([]ne
 // once the NIC's reactor has them, and returns only errors.
 func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) error {
 	e := n.nics[req.GetId()]
-	if e == nil || n.deleting {
+	if e == nil || !e.stored || n.deleting {
 		return nicNotFound(req.GetId())
 	}
 	r4, r6, err := n.checkRoutes(n.taken(e.rec.ID), req.GetRoutedIpv4Prefixes(), req.GetRoutedIpv6Prefixes())
@@ -286,7 +272,9 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
 		return storeFailed("store nic", err)
 	}
+	n.unclaim(e)
 	e.rec = &rec
+	n.claim(e)
 	n.rebuildRoutes()
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
@@ -300,7 +288,7 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 // answers when its NicActor has stopped and its socket is gone.
 func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 	e := n.nics[req.GetId()]
-	if e == nil || n.deleting {
+	if e == nil || !e.stored || n.deleting {
 		ctx.Respond(nicNotFound(req.GetId()))
 		return
 	}
@@ -308,8 +296,7 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 		ctx.Respond(storeFailed("delete nic from store", err))
 		return
 	}
-	delete(n.nics, e.rec.ID)
-	n.release(e.rec)
+	n.unadopt(e)
 	n.rebuildRoutes()
 	ctx.Send(ctx.Parent(), nicGone{id: e.rec.ID})
 	sender := ctx.Sender()

@@ -29,8 +29,9 @@ type nic struct {
 	probe  *probe
 	handle *nicHandle
 	rec    *persistence.NicRecord
-	// startErr is why the reactor did not start when the actor did.
-	startErr error
+	// startErr is why the reactor did not start when the actor did, and
+	// listenErr why its socket did not listen then.
+	startErr, listenErr error
 	// relisten, while the NIC's socket does not listen, retries it.
 	relisten *time.Timer
 }
@@ -62,6 +63,7 @@ func (c *nic) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
+		c.listen()
 		c.startErr = c.startReactor(ctx)
 		if !c.handle.port.Listening() {
 			c.scheduleListen(ctx)
@@ -69,7 +71,7 @@ func (c *nic) Receive(ctx actor.Context) {
 	case retryListen:
 		c.retryListen(ctx)
 	case awaitStart:
-		ctx.Respond(startResult{err: c.startErr})
+		ctx.Respond(startResult{err: c.startErr, listenErr: c.listenErr})
 	case *actor.Restarting:
 		c.probe.restarts.Add(1)
 		c.stopListenRetry()
@@ -127,6 +129,19 @@ func (c *nic) startReactor(ctx actor.Context) error {
 	c.handle.reactor = r
 	c.probe.stats.Store(c.handle.port.Stats())
 	return nil
+}
+
+// listen opens the NIC's socket unless it is open already (as it is
+// when the actor restarts). It runs on the NicActor, not its
+// NetworkActor, so that the NICs of a network bind their sockets in
+// parallel, at start and under concurrent creates alike.
+func (c *nic) listen() {
+	if c.handle.port.Listening() {
+		return
+	}
+	if c.listenErr = c.handle.port.Listen(); c.listenErr != nil {
+		c.Log.Error("nic socket unusable", "nic", c.rec.ID, "err", c.listenErr)
+	}
 }
 
 func (c *nic) scheduleListen(ctx actor.Context) {

@@ -67,7 +67,9 @@ func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
 // PutNic creates (old == nil) or updates a NIC, claiming its name (unique
 // within its network) and addresses and releasing those the old version
 // held. A name or address held by another NIC, or the id of an existing
-// NIC for a new one, is ErrConflict.
+// NIC for a new one, is ErrConflict; a new NIC of a network that is not
+// stored (any more) is ErrNotFound, so that a create racing its network's
+// delete never leaves a NIC without a network.
 func (s *Store) PutNic(nic, old *NicRecord) error {
 	return s.update(func(txn *writeTxn) error {
 		if old != nil {
@@ -75,6 +77,8 @@ func (s *Store) PutNic(nic, old *NicRecord) error {
 				return err
 			}
 		} else if err := absent(txn, nicKey(nic.ID)); err != nil {
+			return err
+		} else if err := present(txn, netKey(nic.NetworkID)); err != nil {
 			return err
 		}
 		if nic.Name != "" {

@@ -304,6 +304,18 @@ func absent(txn *writeTxn, key []byte) error {
 	return fmt.Errorf("%s: %w", key, ErrConflict)
 }
 
+// present fails with ErrNotFound unless key is stored.
+func present(txn *writeTxn, key []byte) error {
+	_, err := txn.Get(key)
+	switch {
+	case errors.Is(err, badger.ErrKeyNotFound):
+		return fmt.Errorf("%s: %w", key, ErrNotFound)
+	case err != nil:
+		return fmt.Errorf("get %s: %w", key, err)
+	}
+	return nil
+}
+
 // badgerLogger sends Badger's own log lines to slog; its chatty info lines
 // go to debug.
 type badgerLogger struct{ log *slog.Logger }

@@ -107,11 +107,32 @@ func TestOpenRefusesOtherSchema(t *testing.T) {
 func TestLoadRefusesOrphanNic(t *testing.T) {
 	s := open(t, t.TempDir())
 	defer s.Close()
+	n := &NetworkRecord{ID: "gone", Name: "gone", IPv4Subnet: netip.MustParsePrefix("10.0.0.0/24")}
+	if err := s.CreateNetwork(n); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.PutNic(&NicRecord{ID: "a", NetworkID: "gone", MAC: mac("52:54:00:00:00:01"), SocketPath: "/s"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteNetwork(n, nil); err != nil { // leaves the nic behind
 		t.Fatal(err)
 	}
 	if _, err := s.Load(); err == nil {
 		t.Fatal("nic of a missing network loaded")
+	}
+}
+
+// A create whose write comes after its network's delete must not leave a
+// NIC without a network (a store that Load then refuses).
+func TestPutNicOfMissingNetwork(t *testing.T) {
+	s := open(t, t.TempDir())
+	defer s.Close()
+	err := s.PutNic(&NicRecord{ID: "a", NetworkID: "gone", MAC: mac("52:54:00:00:00:01"), SocketPath: "/s"}, nil)
+	if !errors.Is(err, ErrNotFound) {
+		t.Fatalf("PutNic of a missing network: %v, want ErrNotFound", err)
+	}
+	if _, err := s.Load(); err != nil {
+		t.Fatalf("load after the refused nic: %v", err)
 	}
 }
 

@@ -34,6 +34,10 @@ func (r *Reactor) Connections() <-chan []Connection {
 func (r *Reactor) listConnections(c cmdConnections) {
 	now := nanotime()
 	out := []Connection{}
+	if r.fw.table == nil { // never filtered: nothing tracked
+		c.reply <- out
+		return
+	}
 	r.fw.table.Each(now, func(e *conntrack.Entry) {
 		d := e.ExpiresIn(now)
 		out = append(out, Connection{

@@ -12,12 +12,15 @@ import (
 type Filter = filter.Published
 
 // firewall is a reactor's stateful packet filter: the NIC's published
-// matcher, loaded once per batch, and its connection table. Only the
-// reactor's thread uses it.
+// matcher, loaded once per batch, and its connection table of size
+// entries, made at the first batch that has a matcher (most NICs never
+// have a security group, and a table is about 1 MiB). Only the reactor's
+// thread uses it.
 type firewall struct {
 	pub   *Filter
 	m     *filter.Matcher
 	table *conntrack.Table
+	size  int
 	now   int64
 	flow  conntrack.Flow
 	// scratch holds the headers of a lent frame, whose head may stop
@@ -40,10 +43,14 @@ func (fw *firewall) begin() bool {
 		return false
 	}
 	fw.m = fw.pub.Load()
-	if fw.m != nil {
-		fw.now = nanotime()
+	if fw.m == nil {
+		return false
 	}
-	return fw.m != nil
+	if fw.table == nil {
+		fw.table = conntrack.New(fw.size)
+	}
+	fw.now = nanotime()
+	return true
 }
 
 // Indices of firewall.last.

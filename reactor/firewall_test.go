@@ -17,8 +17,31 @@ import (
 // entries, as Start does, and returns where to publish its matcher.
 func guard(n *testNic, size int) *Filter {
 	pub := &Filter{}
-	n.r.fw = firewall{pub: pub, table: conntrack.New(size)}
+	n.r.fw = firewall{pub: pub, size: size}
 	return pub
+}
+
+// TestConntrackTableMadeAtFirstFilter checks that a NIC gets its
+// connection table only with its first security group, and keeps it
+// (with its connections) when the group goes and comes back.
+func TestConntrackTableMadeAtFirstFilter(t *testing.T) {
+	a, b := pair(t)
+	pub := guard(b, 64)
+	frame := udpPorts(a, b, 4000, 5000)
+	if !send(t, a, b, frame) || b.r.fw.table != nil {
+		t.Fatalf("without a group: frame passed, table %v; want passed and no table", b.r.fw.table)
+	}
+	pub.Store(filter.Compile([]filter.Rule{allowUDP5000}))
+	if !send(t, a, b, frame) || b.r.fw.table == nil || b.r.fw.table.Cap() != 64 {
+		t.Fatalf("with a group: the frame must pass and the table hold 64 entries, got %v", b.r.fw.table)
+	}
+	table := b.r.fw.table
+	pub.Store(nil)
+	send(t, a, b, frame)
+	pub.Store(filter.Compile([]filter.Rule{allowUDP5000}))
+	if !send(t, a, b, frame) || b.r.fw.table != table {
+		t.Fatal("the table was made anew when the group came back")
+	}
 }
 
 // rules100 is a group of 100 rules: 99 that do not match the test's

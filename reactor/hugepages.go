@@ -23,6 +23,10 @@ var nicInbox = inbox.Config{Slots: inboxSlots, MaxFrame: inboxMaxFrame}
 // huge pages on.
 var HugepagesPerNIC = hugepage.Pages(inbox.DataSize(nicInbox))
 
+// InboxMemory returns the bytes of packet memory the NICs' inboxes have
+// mapped, on huge or normal pages; it is resident only where touched.
+func InboxMemory() int64 { return inbox.MappedBytes() }
+
 // CheckHugepages compares what nics NICs need from the huge page pool
 // with what it has, at start: with huge pages on, a short pool is a
 // warning (the NICs that find no page fall back to normal pages); with

@@ -139,7 +139,7 @@ func Start(cfg Config) (*Reactor, error) {
 		frame:   make([]byte, maxFrame),
 		out:     make([]byte, maxFrame),
 		rxChain: virtq.NewChain(maxSegs),
-		fw:      firewall{pub: cfg.Filter, table: conntrack.New(cfg.ConntrackSize)},
+		fw:      firewall{pub: cfg.Filter, size: cfg.ConntrackSize},
 	}
 	for i := range r.queues {
 		r.queues[i].chain = virtq.NewChain(maxSegs)

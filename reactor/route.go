@@ -227,9 +227,19 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 			r.deliver(f, tail)
 		}
 		r.lending.tail = nil
+		if r.drained%rxPublishEvery == 0 {
+			r.flushRx()
+		}
 	}
 	return false
 }
+
+// rxPublishEvery frames, a long inbox drain gives the guest what it
+// delivered so far, so that the guest refills its RX ring while the drain
+// goes on: a drain takes up to the inbox's 512 frames, and jumbo frames
+// take several buffers each (five 2 KiB mergeable buffers for 9000
+// bytes), more than a 1024-entry ring holds.
+const rxPublishEvery = 64
 
 type icmpKind uint8
 

@@ -40,10 +40,24 @@ func Alloc(n int) ([]byte, error) {
 	return b, nil
 }
 
-// Free unmaps memory returned by Alloc, whole as Alloc returned it.
+// AllocNormal maps n bytes of private anonymous memory on normal pages,
+// for the same use as Alloc's (Release and Free take it too) when huge
+// pages are off: outside the Go heap, it costs memory only where touched,
+// does not count towards the garbage collector's goal, and goes back to
+// the system at Release instead of at a later collection.
+func AllocNormal(n int) ([]byte, error) {
+	b, err := unix.Mmap(-1, 0, n, unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("map %d bytes: %w", n, err)
+	}
+	return b, nil
+}
+
+// Free unmaps memory returned by Alloc or AllocNormal, whole as it was
+// returned.
 func Free(b []byte) error {
 	if err := unix.Munmap(b); err != nil {
-		return fmt.Errorf("unmap huge pages: %w", err)
+		return fmt.Errorf("unmap packet memory: %w", err)
 	}
 	return nil
 }

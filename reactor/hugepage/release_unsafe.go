@@ -7,8 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Release gives the huge pages under b (memory from Alloc) back to the
-// pool now, while b stays valid: a private anonymous mapping of normal
+// Release gives the pages under b (memory from Alloc or AllocNormal) back
+// now, huge pages to their pool, while b stays valid: a private anonymous mapping of normal
 // pages replaces them at the same addresses (MAP_FIXED, atomic for anyone
 // touching b meanwhile), zero-filled and costing memory only where
 // touched again. Free still unmaps b at the end.

@@ -9,8 +9,6 @@ import (
 
 	"golang.org/x/sys/cpu"
 	"golang.org/x/sys/unix"
-
-	"mvirt-net/reactor/hugepage"
 )
 
 // Inbox is the packet inbox of one reactor.
@@ -24,18 +22,19 @@ import (
 // crashed one: frames the crashed one took but did not release are lost,
 // not stuck).
 //
-// Slot memory on huge pages (Config.Hugepages) goes back to the pool at
-// Close, but stays mapped, on normal pages, so that a producer still
-// writing a slot it reserved before Close, or holding the inbox through a
-// route table not yet replaced, never touches unmapped memory; it is
-// unmapped when the Inbox itself is no longer reachable. Every view of the
+// Slot memory is mapped outside the Go heap, on huge pages if
+// Config.Hugepages says so. Its pages go back (huge pages to their pool)
+// at Close, but it stays mapped, on fresh normal pages, so that a
+// producer still writing a slot it reserved before Close, or holding the
+// inbox through a route table not yet replaced, never touches unmapped
+// memory; it is unmapped when the Inbox itself is no longer reachable. Every view of the
 // ring is borrowed through the Inbox, which keeps it reachable while the
 // view is in use.
 type Inbox struct {
 	// Set by New, read-only afterwards (closed is written once, by Close).
 	meta     []slot
 	data     []byte
-	huge     *hugeMem
+	slots    *slotMem
 	mask     uint64
 	maxFrame int
 	closed   atomic.Bool
@@ -102,17 +101,13 @@ func New(cfg Config) (*Inbox, error) {
 		return nil, err
 	}
 	size := dataSize(cfg)
-	var mem []byte
-	if cfg.Hugepages {
-		if mem, err = hugepage.Alloc(size); err != nil {
-			return nil, fmt.Errorf("inbox slots: %w", err)
-		}
+	mem, err := allocSlots(size, cfg.Hugepages)
+	if err != nil {
+		return nil, err
 	}
 	bell, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 	if err != nil {
-		if mem != nil {
-			_ = hugepage.Free(mem)
-		}
+		unmap(mem.mem)
 		return nil, fmt.Errorf("inbox doorbell eventfd: %w", err)
 	}
 	q := &Inbox{
@@ -121,12 +116,8 @@ func New(cfg Config) (*Inbox, error) {
 		maxFrame: cfg.MaxFrame,
 		bell:     bell,
 	}
-	if mem != nil {
-		q.data, q.huge = mem[:size:size], &hugeMem{mem: mem}
-		runtime.AddCleanup(q, unmap, mem)
-	} else {
-		q.data = make([]byte, size)
-	}
+	q.data, q.slots = mem.mem[:size:size], mem
+	runtime.AddCleanup(q, unmap, mem.mem)
 	for i := range q.meta {
 		q.meta[i].seq.Store(uint64(i))
 	}
@@ -134,7 +125,7 @@ func New(cfg Config) (*Inbox, error) {
 }
 
 // OnHugepages reports whether the inbox's slot memory is on huge pages.
-func (q *Inbox) OnHugepages() bool { return q.huge != nil }
+func (q *Inbox) OnHugepages() bool { return q.slots.huge }
 
 // Doorbell returns the eventfd the consumer waits on: a READ of 8 bytes
 // completes after a Flush found the consumer parked. The inbox owns the fd
@@ -154,18 +145,15 @@ func (q *Inbox) MaxFrame() int { return q.maxFrame }
 // a Commit of a slot reserved before Close is harmless. Frames still in
 // the ring are discarded. A doorbell READ still armed on an io_uring keeps
 // the eventfd's file open until it is cancelled or the ring torn down, and
-// never completes; the consumer cancels it first. Slot memory on huge
-// pages goes back to the pool (see Inbox). Close is idempotent.
+// never completes; the consumer cancels it first. Slot memory goes back
+// (huge pages to their pool; see Inbox). Close is idempotent.
 func (q *Inbox) Close() error {
 	q.bellMu.Lock()
 	defer q.bellMu.Unlock()
 	if q.closed.Swap(true) {
 		return nil
 	}
-	var err error
-	if q.huge != nil {
-		err = q.huge.release()
-	}
+	err := q.slots.release()
 	fd := q.bell
 	q.bell = -1
 	if cerr := unix.Close(fd); cerr != nil {

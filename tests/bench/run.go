@@ -111,6 +111,9 @@ func runBackends(cfg Config, res *results, w io.Writer) (err error) {
 	if err != nil {
 		return fmt.Errorf("ours: %w", err)
 	}
+	if err := o.setMTU("bench", networkMTU(cfg.Sizes)); err != nil {
+		return fmt.Errorf("ours: %w", err)
+	}
 	var errs []error
 	for range cfg.Rounds {
 		for _, s := range res.Sizes {

@@ -192,7 +192,8 @@ func measureFlow(size int, flows []func(*atomic.Bool) error, count flowCount, w 
 // line per row to w: the delivered rate, the rate sent into the path and
 // the share of it dropped, then where the drops were counted. With
 // cfg.Profile it writes a CPU profile of the daemon per row beside it.
-// No packet leaves the two namespaces it creates.
+// Then it measures the same path with the kernel alone forwarding from a
+// veth (runUplinkVeth). No packet leaves the namespaces it creates.
 func RunUplink(cfg Config, w io.Writer) (err error) {
 	nets, err := newUplinkNets()
 	if err != nil {
@@ -233,7 +234,7 @@ func RunUplink(cfg Config, w io.Writer) (err error) {
 			fmt.Fprintf(w, "uplink dir=%s size=%d drops (whole run): %s\n", dir, size, dropNote(c0, c1))
 		}
 	}
-	return errors.Join(errs...)
+	return errors.Join(append(errs, runUplinkVeth(cfg, w))...)
 }
 
 // uplinkRun measures one direction at one size through a fresh port of

@@ -12,7 +12,7 @@ import (
 // TestUplinkRunDelivers runs the uplink measurement briefly at 64 B and
 // checks that both directions delivered packets through the real daemon
 // and reported them, with what was sent into the path and where drops
-// were counted.
+// were counted, and that the kernel-only comparison ran.
 func TestUplinkRunDelivers(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("network namespaces need root")
@@ -33,6 +33,13 @@ func TestUplinkRunDelivers(t *testing.T) {
 		sent, _ := strconv.ParseFloat(m[2], 64)
 		if mpps == 0 || sent == 0 {
 			t.Errorf("dir=%s sent %.3f Mpps and delivered %.3f:\n%s", dir, sent, mpps, out.String())
+		}
+		v := regexp.MustCompile(`BENCH uplink_veth dir=` + dir + ` size=64 mpps=([0-9.]+) `).FindStringSubmatch(out.String())
+		if v == nil {
+			t.Fatalf("no kernel-only comparison for dir=%s:\n%s", dir, out.String())
+		}
+		if mpps, _ := strconv.ParseFloat(v[1], 64); mpps == 0 {
+			t.Errorf("the kernel-only comparison for dir=%s delivered nothing:\n%s", dir, out.String())
 		}
 	}
 }

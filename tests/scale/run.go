@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
 	"time"
 
 	"mvirt-net/rpc/netpb"
@@ -27,6 +28,19 @@ type Config struct {
 	IdleTime time.Duration
 	// DaemonArgs are extra mvirt-net flags.
 	DaemonArgs []string
+	// SocketBase, when set, is where the socket directory is made instead
+	// of beside the store: a tmpfs, as the unit's /run/mvirt/net is. On a
+	// disk file system that many tests have filled and emptied, binding a
+	// socket (creating its inode) costs far more than on a tmpfs.
+	SocketBase string
+	// CPUProfile, when set, is the file for the daemon's CPU profile over
+	// the concurrent creates (the first CPUProfileTime of them).
+	CPUProfile     string
+	CPUProfileTime time.Duration
+	// HeapProfile, when set, is the file for the daemon's heap profile
+	// with every NIC connected; beside it go the runtime's memory
+	// statistics (.txt) and the kernel's view of the RSS (.smaps).
+	HeapProfile string
 }
 
 // Result is every figure of a run.
@@ -48,6 +62,14 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 		return nil, err
 	}
 	defer cleanup()
+	if cfg.SocketBase != "" {
+		sockets, err := os.MkdirTemp(cfg.SocketBase, "mvscale")
+		if err != nil {
+			return nil, fmt.Errorf("scale: socket dir: %w", err)
+		}
+		defer func() { _ = os.RemoveAll(sockets) }()
+		dirs.SocketDir = sockets
+	}
 	defer func() { _ = daemon.RemoveBinaries() }()
 	d, err := daemon.Launch(dirs, append([]string{"--log-level", "warn"}, cfg.DaemonArgs...)...)
 	if err != nil {
@@ -70,8 +92,15 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	var prof *profiler
+	if cfg.CPUProfile != "" {
+		prof = startCPUProfile(d, cfg.CPUProfile, cfg.CPUProfileTime)
+	}
 	paths, conc, err := createNics(d.Client, d.Pid(), many, cfg.NICs, cfg.Concurrency)
 	if err != nil {
+		return nil, err
+	}
+	if err := prof.wait(); err != nil {
 		return nil, err
 	}
 	res.Concurrent = conc
@@ -92,6 +121,11 @@ func Run(cfg Config, log io.Writer) (*Result, error) {
 	}
 	if res.Connected, res.IdleConnected, err = settle(d.Pid(), cfg.IdleTime); err != nil {
 		return nil, err
+	}
+	if cfg.HeapProfile != "" {
+		if err := memoryProfile(d, cfg.HeapProfile); err != nil {
+			return nil, err
+		}
 	}
 	for _, g := range guests {
 		g.Close()
