@@ -167,10 +167,14 @@ func tsoProgress(w io.Writer, who string, m tsoMode, t tsoThroughput) {
 }
 
 func firstBad(t tsoThroughput) string {
-	if t.FirstBad == "" {
-		return ""
+	s := ""
+	if t.FirstBad != "" {
+		s = " (first: " + t.FirstBad + ")"
 	}
-	return " (first: " + t.FirstBad + ")"
+	if t.Stall != "" {
+		s += ", stalled: " + t.Stall
+	}
+	return s
 }
 
 // printTSO writes the notes and one BENCH line per mode.
