@@ -106,17 +106,9 @@ func (n *network) Receive(ctx actor.Context) {
 	case nicLease:
 		n.recordLease(msg)
 	case InjectReactorPanic:
-		if e := n.nics[msg.NicID]; e != nil {
-			ctx.Forward(e.pid)
-		} else {
-			ctx.Respond(nicNotFound(msg.NicID))
-		}
+		n.forwardToNic(ctx, msg.NicID)
 	case nicConnections:
-		if e := n.nics[msg.nicID]; e != nil {
-			ctx.Forward(e.pid)
-		} else {
-			ctx.Respond(nicNotFound(msg.nicID))
-		}
+		n.forwardToNic(ctx, msg.nicID)
 	case *netpb.UpdateNetworkRequest:
 		if err := n.update(ctx, msg); err != nil {
 			ctx.Respond(err)
@@ -145,6 +137,19 @@ func (n *network) Receive(ctx actor.Context) {
 	}
 }
 
+// forwardToNic forwards the message to the NicActor of NIC id; a NIC
+// without one (see loadNic) answers FailedPrecondition.
+func (n *network) forwardToNic(ctx actor.Context, id string) {
+	switch e := n.nics[id]; {
+	case e == nil:
+		ctx.Respond(nicNotFound(id))
+	case e.pid == nil:
+		ctx.Respond(status.Errorf(codes.FailedPrecondition, "nic %q has no data plane (see the daemon log); restart the daemon once the cause is fixed", id))
+	default:
+		ctx.Forward(e.pid)
+	}
+}
+
 // load reads the network and its NICs from the store, rebuilds the pools,
 // and starts a NicActor (with a listening socket) per NIC.
 func (n *network) load(ctx actor.Context) {
@@ -162,6 +167,9 @@ func (n *network) load(ctx actor.Context) {
 	n.writes = map[string]*nicEntry{}
 	n.answers, n.afterWrites, n.closing = nil, nil, false
 	n.plane = n.dp.NewNetwork(n.id)
+	// The store loads only canonical subnets with assignable addresses
+	// (persistence.NetworkRecord's check), and a store it cannot read
+	// is worth a restart: these are invariants.
 	if n.pool4, err = newPool(rec.IPv4Subnet); err != nil {
 		panic(err)
 	}
@@ -177,21 +185,33 @@ func (n *network) load(ctx actor.Context) {
 // serveStored takes a stored NIC into the network and starts its NicActor,
 // which makes its socket listen; the caller rebuilds the routes. It
 // returns the NIC's entry, or nil for one that conflicts with the
-// network's other NICs.
+// network's other NICs. A NIC whose port cannot be made (its inbox finds
+// no huge page with huge pages required, say) is kept in state ERROR
+// without a port or an actor: its addresses stay its own, DeleteNic
+// removes it, and the next start of the daemon tries again.
 func (n *network) serveStored(ctx actor.Context, nic *persistence.NicRecord) *nicEntry {
-	port, err := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
-	if err != nil {
-		panic(err)
-	}
+	port, portErr := n.plane.AddNIC(nicSpec(nic, n.SocketGroup))
 	e, err := n.adopt(nic, port)
 	if err != nil {
 		n.Log.Error("stored nic conflicts with its network; leaving it out", "nic", nic.ID, "err", err)
+		if portErr != nil {
+			return nil
+		}
 		if err := port.Close(); err != nil {
 			n.Log.Warn("close nic port", "nic", nic.ID, "err", err)
 		}
 		return nil
 	}
 	e.stored = true
+	if portErr != nil {
+		n.Log.Error("nic without a data plane, in state ERROR until the daemon restarts with the cause fixed: "+portErr.Error(),
+			"nic", nic.ID, "network", n.id)
+		e.state = netpb.NicState_NIC_STATE_ERROR
+		ctx.Send(ctx.Parent(), nicChanged{view: nicView(nic, e.state)})
+		return e
+	}
+	// Spawning fails only while an actor of the same name runs, and a
+	// restarting NetworkActor's NicActors have all stopped: an invariant.
 	if e.pid, err = n.spawnNic(ctx, e); err != nil {
 		panic(err)
 	}
@@ -255,6 +275,9 @@ func (n *network) rebuildRoutes() {
 		}
 	}
 	for _, e := range n.nics {
+		if e.port == nil {
+			continue
+		}
 		for _, a := range e.addrs() {
 			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
 		}
@@ -375,16 +398,14 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest, sen
 		return
 	}
 	n.closing = false
-	recs := make([]*persistence.NicRecord, 0, len(n.nics))
 	ids := make([]string, 0, len(n.nics))
 	for id, e := range n.nics {
 		if !e.stored {
 			continue // a create waiting for its NicActor: stopped below, it answers NotFound
 		}
-		recs = append(recs, e.rec)
 		ids = append(ids, id)
 	}
-	if err := n.Store.DeleteNetwork(n.rec, recs); err != nil {
+	if err := n.Store.DeleteNetwork(n.rec); err != nil {
 		ctx.Send(sender, storeFailed("delete network from store", err))
 		return
 	}
@@ -392,7 +413,9 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest, sen
 	ctx.Send(ctx.Parent(), networkGone{id: n.id, nics: ids})
 	futures := make([]*actor.Future, 0, len(n.nics))
 	for _, e := range n.nics {
-		futures = append(futures, ctx.StopFuture(e.pid))
+		if e.pid != nil {
+			futures = append(futures, ctx.StopFuture(e.pid))
+		}
 	}
 	afterAll(ctx, futures, func() {
 		n.Log.Info("network deleted", "network", n.id, "name", n.rec.Name, "nics_deleted", len(ids))

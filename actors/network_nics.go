@@ -300,10 +300,15 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 	n.rebuildRoutes()
 	ctx.Send(ctx.Parent(), nicGone{id: e.rec.ID})
 	sender := ctx.Sender()
-	ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) {
+	done := func() {
 		n.Log.Info("nic deleted", "nic", e.rec.ID, "name", e.rec.Name)
 		ctx.Send(sender, &netpb.DeleteNicResponse{Deleted: true})
-	})
+	}
+	if e.pid == nil {
+		done() // no port, no actor: nothing to stop (see loadNic)
+		return
+	}
+	ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { done() })
 }
 
 func (n *network) release(rec *persistence.NicRecord) {

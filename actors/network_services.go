@@ -34,12 +34,13 @@ func nicSpec(rec *persistence.NicRecord, socketGroup int) reactor.NICSpec {
 }
 
 // pushServices sends every NIC (or just e) its current services and runs
-// then once every running reactor answers with them, so that an RPC that
+// then once every running reactor answers with them (a NIC without a
+// NicActor, see loadNic, gets them when the daemon next starts it), so that an RPC that
 // changed them answers only when the next DHCP reply or RA carries them.
 func (n *network) pushServices(ctx actor.Context, only *nicEntry, then func()) {
 	var futures []*actor.Future
 	for _, e := range n.nics {
-		if only == nil || e == only {
+		if (only == nil || e == only) && e.pid != nil {
 			futures = append(futures, ctx.RequestFuture(e.pid, nicServices{svc: n.servicesFor(e)}, DefaultRequestTimeout))
 		}
 	}

@@ -83,6 +83,19 @@ func Start(cfg Config) (*System, error) {
 	if err := sweepSockets(cfg.SocketDir, snap, cfg.Log); err != nil {
 		return nil, err
 	}
+	sys, d := newDeps(cfg)
+	nics := 0
+	for _, l := range snap.Nics {
+		nics += len(l)
+	}
+	if err := d.dp.CheckHugepages(nics); err != nil {
+		return nil, err
+	}
+	return spawnManager(sys, d)
+}
+
+// newDeps makes the actor system and the data plane of a tree.
+func newDeps(cfg Config) (*actor.ActorSystem, *deps) {
 	sys := actor.NewActorSystem(actor.WithLoggerFactory(func(*actor.ActorSystem) *slog.Logger {
 		return cfg.Log.With("component", "protoactor")
 	}))
@@ -96,13 +109,12 @@ func Start(cfg Config) (*System, error) {
 			}
 		},
 	})
-	nics := 0
-	for _, l := range snap.Nics {
-		nics += len(l)
-	}
-	if err := d.dp.CheckHugepages(nics); err != nil {
-		return nil, err
-	}
+	return sys, d
+}
+
+// spawnManager spawns the NetManager, which loads the store, and returns once
+// every network has started.
+func spawnManager(sys *actor.ActorSystem, d *deps) (*System, error) {
 	p := &probe{kind: KindManager}
 	props := p.props(func() actor.Actor { return newManager(d, p) },
 		actor.WithSupervisor(actor.NewOneForOneStrategy(10, 10*time.Second, actor.DefaultDecider)))

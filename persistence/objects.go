@@ -41,29 +41,6 @@ func (s *Store) UpdateNetwork(n *NetworkRecord) error {
 	})
 }
 
-// DeleteNetwork removes a network together with the given NICs, their names,
-// their address allocations and their security group attachments, in one
-// transaction.
-func (s *Store) DeleteNetwork(n *NetworkRecord, nics []*NicRecord) error {
-	return s.update(func(txn *writeTxn) error {
-		for _, nic := range nics {
-			if err := deleteNic(txn, nic); err != nil {
-				return err
-			}
-			if err := deleteAttachments(txn, nic.ID); err != nil {
-				return err
-			}
-		}
-		if err := txn.Delete(netNameKey(n.Name)); err != nil {
-			return fmt.Errorf("delete network name: %w", err)
-		}
-		if err := txn.Delete(netKey(n.ID)); err != nil {
-			return fmt.Errorf("delete network: %w", err)
-		}
-		return nil
-	})
-}
-
 // PutNic creates (old == nil) or updates a NIC, claiming its name (unique
 // within its network) and addresses and releasing those the old version
 // held. A name or address held by another NIC, or the id of an existing
@@ -107,6 +84,16 @@ func (s *Store) DeleteNic(nic *NicRecord) error {
 }
 
 func deleteNic(txn *writeTxn, nic *NicRecord) error {
+	for _, k := range nicKeys(nic) {
+		if err := txn.Delete(k); err != nil {
+			return fmt.Errorf("delete %s: %w", k, err)
+		}
+	}
+	return nil
+}
+
+// nicKeys are the keys of a NIC's record, name and addresses.
+func nicKeys(nic *NicRecord) [][]byte {
 	keys := [][]byte{nicKey(nic.ID)}
 	if nic.Name != "" {
 		keys = append(keys, nicNameKey(nic.NetworkID, nic.Name))
@@ -114,12 +101,7 @@ func deleteNic(txn *writeTxn, nic *NicRecord) error {
 	for _, a := range nic.addresses() {
 		keys = append(keys, allocKey(nic.NetworkID, a))
 	}
-	for _, k := range keys {
-		if err := txn.Delete(k); err != nil {
-			return fmt.Errorf("delete %s: %w", k, err)
-		}
-	}
-	return nil
+	return keys
 }
 
 // Snapshot is everything the store holds, as loaded at start.
@@ -130,10 +112,15 @@ type Snapshot struct {
 }
 
 // Load reads every network and NIC. A NIC whose network is missing, or a
-// record that does not decode, makes the whole load fail.
+// record that does not decode, makes the whole load fail; the NICs of a
+// network whose deletion has not finished (netdelete.go) are left out.
 func (s *Store) Load() (*Snapshot, error) {
 	snap := &Snapshot{Nics: map[string][]*NicRecord{}}
 	err := s.view(func(txn *badger.Txn) error {
+		deleting, err := tombstones(txn)
+		if err != nil {
+			return err
+		}
 		nets := map[string]*NetworkRecord{}
 		if err := scan(txn, "net/", func(key string, b []byte) error {
 			n := &NetworkRecord{}
@@ -152,6 +139,9 @@ func (s *Store) Load() (*Snapshot, error) {
 				return err
 			}
 			net := nets[n.NetworkID]
+			if net == nil && deleting[n.NetworkID] {
+				return nil
+			}
 			if net == nil {
 				return fmt.Errorf("nic %s refers to missing network %s", n.ID, n.NetworkID)
 			}

@@ -78,6 +78,11 @@ func (n *NetworkRecord) check() error {
 	if err := checkPrefixes("ipv6_prefix", false, n.IPv6Prefix); err != nil {
 		return err
 	}
+	// An IPv4 subnet keeps its network and broadcast addresses, an IPv6
+	// prefix its subnet-router anycast address, out of its address pool.
+	if n.IPv4Subnet.IsValid() && n.IPv4Subnet.Bits() > 30 || n.IPv6Prefix.IsValid() && n.IPv6Prefix.Bits() > 127 {
+		return errors.New("subnet holds no assignable address")
+	}
 	for _, a := range append(n.DNSServers, n.NTPServers...) {
 		if a.Zone() != "" || a.IsUnspecified() {
 			return fmt.Errorf("server %s is not a unicast address", a)

@@ -130,20 +130,28 @@ func (s *Store) DetachSecurityGroup(a Attachment) error {
 	})
 }
 
-// deleteAttachments removes every attachment of a NIC; deleteNic calls it.
+// deleteAttachments removes every attachment of a NIC.
 func deleteAttachments(txn *writeTxn, nicID string) error {
-	var keys [][]byte
-	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(sgAttachPrefix(nicID))})
-	for it.Rewind(); it.Valid(); it.Next() {
-		keys = append(keys, it.Item().KeyCopy(nil))
-	}
-	it.Close()
-	for _, k := range keys {
+	for _, k := range attachmentKeys(txn.Txn, nicID) {
 		if err := txn.Delete(k); err != nil {
 			return fmt.Errorf("delete %s: %w", k, err)
 		}
 	}
 	return nil
+}
+
+// attachmentKeys returns the keys of a NIC's attachments. Each call
+// copies and sorts the transaction's pending writes (Badger's iterator
+// does), so a transaction deleting many NICs gathers their keys before
+// it deletes any.
+func attachmentKeys(txn *badger.Txn, nicID string) [][]byte {
+	var keys [][]byte
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: []byte(sgAttachPrefix(nicID))})
+	defer it.Close()
+	for it.Rewind(); it.Valid(); it.Next() {
+		keys = append(keys, it.Item().KeyCopy(nil))
+	}
+	return keys
 }
 
 // SecurityGroups is every stored group and attachment.
@@ -153,11 +161,15 @@ type SecurityGroups struct {
 }
 
 // LoadSecurityGroups reads every group and attachment. An attachment whose
-// NIC or group is missing is left out (and logged); a record that does not
-// decode fails the load.
+// NIC or group is missing is left out (and logged), as is one of a NIC of
+// a network being deleted; a record that does not decode fails the load.
 func (s *Store) LoadSecurityGroups() (*SecurityGroups, error) {
 	out := &SecurityGroups{}
 	err := s.view(func(txn *badger.Txn) error {
+		deleting, err := tombstones(txn)
+		if err != nil {
+			return err
+		}
 		groups := map[string]bool{}
 		if err := scan(txn, "sg/", func(key string, b []byte) error {
 			g := &SecurityGroupRecord{}
@@ -175,8 +187,12 @@ func (s *Store) LoadSecurityGroups() (*SecurityGroups, error) {
 			if !ok || nic == "" || group == "" {
 				return fmt.Errorf("attachment key %q is malformed", key)
 			}
-			if _, err := txn.Get(nicKey(nic)); err != nil || !groups[group] {
+			var rec NicRecord
+			if err := getJSON(txn, nicKey(nic), &rec); err != nil || !groups[group] {
 				s.log.Warn("stored security group attachment refers to a missing nic or group; ignoring it", "key", key)
+				return nil
+			}
+			if deleting[rec.NetworkID] {
 				return nil
 			}
 			out.Attachments = append(out.Attachments, Attachment{NicID: nic, GroupID: group})

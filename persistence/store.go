@@ -87,6 +87,11 @@ func Open(dir string, log *slog.Logger) (*Store, error) {
 		_ = s.closeDB()
 		return nil, fmt.Errorf("metadata store %s: %w", dir, err)
 	}
+	if s.roCopy == nil {
+		if err := s.finishDeletes(); err != nil {
+			log.Warn("unfinished network deletions left for the next start", "err", err)
+		}
+	}
 	go s.compactLoop()
 	return s, nil
 }

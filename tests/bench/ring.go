@@ -200,6 +200,14 @@ func (r *ring) wait(timeout time.Duration) error {
 	return nil
 }
 
+// state describes the ring's indexes, for a run that stalled: the
+// available idx published, the used idx, the used elements read, and the
+// avail_event and used_event the two sides asked for.
+func (r *ring) state() string {
+	return fmt.Sprintf("avail=%d used=%d read=%d avail_event=%d used_event=%d",
+		r.published, loadHigh16(r.used, 0), r.lastUsed, loadLow16(r.used, 4+8*int(r.size)), loadLow16(r.avail, 4+2*int(r.size)))
+}
+
 // kick notifies the device through its kick eventfd.
 func kick(fd int) error {
 	one := [8]byte{1}

@@ -39,6 +39,9 @@ type tsoResult struct {
 	Ours, DPDK         []tsoThroughput
 	OursNote, DPDKNote string
 	oursM, dpdkM       *tsoThroughput
+	// OursDrops are the daemon's drop counters of both NICs over ours'
+	// runs, by reason.
+	OursDrops map[string]uint64
 }
 
 // tsoPorts connects the generator's TSO port to sockets[0] and the
@@ -100,7 +103,7 @@ func tsoRun(o *ourDaemon, nics []nicInfo, cfg Config, w io.Writer) ([]*tsoResult
 					tsoProgress(w, "DPDK", r.Mode, t)
 				}
 			}
-			if t, err := tsoOnce(socketsOf(nics), endpointsOf(nics), r.Mode, cfg, o.cpu); err != nil {
+			if t, err := oursTSO(o, nics, r, cfg); err != nil {
 				note("ours", r, err)
 			} else {
 				r.Ours = append(r.Ours, t)
@@ -112,6 +115,30 @@ func tsoRun(o *ourDaemon, nics []nicInfo, cfg Config, w io.Writer) ([]*tsoResult
 		r.oursM, r.dpdkM = medianTSO(r.Ours), medianTSO(r.DPDK)
 	}
 	return res, errors.Join(errs...)
+}
+
+// oursTSO measures r's mode through NICs A and B of o and adds the
+// daemon's drop counters over the run to r.
+func oursTSO(o *ourDaemon, nics []nicInfo, r *tsoResult, cfg Config) (tsoThroughput, error) {
+	before, err := o.dropCounts(nics[0].ID, nics[1].ID)
+	if err != nil {
+		return tsoThroughput{}, err
+	}
+	t, err := tsoOnce(socketsOf(nics), endpointsOf(nics), r.Mode, cfg, o.cpu)
+	if err != nil {
+		return t, err
+	}
+	after, err := o.dropCounts(nics[0].ID, nics[1].ID)
+	if err != nil {
+		return t, err
+	}
+	if r.OursDrops == nil {
+		r.OursDrops = map[string]uint64{}
+	}
+	for k := range after {
+		r.OursDrops[k] += after[k] - before[k]
+	}
+	return t, nil
 }
 
 // dpdkTSO measures one mode through a fresh testpmd whose vhost ports
@@ -140,10 +167,14 @@ func tsoProgress(w io.Writer, who string, m tsoMode, t tsoThroughput) {
 }
 
 func firstBad(t tsoThroughput) string {
-	if t.FirstBad == "" {
-		return ""
+	s := ""
+	if t.FirstBad != "" {
+		s = " (first: " + t.FirstBad + ")"
 	}
-	return " (first: " + t.FirstBad + ")"
+	if t.Stall != "" {
+		s += ", stalled: " + t.Stall
+	}
+	return s
 }
 
 // printTSO writes the notes and one BENCH line per mode.
@@ -154,6 +185,9 @@ func printTSO(w io.Writer, res []*tsoResult) {
 		}
 		if r.DPDKNote != "" {
 			fmt.Fprintf(w, "note: tso %s DPDK: %s\n", r.Mode.Name, r.DPDKNote)
+		}
+		if len(r.OursDrops) > 0 {
+			fmt.Fprintf(w, "note: tso %s ours: daemon drops by reason over all rounds: %s\n", r.Mode.Name, formatCounts(r.OursDrops))
 		}
 		for _, s := range []struct {
 			who string

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,9 @@ type tsoThroughput struct {
 	// of them failed, the first because of FirstBad.
 	Checked, Bad uint64
 	FirstBad     string
+	// Stall, if the window delivered nothing, is the state of both rings
+	// at its end.
+	Stall string
 	// GenNs and SinkNs are the harness threads' CPU nanoseconds per
 	// super-frame sent and per frame received over the whole run.
 	GenNs, SinkNs float64
@@ -67,6 +71,9 @@ func runTSO(a, b *port, src, dst endpoint, w window, cpu cpuFunc) (tsoThroughput
 	}
 	stop.Store(true)
 	err := errors.Join(err0, err1, <-errs, <-errs)
+	if t.Frames == 0 {
+		t.Stall = fmt.Sprintf("generator TX ring %s; sink RX ring %s", a.tx.state(), b.rx.state())
+	}
 	t.Checked, t.Bad, t.FirstBad = snk.Checked, snk.Bad, snk.FirstBad
 	if n := gen.sent.Load(); n > 0 {
 		t.GenNs = float64(gen.cpu.Nanoseconds()) / float64(n)
