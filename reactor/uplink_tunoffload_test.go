@@ -286,3 +286,50 @@ func TestUplinkOffloadsAllocateNothing(t *testing.T) {
 		})
 	}
 }
+
+// benchmarkUplinkSuperFrames times 60000-byte TCP super-frames NIC →
+// uplink → kernel → uplink → NIC (B with GUEST_TSO4), one at a time: with
+// the TUN's offloads the super-frame crosses whole, without them the
+// uplink cuts it and the kernel forwards 42 segments.
+func benchmarkUplinkSuperFrames(b *testing.B, offloads bool) {
+	rig := newUplinkRigWith(b, uplinkRigOpts{Offloads: offloads, AFeat: offloadFeatures, BFeat: offloadFeatures})
+	x, y := rig.a, rig.b
+	payload := streamPayload(tsoPayload)
+	frame := tcpFrame(x.mac, gateway.MAC, nicA4, nicB4, 1000, tcpPSH|tcpACK, 0x1234, 64, payload, true)
+	per := uint64(1)
+	if !offloads {
+		per = uint64((len(payload) + tsoMSS - 1) / tsoMSS)
+	}
+	cuts := []int{14 + 20 + tcpHeaderLen}
+	for rest := len(frame) - cuts[0]; rest > tsoTxBuf; rest -= tsoTxBuf - 1000 {
+		cuts = append(cuts, tsoTxBuf-1000)
+	}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(payload)))
+	for b.Loop() {
+		b.StopTimer()
+		addPieces(b, x, tsoHeader(tsoMSS), frame, cuts...)
+		x.tx.Publish()
+		want := y.r.cfg.Stats.RxPackets.Load() + per
+		b.StartTimer()
+		x.r.processTx()
+		for deadline := time.Now().Add(2 * time.Second); y.r.cfg.Stats.RxPackets.Load() < want; {
+			x.r.reapTx()
+			y.r.drainInboxFrames()
+			if time.Now().After(deadline) {
+				b.Fatalf("super-frame lost on the way through the kernel: uplink %+v", rig.up.Stats().Snapshot())
+			}
+		}
+		x.r.reapTx()
+		b.StopTimer()
+		recvAll(b, y)
+		usedTX(b, x)
+		b.StartTimer()
+	}
+}
+
+// BenchmarkUplinkSuperFramesOffloads: the TUN with offloads.
+func BenchmarkUplinkSuperFramesOffloads(b *testing.B) { benchmarkUplinkSuperFrames(b, true) }
+
+// BenchmarkUplinkSuperFramesSegmented: the TUN without offloads.
+func BenchmarkUplinkSuperFramesSegmented(b *testing.B) { benchmarkUplinkSuperFrames(b, false) }
