@@ -14,6 +14,7 @@ import (
 	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/packet/packettest"
+	"mvirt-net/reactor/tun"
 	"mvirt-net/tests/vmm"
 )
 
@@ -333,3 +334,55 @@ func BenchmarkUplinkSuperFramesOffloads(b *testing.B) { benchmarkUplinkSuperFram
 
 // BenchmarkUplinkSuperFramesSegmented: the TUN without offloads.
 func BenchmarkUplinkSuperFramesSegmented(b *testing.B) { benchmarkUplinkSuperFrames(b, false) }
+
+// TestUplinkOffloadsKernelHeaders: with offloads, a packet from the
+// kernel whose virtio_net_hdr (relative to the IP packet) does not fit it
+// is dropped and counted by its reason, and one that does is routed with
+// it.
+func TestUplinkOffloadsKernelHeaders(t *testing.T) {
+	rig := newUplinkRigWith(t, uplinkRigOpts{Offloads: true})
+	requireTunOffloads(t, rig)
+	r := &UplinkReactor{up: rig.up, out: make([]byte, maxFrame)}
+	ip := tcpFrame(packet.MAC{}, packet.MAC{}, outside4, nicA4, 1, tcpACK, 1, 64, streamPayload(1400), true)[packet.EthernetHeaderLen:]
+	read := func(h offload.Header) {
+		buf := make([]byte, tunRoom+tun.HdrLen+len(ip))
+		h.Encode(buf[tunRoom : tunRoom+tun.HdrLen])
+		copy(buf[tunRoom+tun.HdrLen:], ip)
+		r.fromKernel(buf, tun.HdrLen+len(ip), 0)
+	}
+	csum := offload.Header{Flags: offload.FlagNeedsCsum, CsumStart: 20, CsumOffset: 16}
+	tso := csum
+	tso.GSOType, tso.GSOSize, tso.HdrLen = offload.GSOTCPv4, 700, 20+tcpHeaderLen
+	with := func(h offload.Header, f func(*offload.Header)) offload.Header { f(&h); return h }
+	for _, c := range []struct {
+		name string
+		h    offload.Header
+		why  offload.Reason
+	}{
+		{"gso_size 0", with(tso, func(h *offload.Header) { h.GSOSize = 0 }), offload.ReasonGSOSizeZero},
+		{"checksum outside", with(csum, func(h *offload.Header) { h.CsumStart = 4000 }), offload.ReasonCsumOutsideFrame},
+		{"checksum before L4", with(csum, func(h *offload.Header) { h.CsumStart = 10 }), offload.ReasonCsumNotL4},
+		{"UDP GSO on TCP", with(tso, func(h *offload.Header) { h.GSOType = offload.GSOUDPL4 }), offload.ReasonGSOTypeMismatch},
+	} {
+		before := rig.up.stats.Drops[offloadDrop(c.why)].Load()
+		read(c.h)
+		if got := rig.up.stats.Drops[offloadDrop(c.why)].Load() - before; got != 1 {
+			t.Errorf("%s: %d drops as %s, want 1", c.name, got, offloadDrop(c.why))
+		}
+	}
+	if r.nTouched != 0 {
+		t.Fatal("a packet with a refused header was routed")
+	}
+	for _, h := range []offload.Header{csum, tso} {
+		read(h)
+		if r.nTouched != 1 {
+			t.Fatalf("header %+v: packet not routed; drops %v", h, rig.up.Stats().Snapshot().Drops)
+		}
+		r.flushRouted()
+		f, ok := rig.a.r.cfg.Inbox.Next()
+		if !ok || offload.Decode(f.Hdr[:]) != h.Rebased(packet.EthernetHeaderLen) {
+			t.Fatalf("header %+v: inbox frame %v with header %+v", h, ok, offload.Decode(f.Hdr[:]))
+		}
+		rig.a.r.cfg.Inbox.Release()
+	}
+}

@@ -50,11 +50,11 @@ func (d *Device) EnableOffloads() (uint, error) {
 // the kernel sends frames with partial checksums and GSO of these kinds
 // (CSUM, HOST_*), and takes them (GUEST_CSUM, GUEST_*).
 func (d *Device) Offloads() offload.Features {
-	return FeaturesOf(d.flags)
+	return featuresOf(d.flags)
 }
 
-// FeaturesOf is the offload feature set of TUNSETOFFLOAD flags.
-func FeaturesOf(flags uint) offload.Features {
+// featuresOf is the offload feature set of TUNSETOFFLOAD flags.
+func featuresOf(flags uint) offload.Features {
 	if flags&FlagCsum == 0 {
 		return 0
 	}
