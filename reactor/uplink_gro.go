@@ -5,6 +5,7 @@ import (
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
+	"mvirt-net/reactor/tun"
 )
 
 // With offloads on, the kernel hands the uplink what its stack and GRO
@@ -34,15 +35,15 @@ type lentRead struct {
 // the largest packet the TUN sends, a 64 KiB super-frame with offloads.
 func readBufLen(off offload.Features) int {
 	if off.Has(offload.HostTSO4) || off.Has(offload.HostTSO6) || off.Has(offload.HostUSO) {
-		return tunRoom + offload.LegacyHeaderLen + maxFrame
+		return tunRoom + tun.HdrLen + maxFrame
 	}
-	return tunRoom + offload.LegacyHeaderLen + inboxMaxFrame
+	return tunRoom + tun.HdrLen + inboxMaxFrame
 }
 
-// checkKernelOffload validates the offload header h of the frame parsed
-// (read into buffer idx), rebased to the Ethernet frame, against the
-// TUN's offloads, and keeps it for forwardOffload in r.hdr. It reports
-// false when the frame is dropped.
+// checkKernelOffload validates the offload header h the kernel sent with
+// the frame parsed, rebased to the Ethernet frame, against the TUN's
+// offloads, and keeps it in r.hdr for the frame's inbox slot (zero: a
+// plain packet). It reports false when the frame is dropped.
 func (r *UplinkReactor) checkKernelOffload(h offload.Header, frame []byte) bool {
 	r.hdr = inbox.Header{}
 	h = h.PassThrough()

@@ -386,3 +386,48 @@ func TestUplinkOffloadsKernelHeaders(t *testing.T) {
 		rig.a.r.cfg.Inbox.Release()
 	}
 }
+
+// TestUplinkOffloadsLargeKernelFrames: a super-frame from the kernel
+// longer than an inbox slot takes is lent to the NIC's inbox from its
+// read buffer, which is not read into again until the NIC released it;
+// with half the read buffers lent already it goes as its segments
+// instead. Either way a NIC without offloads gets the same valid
+// segments.
+func TestUplinkOffloadsLargeKernelFrames(t *testing.T) {
+	rig := newUplinkRigWith(t, uplinkRigOpts{Offloads: true})
+	requireTunOffloads(t, rig)
+	payload := streamPayload(12000)
+	ip := tcpFrame(packet.MAC{}, packet.MAC{}, outside4, nicB4, 1, tcpACK, 1, 64, payload, true)[packet.EthernetHeaderLen:]
+	h := offload.Header{Flags: offload.FlagNeedsCsum, CsumStart: 20, CsumOffset: 16,
+		GSOType: offload.GSOTCPv4, GSOSize: tsoMSS, HdrLen: 20 + tcpHeaderLen}
+	for _, lentAlready := range []int{0, maxLentReads} {
+		r := &UplinkReactor{up: rig.up, out: make([]byte, maxFrame), nLent: lentAlready}
+		buf := make([]byte, tunRoom+tun.HdrLen+len(ip))
+		h.Encode(buf[tunRoom : tunRoom+tun.HdrLen])
+		copy(buf[tunRoom+tun.HdrLen:], ip)
+		r.fromKernel(buf, tun.HdrLen+len(ip), 3)
+		r.flushRouted()
+		lent := r.lent[3].q != nil
+		if lent != (lentAlready == 0) {
+			t.Fatalf("%d lent already: read buffer lent %v", lentAlready, lent)
+		}
+		r.reapReads()
+		if lent && r.nLent != 1 {
+			t.Fatal("a lent read buffer came back before the NIC released it")
+		}
+		rig.b.r.drainInboxFrames()
+		if lent && !rig.b.r.cfg.Inbox.Released(r.lent[3].pos) {
+			t.Fatal("the NIC did not release the lent frame")
+		}
+		_, got := recvAll(t, rig.b)
+		var data []byte
+		for _, f := range got {
+			p := packettest.Check(t, f)
+			data = append(data, f[p.L4Off+tcpHeaderLen:p.End]...)
+		}
+		if want := (len(payload) + tsoMSS - 1) / tsoMSS; len(got) != want || !bytes.Equal(data, payload) {
+			t.Fatalf("%d lent already: B received %d of %d segments, payload intact %v; drops %v", lentAlready,
+				len(got), want, bytes.Equal(data, payload), rig.b.r.cfg.Stats.Snapshot().Drops)
+		}
+	}
+}
