@@ -11,12 +11,14 @@ import (
 )
 
 // fromKernel routes one packet the kernel sent to the uplink, read into
-// buf behind tunRoom bytes of room and its virtio_net_hdr (n bytes with
-// the header), to the port holding its destination. The Ethernet header
-// its destination needs is written over the room and the header, so the
-// frame is copied once, into the destination's inbox. Errors go back to
-// the kernel as ICMP, as a router sends them.
-func (r *UplinkReactor) fromKernel(buf []byte, n int, idx int) {
+// buf (read buffer idx) behind tunRoom bytes of room and its
+// virtio_net_hdr (n bytes with the header), to the port holding its
+// destination. The Ethernet header its destination needs is written over
+// the room and the header, so the frame is copied once, into the
+// destination's inbox, or its headers only when the buffer is lent (see
+// forwardLarge). Errors go back to the kernel as ICMP, as a router sends
+// them.
+func (r *UplinkReactor) fromKernel(buf []byte, n, idx int) {
 	if n <= tun.HdrLen {
 		r.drop(DropMalformed)
 		return
@@ -65,8 +67,8 @@ func (r *UplinkReactor) fromKernel(buf []byte, n int, idx int) {
 }
 
 // forward copies the frame into d's inbox with d's MAC, the TTL
-// decremented and its offload header, if any. The uplink never waits for room: the kernel's queue in
-// front of it is the backpressure.
+// decremented and its offload header, if any. The uplink never waits for
+// room: the kernel's queue in front of it is the backpressure.
 func (r *UplinkReactor) forward(frame []byte, d *Dest, et uint16) {
 	p := &r.parsed
 	slot, ok := d.Inbox.Reserve(p.End)
