@@ -170,21 +170,27 @@ func TestUplinkOffloadsUSOToSocket(t *testing.T) {
 }
 
 // TestUplinkOffloadsGSOFromSocket: with offloads, a UDP GSO send
-// (UDP_SEGMENT) of an outside socket reaches the uplink as one
-// super-frame, which a NIC with GUEST_USO4 receives whole and a NIC
-// without offloads as valid datagrams, payload byte for byte.
+// (UDP_SEGMENT) of an outside socket, over IPv4 and IPv6, reaches the
+// uplink as one super-frame, which a NIC with GUEST_USO4/6 receives whole
+// and a NIC without offloads as valid datagrams, payload byte for byte.
 func TestUplinkOffloadsGSOFromSocket(t *testing.T) {
 	for _, c := range []struct {
-		name  string
-		bFeat uint64
-	}{{"guest_uso4", offloadFeatures}, {"no offloads", 0}} {
+		name     string
+		bFeat    uint64
+		src, dst netip.Addr
+	}{
+		{"guest_uso4", offloadFeatures, outside4, nicB4},
+		{"no offloads", 0, outside4, nicB4},
+		{"guest_uso6", offloadFeatures, outside6, nicB6},
+		{"no offloads ipv6", 0, outside6, nicB6},
+	} {
 		t.Run(c.name, func(t *testing.T) {
 			rig := newUplinkRigWith(t, uplinkRigOpts{Offloads: true, BFeat: c.bFeat})
 			requireTunOffloads(t, rig)
 			if !rig.up.Offloads().Has(offload.HostUSO) {
 				t.Skipf("the kernel refused TUN_F_USO4/6 (offloads %v)", rig.up.Offloads())
 			}
-			sock := rig.listenUDP(t, netip.AddrPortFrom(outside4, 7200))
+			sock := rig.listenUDP(t, netip.AddrPortFrom(c.src, 7200))
 			const mss, n = 1000, 12
 			raw, err := sock.SyscallConn()
 			if err != nil {
@@ -197,7 +203,7 @@ func TestUplinkOffloadsGSOFromSocket(t *testing.T) {
 				t.Fatalf("UDP_SEGMENT: %v %v", err, serr)
 			}
 			payload := streamPayload(mss * n)
-			if _, err := sock.WriteToUDPAddrPort(payload, netip.AddrPortFrom(nicB4, 7300)); err != nil {
+			if _, err := sock.WriteToUDPAddrPort(payload, netip.AddrPortFrom(c.dst, 7300)); err != nil {
 				t.Fatal(err)
 			}
 			want := 1
@@ -227,7 +233,7 @@ func TestUplinkOffloadsGSOFromSocket(t *testing.T) {
 						t.Fatalf("super-frame header %+v", h)
 					}
 				}
-				if p.Src != outside4 || p.Dst != nicB4 {
+				if p.Src != c.src || p.Dst != c.dst {
 					t.Fatalf("frame %d from %v to %v", i, p.Src, p.Dst)
 				}
 				data = append(data, f[p.L4Off+8:p.End]...)
