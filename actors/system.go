@@ -39,6 +39,9 @@ type Config struct {
 	BusyPollBatch int
 	// Uplink is the uplink of public networks.
 	Uplink UplinkConfig
+	// Offloads offers the NICs' drivers checksum and segmentation
+	// offloads (see reactor.DataplaneConfig).
+	Offloads bool
 	// ConntrackSize is the number of connections each NIC tracks (see
 	// reactor.DataplaneConfig); 0 is the reactor's default.
 	ConntrackSize int
@@ -86,7 +89,7 @@ func Start(cfg Config) (*System, error) {
 	d := &deps{Config: cfg, reg: newRegistry(), watches: newWatches(cfg.Metrics), uplink: &uplinkHandle{}}
 	d.dp = reactor.NewDataplane(reactor.DataplaneConfig{
 		Log: cfg.Log, CPUs: cfg.ReactorCPUs, BusyPoll: cfg.BusyPoll, BusyPollBatch: cfg.BusyPollBatch,
-		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
+		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages, Offloads: cfg.Offloads,
 		PublicChanged: func() {
 			if pid := d.uplinkPID.Load(); pid != nil {
 				sys.Root.Send(pid, syncUplink{})

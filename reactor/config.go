@@ -26,6 +26,11 @@ type Config struct {
 	// Filter is the NIC's security-group matcher; nil or holding nil
 	// filters nothing.
 	Filter *Filter
+	// Offloads offers the driver vhostuser.OffloadFeatures: checksum and
+	// segmentation offload, both ways. Without it the NIC offers none and
+	// every frame is a plain, complete one, as a NIC without offloads
+	// sends and takes.
+	Offloads bool
 	// ConntrackSize is the number of connections the NIC's table tracks
 	// (0: conntrack.DefaultSize). The table is allocated at Start.
 	ConntrackSize int

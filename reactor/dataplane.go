@@ -42,6 +42,8 @@ type DataplaneConfig struct {
 	// changed or a network stopped being public (the kernel's routes to
 	// the uplink may have to follow). It must not block.
 	PublicChanged func()
+	// Offloads is each port's (see Config).
+	Offloads bool
 	// ConntrackSize is each port's connection table size (see Config).
 	ConntrackSize int
 	// Hugepages says whether the ports' inboxes are on huge pages (see

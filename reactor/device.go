@@ -67,6 +67,7 @@ func (r *Reactor) StartRing(q int, cfg vhostuser.RingConfig) error {
 		r.inflight.reserve(int(cfg.Size))
 	}
 	r.hdrLen = virtq.NetHeaderLen(virtq.Features(cfg.Features))
+	r.negotiate(cfg.Features)
 	r.faulted = ""
 	r.armKick(q)
 	r.cfg.Log.Debug("ring started", "nic", r.cfg.NicID, "queue", q, "size", cfg.Size, "base", cfg.Base)

@@ -74,15 +74,16 @@ func (r *Reactor) egressJudged(frame []byte) bool {
 }
 
 // ingressAllowed filters a frame routed to this NIC: head, then the lent
-// tail (nil for a frame copied whole). A frame of the connection ingress
-// saw last passes here; the others take ingressJudged.
-func (r *Reactor) ingressAllowed(head, tail []byte) bool {
+// tail in pieces (nil for a frame copied whole). A frame of the
+// connection ingress saw last passes here; the others take
+// ingressJudged.
+func (r *Reactor) ingressAllowed(head []byte, tail [][]byte) bool {
 	fw := &r.fw
 	return fw.m == nil || fw.last[lastIngress].Pass(head, false, fw.now) || r.ingressJudged(head, tail)
 }
 
 // ingressJudged is ingressAllowed for a frame of another connection.
-func (r *Reactor) ingressJudged(head, tail []byte) bool {
+func (r *Reactor) ingressJudged(head []byte, tail [][]byte) bool {
 	fw := &r.fw
 	conntrack.ParseFlow(head, &fw.flow)
 	// The head of a lent frame holds the transport header of what it
@@ -90,7 +91,9 @@ func (r *Reactor) ingressJudged(head, tail []byte) bool {
 	// of IPv6 extension headers): only then are headers copied together.
 	if k := fw.flow.Kind; len(tail) > 0 && len(head) < scratchLen && (k == conntrack.KindNone || k == conntrack.KindOther) {
 		n := copy(fw.scratch[:], head)
-		n += copy(fw.scratch[n:], tail)
+		for _, p := range tail {
+			n += copy(fw.scratch[n:], p)
+		}
 		conntrack.ParseFlow(fw.scratch[:n], &fw.flow)
 	}
 	return r.admit(head, false)

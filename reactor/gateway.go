@@ -22,6 +22,9 @@ func (r *Reactor) answer(frame []byte) bool {
 	if !r.sourceAllowed(class) {
 		return true
 	}
+	if class != gateway.ClassRoute {
+		frame = r.whole(frame)
+	}
 	n := 0
 	switch class {
 	case gateway.ClassARP:
@@ -52,7 +55,7 @@ func (r *Reactor) answer(frame []byte) bool {
 		return true
 	}
 	if n > 0 {
-		r.deliver(r.out[:n], nil)
+		r.deliver(r.out[:n])
 	}
 	return true
 }
@@ -126,7 +129,7 @@ func (r *Reactor) advertise() {
 		return
 	}
 	if n := ndp.PeriodicRouterAdvert(r.out, &r.svc.ra); n > 0 {
-		r.deliver(r.out[:n], nil)
+		r.deliver(r.out[:n])
 		r.flushRx()
 	}
 }

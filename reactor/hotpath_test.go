@@ -37,6 +37,13 @@ const testFeatures = vhostuser.FeatureVersion1 | vhostuser.FeatureEventIdx | vho
 
 func newTestNic(t testing.TB, mac packet.MAC, ip netip.Addr, routes *Routes) *testNic {
 	t.Helper()
+	return newTestNicWith(t, mac, ip, routes, testFeatures, vmm.DefaultBufSize)
+}
+
+// newTestNicWith is newTestNic with the features the driver negotiated
+// and the size of its TX buffers.
+func newTestNicWith(t testing.TB, mac packet.MAC, ip netip.Addr, routes *Routes, features uint64, txBuf int) *testNic {
+	t.Helper()
 	ib, err := inbox.New(inbox.Config{Slots: 512, MaxFrame: 9230})
 	if err != nil {
 		t.Fatal(err)
@@ -65,13 +72,14 @@ func newTestNic(t testing.TB, mac packet.MAC, ip netip.Addr, routes *Routes) *te
 		t.Fatal(err)
 	}
 	n := &testNic{r: r, mac: mac, ip: ip}
-	if n.mem, err = vmm.NewGuestMemory(8 << 20); err != nil {
+	if n.mem, err = vmm.NewGuestMemory(8<<20 + 256*txBuf); err != nil {
 		t.Fatal(err)
 	}
 	qcfg := vmm.DriverQueueConfig{Size: 256, EventIdx: true}
 	if n.rx, err = vmm.NewDriverQueue(n.mem, qcfg); err != nil {
 		t.Fatal(err)
 	}
+	qcfg.BufSize = txBuf
 	if n.tx, err = vmm.NewDriverQueue(n.mem, qcfg); err != nil {
 		t.Fatal(err)
 	}
@@ -92,7 +100,7 @@ func newTestNic(t testing.TB, mac packet.MAC, ip netip.Addr, routes *Routes) *te
 		call, _ := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
 		desc, avail, used := dq.UserAddrs()
 		if err := r.StartRing(q, vhostuser.RingConfig{
-			Features: testFeatures, Size: 256, Desc: desc, Avail: avail, Used: used, Kick: kick, Call: call, Err: -1,
+			Features: features, Size: 256, Desc: desc, Avail: avail, Used: used, Kick: kick, Call: call, Err: -1,
 		}); err != nil {
 			t.Fatal(err)
 		}

@@ -25,7 +25,11 @@ type inflightChain struct {
 // releases frames in order, and the frames of one TX ring usually go to a
 // few destinations that drain as fast as each other.
 type inflight struct {
-	ring       []inflightChain
+	ring []inflightChain
+	// pieceBuf holds maxLendPieces piece views per entry of ring: the
+	// lent tail of entry i is in pieceBuf[i*maxLendPieces:], which the
+	// destination's inbox reads until it releases the frame.
+	pieceBuf   [][]byte
 	head, tail uint32 // positions; ring[pos % len(ring)]
 	// limit is how many chains may be lent at once: half the TX ring, so
 	// that the guest keeps buffers to send from while a destination
@@ -54,7 +58,16 @@ func (f *inflight) reserve(size int) {
 	for i := range n {
 		ring[i] = f.ring[(f.head+uint32(i))%uint32(len(f.ring))]
 	}
+	// The piece lists of the chains still in flight stay where their
+	// inboxes point, in the old pieceBuf.
 	f.ring, f.head, f.tail = ring, 0, uint32(n)
+	f.pieceBuf = make([][]byte, size*maxLendPieces)
+}
+
+// pieces returns the room for the lent tail of the chain pushed next.
+func (f *inflight) pieces() [][]byte {
+	i := int(f.tail%uint32(len(f.ring))) * maxLendPieces
+	return f.pieceBuf[i : i+maxLendPieces : i+maxLendPieces]
 }
 
 func (f *inflight) push(c inflightChain) {
@@ -66,6 +79,8 @@ func (f *inflight) front() *inflightChain { return &f.ring[f.head%uint32(len(f.r
 
 func (f *inflight) pop() {
 	*f.front() = inflightChain{}
+	i := int(f.head%uint32(len(f.ring))) * maxLendPieces
+	clear(f.pieceBuf[i : i+maxLendPieces])
 	f.head++
 }
 

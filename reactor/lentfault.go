@@ -1,6 +1,9 @@
 package reactor
 
-import "mvirt-net/reactor/virtq"
+import (
+	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/virtq"
+)
 
 // A frame another NIC lent this one (see route) is copied straight out of
 // the sender's guest memory, which the sender's VMM may shrink under it
@@ -14,13 +17,13 @@ import "mvirt-net/reactor/virtq"
 
 // nextFrame is an inbox frame taken and not yet delivered.
 type nextFrame struct {
-	head, tail []byte
-	ok         bool
+	f  inbox.Frame
+	ok bool
 }
 
 // lentCopy is the lent frame being delivered.
 type lentCopy struct {
-	tail []byte       // its lent bytes; nil between frames
+	tail [][]byte     // its lent bytes; nil between frames
 	rx   virtq.RxMark // where the RX queue stood before it
 }
 
@@ -43,14 +46,22 @@ func (r *Reactor) catchLentFault(faulted *bool) {
 	if rx := &r.queues[rxQueue]; rx.running {
 		rx.q.Rewind(l.rx)
 	}
-	r.rxPieces[0], r.rxPieces[1] = nil, nil
+	clear(r.rxPieces[:])
 	r.drop(DropLentFault)
 	*faulted = true
 }
 
 // faultIn reports whether v, a recovered panic value, is a memory fault
-// at an address in b.
-func faultIn(v any, b []byte) bool {
+// at an address in one of pieces.
+func faultIn(v any, pieces [][]byte) bool {
 	e, ok := v.(interface{ Addr() uintptr })
-	return ok && contains(b, e.Addr())
+	if !ok {
+		return false
+	}
+	for _, b := range pieces {
+		if contains(b, e.Addr()) {
+			return true
+		}
+	}
+	return false
 }

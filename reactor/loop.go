@@ -282,7 +282,7 @@ func (r *Reactor) acceptAll() {
 		}
 		r.connGen++
 		r.conn = vhostuser.NewSession(fd, r, vhostuser.SessionConfig{
-			Features: vhostuser.DefaultFeatures, Logger: r.cfg.Log.With("nic", r.cfg.NicID), MaxMTU: r.mtu,
+			Features: r.offered(), Logger: r.cfg.Log.With("nic", r.cfg.NicID), MaxMTU: r.mtu,
 		})
 		r.cfg.Log.Info("frontend connected", "nic", r.cfg.NicID)
 		r.armConn()

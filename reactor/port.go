@@ -122,6 +122,7 @@ func (p *Port) Start(pc PortConfig) (*Reactor, error) {
 		Routes:        &p.net.routes,
 		Filter:        p.net.dp.filters.slot(p.id),
 		ConntrackSize: d.ConntrackSize,
+		Offloads:      d.Offloads,
 		Stats:         &p.stats,
 		Log:           d.Log,
 		CPUs:          d.CPUs,

@@ -12,6 +12,7 @@ import (
 	"mvirt-net/reactor/conntrack"
 	"mvirt-net/reactor/guestmem"
 	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/uring"
 	"mvirt-net/reactor/vhostuser"
@@ -67,27 +68,36 @@ type Reactor struct {
 	// inSession is set while the Session handles frontend messages.
 	inSession bool
 
-	parsed    packet.Parsed
-	frame     []byte
-	out       []byte
-	rxChain   virtq.Chain
+	parsed packet.Parsed
+	// frame holds the bytes of a TX frame that take copied; tx is the
+	// TX frame handled (see txframe.go).
+	frame   []byte
+	tx      txFrame
+	out     []byte
+	rxChain virtq.Chain
+	// rxHdr is the virtio-net header of a plain frame (all zero), rxOff
+	// that of an offloaded one; rxPieces are the pieces put delivers.
 	rxHdr     [12]byte
-	rxPieces  [2][]byte
+	rxOff     [12]byte
+	rxPieces  [1 + maxLendPieces][]byte
 	rxPending bool
-	batch     batchStats
-	inboxBuf  [8]byte
-	touched   [maxTouched]*inbox.Inbox
-	// inPlace is set while the frame handled is the guest's own buffer;
-	// lent is the frame route lent out of it, if any; inflight holds
-	// the TX chains lent (see inflight.go).
-	inPlace bool
-	lent    inflightChain
+	// off are the offloads the driver negotiated (see offloads.go); rx
+	// is deliverFrame's room for frames with an offload header.
+	off      offload.Features
+	rx       rxOffload
+	batch    batchStats
+	inboxBuf [8]byte
+	touched  [maxTouched]*inbox.Inbox
+	// lent is the frame route lent out of the TX chain handled, if any;
+	// inflight holds the TX chains lent (see inflight.go).
+	lent inflightChain
 	// reserved is the inbox slot route is filling, if any (see route).
 	reserved inbox.Slot
-	// next is the inbox frame deliverFrames takes next, drained counts
-	// the frames it took this batch, and lending is the lent frame it
-	// copies (see lentfault.go).
+	// next is the inbox frame deliverFrames takes next, cur the one it
+	// delivers, drained counts the frames it took this batch, and
+	// lending is the lent frame it copies (see lentfault.go).
 	next     nextFrame
+	cur      inbox.Frame
 	drained  int
 	lending  lentCopy
 	inflight inflight

@@ -44,7 +44,10 @@ type lastRoute struct {
 // Frames longer than lendMin bytes are lent to their destination; the
 // first lendHead bytes (the Ethernet and IP headers, which routing
 // rewrites) are copied, and kept with the inbox's bookkeeping. Shorter
-// frames are cheaper to copy whole than to track.
+// frames are cheaper to copy whole than to track. A frame with an
+// offload header has every header copied instead (see offloadHead),
+// since its destination may complete its checksum or cut it into
+// segments there.
 const (
 	lendMin  = 256
 	lendHead = inbox.InlineLen
@@ -59,16 +62,19 @@ const maxTouched = 16
 // stuck NIC cannot stall its senders' traffic to everyone else.
 const maxBlock = time.Millisecond
 
-// route forwards a frame to the NIC owning its destination. Its first
-// bytes are copied into the destination's inbox, where the MACs are
-// rewritten and the TTL decremented; the rest of a frame longer than
-// lendMin that lies in one guest buffer is lent (attached, not copied), so
-// the destination's reactor copies it once, straight from this guest's
-// buffer into its own guest's, and the TX chain stays in flight until then
-// (r.lent). Errors go back to the sender as ICMP, as a router sends them.
-// It reports false, leaving the frame to the guest, when the destination's
-// inbox is full and the TX ring should wait for room (backpressure) rather
-// than drop.
+// route forwards a frame to the NIC owning its destination: one lookup,
+// one anti-spoofing check (answer), one filter pass and one TTL
+// decrement per frame, a TSO super-frame included. Its first bytes are
+// copied into the destination's inbox, where the MACs are rewritten and
+// the TTL decremented; the rest of a frame longer than lendMin is lent
+// (attached where it lies in this guest's buffers, in one piece or
+// several, not copied), so the destination's reactor copies it once,
+// straight from this guest's buffers into its own guest's, and the TX
+// chain stays in flight until then (r.lent). The frame's offload header
+// travels with it. Errors go back to the sender as ICMP, as a router
+// sends them. It reports false, leaving the frame to the guest, when the
+// destination's inbox is full and the TX ring should wait for room
+// (backpressure) rather than drop.
 func (r *Reactor) route(frame []byte) bool {
 	p := &r.parsed
 	if !r.egressAllowed(frame) {
@@ -81,27 +87,41 @@ func (r *Reactor) route(frame []byte) bool {
 	}
 	d, ok := r.lookup(tbl, p.Dst)
 	if !ok || d.Inbox == nil {
+		r.ensureLinear(len(frame))
 		r.unreachable(frame, tbl.InNetwork(p.Dst))
 		return true
 	}
 	if p.TTL <= 1 {
+		r.ensureLinear(len(frame))
 		r.icmpError(frame, icmpTimeExceeded, 0)
 		return true
 	}
 	n := p.End
-	if n-packet.EthernetHeaderLen > d.MTU {
+	if r.packetSize() > d.MTU {
+		r.ensureLinear(len(frame))
 		r.tooBig(frame, d.MTU)
 		return true
-	}
-	if !d.Inbox.Room(n) && r.block(d.Inbox, n) {
-		return false
 	}
 	head := n
 	// A frame back to this NIC itself is not lent: settle, waiting on the
 	// reactor's own thread, would wait for itself.
-	lend := r.inPlace && n > lendMin && !r.inflight.full() && d.Inbox != r.cfg.Inbox
+	lend := n > lendMin && !r.inflight.full() && d.Inbox != r.cfg.Inbox
+	var pieces [][]byte
 	if lend {
-		head = lendHead
+		head = r.lendHead()
+		var k int
+		pieces = r.inflight.pieces()
+		k, lend = r.tailPieces(pieces, frame, head, n)
+		pieces = pieces[:k]
+	}
+	if !lend {
+		head = n
+		if r.tx.gsoSize > 0 && n > d.Inbox.MaxFrame() {
+			return r.routeSegments(frame, d)
+		}
+	}
+	if !d.Inbox.Room(head) && r.block(d.Inbox, head) {
+		return false
 	}
 	// The slot lives in r.reserved while the frame is copied out of guest
 	// memory, where a fault panics: the crash path cancels it, so the
@@ -113,16 +133,27 @@ func (r *Reactor) route(frame []byte) bool {
 	}
 	r.blockedSince = 0
 	b := slot.Bytes()
-	copy(b, frame[:head])
+	r.copyOut(b, frame)
 	packet.Ethernet(b).Encode(d.MAC, gateway.MAC, p.EtherType)
 	packet.DecTTL(b, p)
 	if lend {
-		slot.Attach(frame[head:n])
+		slot.Attach(pieces)
 		r.lent = inflightChain{q: d.Inbox, pos: slot.Pos()}
 	}
+	slot.SetHeader(r.tx.hdr)
 	slot.Commit()
 	r.touch(d.Inbox)
 	return true
+}
+
+// lendHead is how much of the frame parsed route copies when it lends
+// the rest: lendHead bytes for a plain frame, every header up to the
+// end of the transport header for a frame with an offload header.
+func (r *Reactor) lendHead() int {
+	if r.tx.hdr == (inbox.Header{}) {
+		return lendHead
+	}
+	return r.tx.headers
 }
 
 // lookup finds dst in tbl, remembering the last answer: a burst of frames
@@ -186,7 +217,7 @@ func (r *Reactor) drainInboxFrames() {
 	r.drained = 0
 	filtered := r.fw.begin()
 	nx := &r.next
-	nx.head, nx.tail, nx.ok = q.Next()
+	nx.f, nx.ok = q.Next()
 	for r.deliverFrames(q, filtered) {
 		// A lent frame faulted and was dropped: on with the rest.
 	}
@@ -206,31 +237,35 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	rx := &r.queues[rxQueue]
 	for nx := &r.next; nx.ok; {
-		f, tail := nx.head, nx.tail
-		nx.head, nx.tail, nx.ok = q.Next()
+		f := &r.cur
+		*f = nx.f
+		nx.f, nx.ok = q.Next()
 		r.drained++
 		// While this frame is copied, the next one's destination (and
 		// the source of a lent one) come into the cache.
 		if nx.ok && rx.running {
-			prefetch.Read(nx.tail)
+			if len(nx.f.Tail) > 0 {
+				prefetch.Read(nx.f.Tail[0])
+			}
 			if b := rx.q.PeekBuffer(1); b != nil {
-				prefetch.Write(b[:min(len(b), r.hdrLen+len(nx.head)+len(nx.tail))])
+				prefetch.Write(b[:min(len(b), r.hdrLen+nx.f.Len())])
 			}
 		}
-		if tail != nil {
-			r.lending.tail = tail
+		if f.Tail != nil {
+			r.lending.tail = f.Tail
 			if rx.running {
 				r.lending.rx = rx.q.Mark()
 			}
 		}
-		if !filtered || r.ingressAllowed(f, tail) {
-			r.deliver(f, tail)
+		if !filtered || r.ingressAllowed(f.Head, f.Tail) {
+			r.deliverFrame(f)
 		}
 		r.lending.tail = nil
 		if r.drained%rxPublishEvery == 0 {
 			r.flushRx()
 		}
 	}
+	r.cur = inbox.Frame{}
 	return false
 }
 
@@ -277,7 +312,7 @@ func (r *Reactor) icmpError(frame []byte, kind icmpKind, code uint8) {
 		n = packet.PutICMPv6DestUnreachable(r.out, frame, p, gateway.MAC, gateway.IPv6, code)
 	}
 	if n > 0 {
-		r.deliver(r.out[:n], nil)
+		r.deliver(r.out[:n])
 	}
 }
 
@@ -295,6 +330,6 @@ func (r *Reactor) tooBig(frame []byte, mtu int) {
 	}
 	r.drop(DropTooBig)
 	if n > 0 {
-		r.deliver(r.out[:n], nil)
+		r.deliver(r.out[:n])
 	}
 }

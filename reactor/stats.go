@@ -1,6 +1,10 @@
 package reactor
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+
+	"mvirt-net/reactor/offload"
+)
 
 // DropReason says why a frame was dropped.
 type DropReason uint8
@@ -58,11 +62,21 @@ const (
 	// they were copied out of that NIC's guest memory (its VMM shrank
 	// the memory under it).
 	DropLentFault
+	// dropOffloadBase is the first of the drops of frames whose offload
+	// header was refused, one per offload.Reason (see offloadDrop),
+	// named "offload_" and the reason: "offload_gso_size_zero", ...
+	dropOffloadBase
 	// NumDropReasons is the number of reasons.
-	NumDropReasons
+	NumDropReasons = dropOffloadBase + DropReason(offload.NumReasons) - 1
 )
 
-var dropNames = [NumDropReasons]string{
+// offloadDrop is the drop reason of an offload header refused for why
+// (not offload.ReasonNone).
+func offloadDrop(why offload.Reason) DropReason {
+	return dropOffloadBase + DropReason(why) - 1
+}
+
+var dropNames = [dropOffloadBase]string{
 	"malformed", "unrouted", "oversize", "segment_limit", "no_rx_buffer", "rx_too_big",
 	"spoofed_mac", "spoofed_ipv4", "spoofed_ipv6", "to_gateway", "service_error",
 	"inbox_full", "too_big", "not_public", "offload", "uplink_write",
@@ -71,8 +85,11 @@ var dropNames = [NumDropReasons]string{
 
 // String names the reason as metrics label it.
 func (r DropReason) String() string {
-	if r < NumDropReasons {
+	switch {
+	case r < dropOffloadBase:
 		return dropNames[r]
+	case r < NumDropReasons:
+		return "offload_" + offload.Reason(r-dropOffloadBase+1).String()
 	}
 	return "unknown"
 }

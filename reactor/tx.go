@@ -72,9 +72,9 @@ func (r *Reactor) processTx() {
 }
 
 // handleTx takes one frame the guest sent: the chain's readable bytes past
-// the virtio-net header. A frame in one segment is used in place; one in
-// several is copied into the reactor's frame buffer. It reports false when
-// the frame must wait for room at its destination (see route).
+// the virtio-net header, and the header itself (see txframe.go). It
+// reports false when the frame must wait for room at its destination
+// (see route).
 func (r *Reactor) handleTx(c *virtq.Chain) bool {
 	if c.ReadLen <= r.hdrLen {
 		r.drop(DropMalformed)
@@ -84,11 +84,13 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 		r.drop(DropOversize)
 		return true
 	}
-	var frame []byte
-	frame, r.inPlace = r.linearize(c.ReadSegs())
-	packet.Parse(frame, &r.parsed)
+	frame := r.take(c.ReadSegs())
 	if r.parsed.Reason != packet.ReasonNone {
 		r.drop(DropMalformed)
+		return true
+	}
+	if why, ok := r.checkOffload(frame); !ok {
+		r.drop(why)
 		return true
 	}
 	if !r.answer(frame) {
@@ -99,41 +101,30 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 	return true
 }
 
-// linearize returns the frame in segs after the virtio-net header, and
-// whether it is the guest's buffer itself (a frame in one segment) rather
-// than a copy in the reactor's frame buffer.
-func (r *Reactor) linearize(segs [][]byte) ([]byte, bool) {
-	skip := r.hdrLen
-	for len(segs) > 0 && len(segs[0]) <= skip {
-		skip -= len(segs[0])
-		segs = segs[1:]
-	}
-	if len(segs) == 1 {
-		return segs[0][skip:], true
-	}
-	n := copy(r.frame, segs[0][skip:])
-	for _, s := range segs[1:] {
-		n += copy(r.frame[n:], s)
-	}
-	return r.frame[:n], false
+// deliver copies a frame the gateway built, complete and in one piece,
+// into the guest's RX queue (see put).
+func (r *Reactor) deliver(frame []byte) {
+	r.rxPieces[0] = frame
+	r.put(r.rxHdr[:r.hdrLen], r.rxPieces[:1])
+	r.rxPieces[0] = nil
 }
 
-// deliver copies a frame, head then tail (which may be nil), into the
+// put copies a frame in pieces behind the virtio-net header hdr into the
 // guest's RX queue; publishing waits for the end of the batch (flushRx).
-func (r *Reactor) deliver(head, tail []byte) {
+func (r *Reactor) put(hdr []byte, pieces [][]byte) {
 	qs := &r.queues[rxQueue]
 	if !qs.running {
 		r.drop(DropNoRxBuffer)
 		return
 	}
-	r.rxPieces[0], r.rxPieces[1] = head, tail
-	res, f := qs.q.Deliver(&r.rxChain, r.rxHdr[:r.hdrLen], r.rxPieces[:])
-	r.rxPieces[0], r.rxPieces[1] = nil, nil
+	res, f := qs.q.Deliver(&r.rxChain, hdr, pieces)
 	switch res {
 	case virtq.RxDelivered:
 		r.rxPending = true
 		r.batch.rxPackets++
-		r.batch.rxBytes += uint64(len(head) + len(tail))
+		for _, p := range pieces {
+			r.batch.rxBytes += uint64(len(p))
+		}
 	case virtq.RxNoBuffers:
 		r.drop(DropNoRxBuffer)
 	case virtq.RxTooBig:

@@ -69,7 +69,15 @@ type UplinkReactor struct {
 	nTouched int
 	// lending is the lent bytes of the frame toKernel writes, nil
 	// between frames (see catchLentFault).
-	lending []byte
+	lending [][]byte
+	// cur is the inbox frame writeFrames writes; copying is set while
+	// write copies into the buffer it took; short is set when a frame
+	// waits for write buffers to be free.
+	cur     inbox.Frame
+	copying bool
+	short   bool
+	// off is writeFrame's room for frames with an offload header.
+	off rxOffload
 }
 
 // Start starts a reactor serving the uplink on its own OS thread, and
@@ -185,8 +193,8 @@ func (r *UplinkReactor) loop() {
 	r.armInbox()
 	for !r.stopping {
 		wait := uint32(0)
-		parked := r.nfree > 0 && ib.Park()
-		if parked || r.nfree == 0 {
+		parked := r.nfree > 0 && !r.short && ib.Park()
+		if parked || r.nfree == 0 || r.short {
 			wait = 1
 		}
 		_, err := r.ring.SubmitAndWait(wait)

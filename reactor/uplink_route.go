@@ -184,20 +184,29 @@ func (r *UplinkReactor) toKernel() {
 	q.Release()
 }
 
-// writeFrames writes frames of q while write buffers are free. It reports
-// true when a fault copying a lent frame cut it short (see
-// catchLentFault).
+// writeFrames writes frames of q while write buffers are free, as many
+// as each frame needs (a super-frame one per segment, see writeFrame);
+// a frame that needs more than are free waits for writes to complete
+// (r.short). It reports true when a fault copying a lent frame cut it
+// short (see catchLentFault).
 func (r *UplinkReactor) writeFrames(q *inbox.Inbox) (faulted bool) {
 	defer r.catchLentFault(&faulted)
+	r.short = false
 	for r.nfree > 0 {
-		head, tail, ok := q.Next()
+		f, ok := q.Peek()
 		if !ok {
 			break
 		}
-		r.lending = tail
-		r.write(head, tail)
+		if need := writesNeeded(&f); need > r.nfree && r.nfree < uplinkWrites {
+			r.short = true
+			break
+		}
+		r.cur, _ = q.Next()
+		r.lending = r.cur.Tail
+		r.writeFrame(&r.cur)
 		r.lending = nil
 	}
+	r.cur = inbox.Frame{}
 	return false
 }
 
@@ -216,15 +225,18 @@ func (r *UplinkReactor) catchLentFault(faulted *bool) {
 	if !faultIn(v, tail) {
 		panic(v)
 	}
-	// write reads the lent bytes only after taking the buffer.
-	r.nfree++
+	if r.copying {
+		r.nfree++
+		r.copying = false
+	}
 	r.drop(DropLentFault)
 	*faulted = true
 }
 
-// write queues the IP packet of the Ethernet frame head+tail to the TUN,
-// behind a virtio_net_hdr of a complete packet, in a free write buffer.
-func (r *UplinkReactor) write(head, tail []byte) {
+// write queues the IP packet of the Ethernet frame head+tail (in pieces)
+// to the TUN, behind a virtio_net_hdr of a complete packet, in a free
+// write buffer.
+func (r *UplinkReactor) write(head []byte, tail [][]byte) {
 	if r.nfree == 0 {
 		r.drop(DropUplinkWrite)
 		return
@@ -233,7 +245,10 @@ func (r *UplinkReactor) write(head, tail []byte) {
 		r.drop(DropMalformed)
 		return
 	}
-	l3 := len(head) + len(tail) - packet.EthernetHeaderLen
+	l3 := len(head) - packet.EthernetHeaderLen
+	for _, p := range tail {
+		l3 += len(p)
+	}
 	idx := r.wfree[r.nfree-1]
 	b := r.wbuf[idx]
 	if tun.HdrLen+l3 > len(b) {
@@ -241,9 +256,13 @@ func (r *UplinkReactor) write(head, tail []byte) {
 		return
 	}
 	r.nfree--
+	r.copying = true
 	tun.PutPlainHeader(b)
 	n := tun.HdrLen + copy(b[tun.HdrLen:], head[packet.EthernetHeaderLen:])
-	n += copy(b[n:], tail)
+	for _, p := range tail {
+		n += copy(b[n:], p)
+	}
+	r.copying = false
 	e := nextSQE(r.ring)
 	e.PrepareWrite(r.up.dev.Fd(), b[:n], 0)
 	e.UserData = tag(kindTunWrite, 0, int(idx))

@@ -104,7 +104,7 @@ func (rig *uplinkRig) icmpListener(t testing.TB, v6 bool) int {
 			t.Fatal(err)
 		}
 	})
-	tv := unix.NsecToTimeval(int64(2 * time.Second))
+	tv := unix.NsecToTimeval(int64(10 * time.Second))
 	if err := unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv); err != nil {
 		t.Fatal(err)
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	UplinkMasquerade6 bool
 	// UplinkForwarding turns the host's forwarding sysctls on.
 	UplinkForwarding bool
+	// Offloads offers the vNICs' drivers checksum and segmentation
+	// offloads (see reactor.Config.Offloads).
+	Offloads bool
 	// ConntrackSize is the number of connections each vNIC tracks for
 	// its security groups.
 	ConntrackSize int
@@ -132,6 +135,7 @@ Flags:
 	fs.StringVar(&c.ReactorCPUs, "reactor-cpus", "", "pin the vNIC reactors' threads to these CPUs, e.g. 2-3 or 1,3 (default: unpinned)")
 	fs.DurationVar(&c.BusyPoll, "busy-poll", defaultBusyPoll, "how long a vNIC's reactor keeps polling its rings after its last frame before it sleeps (0 disables; idle NICs never poll)")
 	fs.IntVar(&c.BusyPollBatch, "busy-poll-batch", reactor.DefaultBusyPollBatch, "frames one wake-up must bring for a reactor to start polling: a NIC with a trickle of traffic sleeps between frames; 1 polls after every frame (lowest latency, most CPU)")
+	fs.BoolVar(&c.Offloads, "offloads", true, "offer the vNICs' drivers checksum offload and TCP/UDP segmentation offload (virtio-net CSUM, GUEST_CSUM, HOST/GUEST_TSO4/6, ECN, USO): a guest then sends and receives 64 KiB super-frames, which the daemon segments in software for peers that did not negotiate them; false offers none")
 	fs.IntVar(&c.ConntrackSize, "conntrack-size", conntrack.DefaultSize, "connections each vNIC tracks for its security groups (a table of 64 bytes per entry, allocated when the vNIC first has a security group); a full table drops new connections")
 	fs.Var(hugepagesFlag{&c.Hugepages}, "hugepages", "back the vNICs' packet memory (each inbox, one 2 MiB page per vNIC) with huge pages from /proc/sys/vm/nr_hugepages: off, on (or --hugepages alone: a short pool is a warning and falls back to normal pages) or required (a short pool stops the start and refuses new vNICs with RESOURCE_EXHAUSTED); give the value with =")
 	fs.BoolVar(&c.FaultInjection, "fault-injection", false, "testing only: serve POST /debug/nics/{id}/panic and POST /debug/uplink/panic on the debug endpoint (they make a reactor panic)")

@@ -57,7 +57,7 @@ func run(ctx context.Context, cfg *Config) error {
 			Name: cfg.UplinkName, MTU: cfg.UplinkMTU, Forwarding: cfg.UplinkForwarding,
 			NAT: reactor.NAT{Iface: cfg.UplinkMasquerade, IPv6: cfg.UplinkMasquerade6},
 		},
-		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages,
+		ConntrackSize: cfg.ConntrackSize, Hugepages: cfg.Hugepages, Offloads: cfg.Offloads,
 	})
 	if err != nil {
 		return err

@@ -40,7 +40,7 @@ func TestAllocs(t *testing.T) {
 			for q.Put(small) {
 			}
 			for {
-				if _, _, ok := q.Next(); !ok {
+				if _, ok := q.Next(); !ok {
 					break
 				}
 			}

@@ -68,7 +68,7 @@ func crossThread(b *testing.B, producers, n int) {
 	for got := 0; got < total; {
 		k := 0
 		for ; k < 32; k++ {
-			if _, _, ok := q.Next(); !ok {
+			if _, ok := q.Next(); !ok {
 				break
 			}
 		}

@@ -2,21 +2,36 @@ package inbox
 
 // Next returns the oldest committed frame not yet taken, skipping
 // cancelled ones, or false if there is none (the next frame in order may
-// be reserved but not yet committed). The frame is head, its bytes in the
-// ring, then tail, the bytes its producer attached (nil if none). The
-// consumer borrows both until Release; it may take several frames before
-// releasing them together.
-func (q *Inbox) Next() (head, tail []byte, ok bool) {
+// be reserved but not yet committed). The consumer borrows the frame's
+// bytes until Release; it may take several frames before releasing them
+// together.
+func (q *Inbox) Next() (Frame, bool) {
 	for {
 		m := &q.meta[q.read&q.mask]
 		if m.seq.Load() != q.read+1 {
-			return nil, nil, false
+			return Frame{}, false
 		}
 		pos, n := q.read, int(m.n)
 		q.read += uint64(m.span)
 		if n != 0 {
-			return q.frame(pos, n), m.tail, true
+			return Frame{Head: q.frame(pos, n), Tail: m.tail, Hdr: m.hdr}, true
 		}
+	}
+}
+
+// Peek returns the frame Next would return, without taking it, or false
+// if there is none.
+func (q *Inbox) Peek() (Frame, bool) {
+	for {
+		m := &q.meta[q.read&q.mask]
+		if m.seq.Load() != q.read+1 {
+			return Frame{}, false
+		}
+		if m.n != 0 {
+			return Frame{Head: q.frame(q.read, int(m.n)), Tail: m.tail, Hdr: m.hdr}, true
+		}
+		// A cancelled reservation: Next would skip it too.
+		q.read += uint64(m.span)
 	}
 }
 

@@ -28,9 +28,13 @@
 // # Lending
 //
 // A producer may put only a frame's first bytes in the Slot and Attach
-// the rest where it lies, in its guest's TX buffer: the consumer then
-// copies the frame once, from one guest straight into the other, and the
-// ring carries headers only. The producer keeps the attached bytes valid
+// the rest where it lies, in its guest's TX buffers (one piece or
+// several: a TSO frame's page fragments): the consumer then copies the
+// frame once, from one guest straight into the other, and the ring
+// carries headers only. The list of pieces is the producer's too (an
+// array it keeps per frame in flight), so attaching costs no allocation.
+// Every frame also carries its virtio_net_hdr (Slot.SetHeader), so that
+// the consumer knows which offloads its sender left to it. The producer keeps the attached bytes valid
 // until Released reports the slot's position released: the consumer's
 // Release (which stores the released sequence number) or Close. The
 // producer polls that, in order, to give its TX buffers back to its

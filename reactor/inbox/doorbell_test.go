@@ -46,7 +46,7 @@ func TestDoorbellWakesBlockedRead(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("consumer not woken")
 	}
-	if _, _, ok := q.Next(); !ok {
+	if _, ok := q.Next(); !ok {
 		t.Error("woken to an empty ring")
 	}
 }
@@ -84,7 +84,7 @@ func TestDoorbellWakesUring(t *testing.T) {
 	}
 	r.CQAdvance(1)
 	q.Unpark()
-	if f, _, ok := q.Next(); !ok || len(f) != 1514 {
+	if f, ok := q.Next(); !ok || len(f.Head) != 1514 {
 		t.Error("frame missing after wake-up")
 	}
 }
@@ -167,7 +167,7 @@ func TestCloseWhileProducing(t *testing.T) {
 	wg.Go(func() {
 		for !q.closed.Load() {
 			for {
-				if _, _, ok := q.Next(); !ok {
+				if _, ok := q.Next(); !ok {
 					break
 				}
 			}

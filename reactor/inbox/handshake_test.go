@@ -116,8 +116,11 @@ func TestCommitFlushWakesParkedConsumer(t *testing.T) {
 	)
 	done := make(chan struct{})
 	lost := watch(done, func() bool {
+		// The counters first, the doorbell after: a frame counted as
+		// flushed has had its ring sent, so a ring missing after the
+		// count was read is a lost one, not one still to come.
 		return consumer.asleep(func() bool {
-			return !rung(t, bell) && flushed.Load() > taken.Load()
+			return flushed.Load() > taken.Load() && !rung(t, bell)
 		})
 	}, bell)
 	defer close(done)
@@ -229,7 +232,6 @@ func TestReleaseWakesWaitingProducer(t *testing.T) {
 // spinSink keeps spin's loop from being optimised away.
 var spinSink atomic.Uint64
 
-// spin busy-waits for about n loop iterations.
 // consume is the consumer of both tests, on a locked thread: it drains
 // q, releases, parks and sleeps on bell until it has taken
 // handshakeRounds frames.
@@ -237,7 +239,7 @@ func consume(t *testing.T, q *Inbox, consumer *sleeper, bell int, taken *atomic.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for {
-		for _, _, ok := q.Next(); ok; _, _, ok = q.Next() {
+		for _, ok := q.Next(); ok; _, ok = q.Next() {
 			taken.Add(1)
 		}
 		q.Release()
@@ -252,6 +254,7 @@ func consume(t *testing.T, q *Inbox, consumer *sleeper, bell int, taken *atomic.
 	}
 }
 
+// spin busy-waits for about n loop iterations.
 func spin(n int) {
 	x := uint64(0)
 	for j := range n {

@@ -74,10 +74,12 @@ type slot struct {
 	seq atomic.Uint64
 	// n is the length of the frame's bytes in the ring, 0 for a cancelled
 	// reservation; span is the number of slots they occupy; tail is the
-	// rest of the frame, outside the ring (see Slot.Attach). Written
-	// before seq marks the frame committed, read after.
+	// rest of the frame, outside the ring, in pieces (see Slot.Attach);
+	// hdr is its virtio_net_hdr (see Slot.SetHeader). Written before seq
+	// marks the frame committed, read after.
 	n, span uint32
-	tail    []byte
+	tail    [][]byte
+	hdr     Header
 	// inline holds the bytes of a frame of up to InlineLen bytes, instead
 	// of the slot's data: consecutive positions then use consecutive
 	// memory, two cache lines each with the bookkeeping, where slots of
@@ -90,7 +92,33 @@ type slot struct {
 // kept with a slot's bookkeeping rather than in its data: it makes a slot's
 // bookkeeping 128 bytes, and holds an Ethernet header and the longest IPv4
 // header.
-const InlineLen = 88
+const InlineLen = 78
+
+// HeaderLen is the length of a Header.
+const HeaderLen = 10
+
+// Header is the virtio_net_hdr a frame travels with (struct
+// virtio_net_hdr, without num_buffers), as its sender validated it. The
+// inbox only carries it; all zero is a plain frame without offloads.
+type Header [HeaderLen]byte
+
+// Frame is a frame as the consumer takes it: Head, its bytes in the ring,
+// then Tail, the pieces its producer attached (nil if none), and Hdr. The
+// consumer borrows Head and Tail until Release.
+type Frame struct {
+	Head []byte
+	Tail [][]byte
+	Hdr  Header
+}
+
+// Len returns the frame's length, head and tail.
+func (f *Frame) Len() int {
+	n := len(f.Head)
+	for _, p := range f.Tail {
+		n += len(p)
+	}
+	return n
+}
 
 // New allocates an inbox and its doorbell eventfd. With Config.Hugepages
 // its slot memory is on huge pages, or New fails with an error wrapping

@@ -42,7 +42,8 @@ func TestRoundTrip(t *testing.T) {
 			if !q.Put(want) {
 				t.Fatalf("round %d: Put(%d bytes) refused", round, n)
 			}
-			got, _, ok := q.Next()
+			fr, ok := q.Next()
+			got := fr.Head
 			if !ok || !bytes.Equal(got, want) {
 				t.Fatalf("round %d: frame of %d bytes: got %d bytes, %v", round, n, len(got), ok)
 			}
@@ -52,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			q.Release()
 		}
 	}
-	if _, _, ok := q.Next(); ok {
+	if _, ok := q.Next(); ok {
 		t.Error("frame left over")
 	}
 }
@@ -66,7 +67,8 @@ func TestBatchReleaseInOrder(t *testing.T) {
 	}
 	var got [][]byte
 	for {
-		f, _, ok := q.Next()
+		fr, ok := q.Next()
+		f := fr.Head
 		if !ok {
 			break
 		}
@@ -107,7 +109,7 @@ func TestFullDropsAndCounts(t *testing.T) {
 	if d := q.Drops(DropFull); d != 2 {
 		t.Errorf("DropFull = %d, want 2", d)
 	}
-	if _, _, ok := q.Next(); !ok {
+	if _, ok := q.Next(); !ok {
 		t.Fatal("no frame")
 	}
 	if q.Put(pattern(64, 5)) {
@@ -144,7 +146,7 @@ func TestReserveCommitCancel(t *testing.T) {
 	if !q.Put([]byte("second")) {
 		t.Fatal("Put refused")
 	}
-	if _, _, ok := q.Next(); ok {
+	if _, ok := q.Next(); ok {
 		t.Fatal("frame taken past an uncommitted reservation")
 	}
 	first.Cancel()
@@ -153,7 +155,8 @@ func TestReserveCommitCancel(t *testing.T) {
 	third.Bytes()[4] = 'd'
 	third.Commit()
 	for _, want := range []string{"second", "third"} {
-		f, _, ok := q.Next()
+		fr, ok := q.Next()
+		f := fr.Head
 		if !ok || string(f) != want {
 			t.Fatalf("got %q, %v; want %q", f, ok, want)
 		}
@@ -207,26 +210,34 @@ func TestConfig(t *testing.T) {
 }
 
 // TestAttachedTail: a frame whose tail stays outside the ring arrives as
-// head and tail, uncopied; its position counts as released only once the
-// consumer released it, stays so when the slot is reused, and a closed
-// inbox releases what it still held.
+// head, tail pieces (uncopied) and header; its position counts as
+// released only once the consumer released it, stays so when the slot is
+// reused, and a closed inbox releases what it still held.
 func TestAttachedTail(t *testing.T) {
 	q := newInbox(t, Config{Slots: 4, MaxFrame: 256})
-	head, tail := pattern(64, 1), pattern(1400, 2)
+	head := pattern(64, 1)
+	tail := [][]byte{pattern(1400, 2), pattern(4096, 3), pattern(7, 4)}
+	hdr := Header{1, 4, 86, 0, 0x5a, 0x05, 0x36, 0, 0x10, 0}
 	s, ok := q.Reserve(len(head))
 	if !ok {
 		t.Fatal("reservation refused")
 	}
 	copy(s.Bytes(), head)
 	s.Attach(tail)
+	s.SetHeader(hdr)
 	pos := s.Pos()
 	s.Commit()
 	if q.Released(pos) {
 		t.Fatal("released before the consumer took it")
 	}
-	h, tl, ok := q.Next()
-	if !ok || !bytes.Equal(h, head) || len(tl) != len(tail) || &tl[0] != &tail[0] {
-		t.Fatalf("got head %d bytes, tail %d bytes (same memory: %v)", len(h), len(tl), len(tl) > 0 && &tl[0] == &tail[0])
+	f, ok := q.Next()
+	if !ok || !bytes.Equal(f.Head, head) || len(f.Tail) != len(tail) || f.Hdr != hdr || f.Len() != 64+1400+4096+7 {
+		t.Fatalf("got head %d bytes, %d tail pieces, header %x", len(f.Head), len(f.Tail), f.Hdr)
+	}
+	for i := range tail {
+		if &f.Tail[i][0] != &tail[i][0] || len(f.Tail[i]) != len(tail[i]) {
+			t.Fatalf("tail piece %d is not the attached memory", i)
+		}
 	}
 	if q.Released(pos) {
 		t.Fatal("released while the consumer still reads it")
@@ -239,8 +250,8 @@ func TestAttachedTail(t *testing.T) {
 		if !q.Put(head) {
 			t.Fatal("Put refused")
 		}
-		if _, tl, ok := q.Next(); !ok || tl != nil {
-			t.Fatalf("plain frame: ok %v, tail %d bytes", ok, len(tl))
+		if f, ok := q.Next(); !ok || f.Tail != nil || f.Hdr != (Header{}) {
+			t.Fatalf("plain frame: ok %v, %d tail pieces, header %x", ok, len(f.Tail), f.Hdr)
 		}
 		q.Release()
 	}
@@ -259,8 +270,8 @@ func TestAttachedTail(t *testing.T) {
 	}
 }
 
-// TestSlotBookkeepingSize: a slot's bookkeeping with its inline bytes is
-// two cache lines, as InlineLen is chosen for.
+// TestSlotBookkeepingSize: a slot's bookkeeping with its frame header and
+// inline bytes is two cache lines, as InlineLen is chosen for.
 func TestSlotBookkeepingSize(t *testing.T) {
 	if n := unsafe.Sizeof(slot{}); n != 128 {
 		t.Fatalf("slot bookkeeping is %d bytes, want 128", n)
@@ -285,10 +296,10 @@ func TestCancelAfterCommit(t *testing.T) {
 	}
 	c.Cancel()
 	c.Cancel()
-	if f, _, ok := q.Next(); !ok || string(f) != "hello" {
-		t.Fatalf("got %q, %v; want the committed frame", f, ok)
+	if f, ok := q.Next(); !ok || string(f.Head) != "hello" {
+		t.Fatalf("got %q, %v; want the committed frame", f.Head, ok)
 	}
-	if _, _, ok := q.Next(); ok {
+	if _, ok := q.Next(); ok {
 		t.Fatal("a frame after the cancelled one")
 	}
 	if d := q.Drops(DropCancelled); d != 1 {

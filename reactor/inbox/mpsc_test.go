@@ -58,7 +58,8 @@ func TestMultiProducer(t *testing.T) {
 	var next [producers]uint64
 	for total := 0; total < producers*perProducer; {
 		for {
-			f, _, ok := q.Next()
+			fr, ok := q.Next()
+			f := fr.Head
 			if !ok {
 				break
 			}
@@ -79,7 +80,7 @@ func TestMultiProducer(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if _, _, ok := q.Next(); ok {
+	if _, ok := q.Next(); ok {
 		t.Error("frame beyond the last")
 	}
 	t.Logf("full-ring refusals retried: %d", q.Drops(DropFull))

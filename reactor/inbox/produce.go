@@ -12,7 +12,8 @@ type Slot struct {
 	q    *Inbox
 	pos  uint64
 	buf  []byte
-	tail []byte
+	tail [][]byte
+	hdr  Header
 }
 
 // Reserve reserves room for a frame of n bytes. It reports false, and
@@ -47,11 +48,17 @@ func (q *Inbox) Reserve(n int) (Slot, bool) {
 // Bytes returns the reserved room, exactly as long as the frame.
 func (s Slot) Bytes() []byte { return s.buf }
 
-// Attach makes tail the rest of the frame: the consumer gets Bytes then
-// tail, read from where tail lies, without a copy into the ring. The
-// producer must keep tail's memory valid and unchanged until Released
-// reports the slot's position (Pos) released.
-func (s *Slot) Attach(tail []byte) { s.tail = tail }
+// Attach makes tail, in pieces, the rest of the frame: the consumer gets
+// Bytes then the pieces, read from where they lie, without a copy into
+// the ring. The producer must keep the pieces' memory valid and
+// unchanged, and the tail slice itself (the inbox keeps it, not a copy),
+// until Released reports the slot's position (Pos) released. Keeping the
+// piece lists in an array of its own, indexed like its frames in flight,
+// costs the producer no allocation per frame.
+func (s *Slot) Attach(tail [][]byte) { s.tail = tail }
+
+// SetHeader makes h the frame's virtio_net_hdr (zero if never set).
+func (s *Slot) SetHeader(h Header) { s.hdr = h }
 
 // Pos returns the slot's position, for Released.
 func (s Slot) Pos() uint64 { return s.pos }
@@ -78,6 +85,7 @@ func (s *Slot) publish(n uint32) {
 	m := &s.q.meta[s.pos&s.q.mask]
 	m.n = n
 	m.span = uint32(spanOf(len(s.buf)))
+	m.hdr = s.hdr
 	if n != 0 {
 		m.tail = s.tail
 	}

@@ -26,6 +26,35 @@ const (
 	FeatureVersion1 uint64 = 1 << 32
 )
 
+// Offload feature bits of virtio-net (virtio 1.2, 5.1.3), as masks. The
+// HOST_ ones let the driver hand the device frames with a partial
+// checksum (CSUM) or larger than the MTU (TSO, USO); the GUEST_ ones let
+// the device hand such frames to the driver.
+const (
+	FeatureCsum      uint64 = 1 << 0  // VIRTIO_NET_F_CSUM
+	FeatureGuestCsum uint64 = 1 << 1  // VIRTIO_NET_F_GUEST_CSUM
+	FeatureGuestTSO4 uint64 = 1 << 7  // VIRTIO_NET_F_GUEST_TSO4
+	FeatureGuestTSO6 uint64 = 1 << 8  // VIRTIO_NET_F_GUEST_TSO6
+	FeatureGuestECN  uint64 = 1 << 9  // VIRTIO_NET_F_GUEST_ECN
+	FeatureHostTSO4  uint64 = 1 << 11 // VIRTIO_NET_F_HOST_TSO4
+	FeatureHostTSO6  uint64 = 1 << 12 // VIRTIO_NET_F_HOST_TSO6
+	FeatureHostECN   uint64 = 1 << 13 // VIRTIO_NET_F_HOST_ECN
+	FeatureGuestUSO4 uint64 = 1 << 54 // VIRTIO_NET_F_GUEST_USO4
+	FeatureGuestUSO6 uint64 = 1 << 55 // VIRTIO_NET_F_GUEST_USO6
+	FeatureHostUSO   uint64 = 1 << 56 // VIRTIO_NET_F_HOST_USO
+)
+
+// OffloadFeatures are the offloads a Session offers on top of
+// DefaultFeatures when the reactor is configured for them. A driver may
+// acknowledge any subset; the reactor acts only on the part whose
+// dependencies (virtio 1.2, 5.1.3.1) are acknowledged too, and treats an
+// offload acknowledged without its dependency as not negotiated (see
+// reactor/offload), so a driver that gets the rules wrong loses that
+// offload, not its link.
+const OffloadFeatures = FeatureCsum | FeatureGuestCsum |
+	FeatureHostTSO4 | FeatureHostTSO6 | FeatureHostECN | FeatureHostUSO |
+	FeatureGuestTSO4 | FeatureGuestTSO6 | FeatureGuestECN | FeatureGuestUSO4 | FeatureGuestUSO6
+
 // DefaultFeatures is the virtio feature set a Session offers unless its
 // Config says otherwise.
 const DefaultFeatures = FeatureVersion1 | FeatureMrgRxbuf | FeatureEventIdx |

@@ -180,23 +180,8 @@ var ErrTimeout = errors.New("no frame received in time")
 // Recv waits up to timeout for the next frame the device delivered and
 // reposts the RX buffers it used.
 func (g *Guest) Recv(timeout time.Duration) ([]byte, error) {
-	deadline := time.Now().Add(timeout)
-	for {
-		_, frame, ok, err := g.RX.RecvFrame(g.mergeable)
-		if err != nil {
-			return nil, err
-		}
-		if ok {
-			return frame, g.repostRX()
-		}
-		left := time.Until(deadline)
-		if left <= 0 {
-			return nil, ErrTimeout
-		}
-		if err := waitEventfd(g.rxCall, min(left, 50*time.Millisecond)); err != nil {
-			return nil, err
-		}
-	}
+	_, frame, err := g.RecvWithHeader(timeout)
+	return frame, err
 }
 
 // repostRX gives the device fresh RX buffers for the ones it used.
@@ -233,3 +218,45 @@ func waitEventfd(fd int, timeout time.Duration) error {
 
 // KickTX notifies the device of the TX queue, whether it asked or not.
 func (g *Guest) KickTX() error { return kick(g.txKick) }
+
+// SendPieces transmits one frame with the virtio-net header hdr as Linux
+// lays out a frame with fragments (a TSO frame): the header and the first
+// piece in one TX buffer, then one buffer per further piece, each at most
+// the TX buffer size. It kicks the device if it asks for it.
+func (g *Guest) SendPieces(hdr NetHeader, pieces [][]byte) error {
+	if err := g.reclaimTX(); err != nil {
+		return err
+	}
+	out := make([][]byte, len(pieces))
+	copy(out, pieces)
+	out[0] = append(hdr.Append(nil), pieces[0]...)
+	if _, err := g.TX.AddChain(out, nil); err != nil {
+		return err
+	}
+	if g.TX.Publish() {
+		return kick(g.txKick)
+	}
+	return nil
+}
+
+// RecvWithHeader is Recv that also returns the frame's virtio-net header
+// (with num_buffers as the device set it).
+func (g *Guest) RecvWithHeader(timeout time.Duration) (NetHeader, []byte, error) {
+	deadline := time.Now().Add(timeout)
+	for {
+		h, frame, ok, err := g.RX.RecvFrame(g.mergeable)
+		if err != nil {
+			return NetHeader{}, nil, err
+		}
+		if ok {
+			return h, frame, g.repostRX()
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return NetHeader{}, nil, ErrTimeout
+		}
+		if err := waitEventfd(g.rxCall, min(left, 50*time.Millisecond)); err != nil {
+			return NetHeader{}, nil, err
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package reactor
+
+import (
+	"mvirt-net/reactor/inbox"
+	"mvirt-net/reactor/offload"
+)
+
+// rxOffload is what deliverFrame needs for frames with an offload
+// header: their layout, and the segmenter with room for one segment's
+// headers and pieces. routeSegments borrows the segmenter and its room
+// on the TX side (both run on the reactor's thread, one after the
+// other).
+type rxOffload struct {
+	layout  offload.Layout
+	seg     offload.Segmenter
+	hdr     [offload.MaxHeaderLen]byte
+	payload [offload.MaxPieces][]byte
+	pieces  [1 + offload.MaxPieces][]byte
+}
+
+// deliverFrame copies a frame another port routed here, head then lent
+// tail, into the guest's RX queue. A frame with an offload header goes
+// as this guest negotiated (offload.Plan): whole with its header when the
+// guest takes it so (one super-frame spread over as many RX buffers as
+// it needs), else with the checksum completed, or cut into segments each
+// copied once, straight from the source.
+func (r *Reactor) deliverFrame(f *inbox.Frame) {
+	r.rxPieces[0] = f.Head
+	n := 1 + copy(r.rxPieces[1:], f.Tail)
+	pieces := r.rxPieces[:n]
+	defer clear(pieces)
+	if f.Hdr == (inbox.Header{}) {
+		r.put(r.rxHdr[:r.hdrLen], pieces)
+		return
+	}
+	x := &r.rx
+	h := offload.Decode(f.Hdr[:])
+	if why := offload.Validate(h, f.Head, f.Tail, offload.All, &x.layout); why != offload.ReasonNone {
+		r.drop(offloadDrop(why))
+		return
+	}
+	switch a := offload.Plan(h, &x.layout, r.off); a {
+	case offload.ActionPassThrough:
+		h.PassThrough().Encode(r.rxOff[:r.hdrLen])
+		r.put(r.rxOff[:r.hdrLen], pieces)
+	case offload.ActionComplete:
+		offload.Complete(h, &x.layout, f.Head, f.Tail)
+		r.put(r.rxHdr[:r.hdrLen], pieces)
+	case offload.ActionSegment, offload.ActionSegmentPartial:
+		mode := offload.ChecksumFull
+		if a == offload.ActionSegmentPartial {
+			mode = offload.ChecksumPartial
+		}
+		r.segment(h, f, mode)
+	default:
+		r.put(r.rxHdr[:r.hdrLen], pieces)
+	}
+}
+
+// segment delivers the GSO frame f as the segments a driver without
+// segmentation offload would have sent, each its own RX frame.
+func (r *Reactor) segment(h offload.Header, f *inbox.Frame, mode offload.ChecksumMode) {
+	x := &r.rx
+	if why := x.seg.Init(h, &x.layout, f.Head, f.Tail, mode); why != offload.ReasonNone {
+		r.drop(offloadDrop(why))
+		return
+	}
+	x.seg.SegmentHeader().Encode(r.rxOff[:r.hdrLen])
+	for {
+		hl, n, ok := x.seg.Next(x.hdr[:], &x.payload)
+		if !ok {
+			break
+		}
+		x.pieces[0] = x.hdr[:hl]
+		copy(x.pieces[1:], x.payload[:n])
+		r.put(r.rxOff[:r.hdrLen], x.pieces[:1+n])
+	}
+	clear(x.pieces[:])
+	clear(x.payload[:])
+}
