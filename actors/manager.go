@@ -106,9 +106,7 @@ func (m *manager) Receive(ctx actor.Context) {
 	case networkGone:
 		m.dropNetwork(msg)
 	case nicChanged:
-		if m.putNic(msg.view) {
-			m.watches.nics.publish(nicEvent(msg.view.Id, msg.view))
-		}
+		m.nicChanged(msg.view)
 	case nicGone:
 		m.dropNic(msg.id)
 	default:
@@ -403,8 +401,24 @@ func (m *manager) createNic(ctx actor.Context, req *netpb.CreateNicRequest) {
 		if err != nil {
 			res = status.Errorf(codes.Unavailable, "nic %s: network %q did not answer the create: %v", id, e.rec.Name, err)
 		}
+		if v, ok := res.(*netpb.Nic); ok {
+			// The NIC's nicChanged, sent before this answer, may still wait
+			// behind this continuation (a system message, which goes
+			// first): take the view now, so that the id is never held by
+			// neither creating nor nics, and a create of it in another
+			// network cannot take its socket path meanwhile.
+			m.nicChanged(v)
+		}
 		ctx.Send(sender, res)
 	})
+}
+
+// nicChanged records a NIC's new view and tells the watchers if it
+// changed.
+func (m *manager) nicChanged(v *netpb.Nic) {
+	if m.putNic(v) {
+		m.watches.nics.publish(nicEvent(v.Id, v))
+	}
 }
 
 // createTimeout bounds how long the NetManager holds a NIC id for a create

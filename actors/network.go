@@ -410,6 +410,12 @@ func (n *network) delete(ctx actor.Context, req *netpb.DeleteNetworkRequest, sen
 		return
 	}
 	n.deleting = true
+	// Creates stored but not answered yet go with the network; the actor
+	// stops before publishCreated would answer them.
+	for _, a := range n.answers {
+		ctx.Send(a.sender, networkNotFound(n.id))
+	}
+	n.answers = nil
 	ctx.Send(ctx.Parent(), networkGone{id: n.id, nics: ids})
 	futures := make([]*actor.Future, 0, len(n.nics))
 	for _, e := range n.nics {

@@ -112,21 +112,29 @@ func newSink(p *port) *sink { return &sink{r: p.rx, batch: p.rx.size / 4} }
 // run receives until stop is set. It locks its goroutine to a thread to
 // measure that thread's CPU.
 func (s *sink) run(stop *atomic.Bool) error {
+	return receive(s.r, s.batch, stop, s.drain, &s.cpu)
+}
+
+// receive is a sink's loop: until stop is set it waits for batch used
+// buffers of r (or the poll timeout) and drains them, then drains once
+// more. It runs on a thread of its own and leaves that thread's CPU time
+// in cpu.
+func receive(r *ring, batch uint16, stop *atomic.Bool, drain func() error, cpu *time.Duration) error {
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	start := threadCPU()
-	defer func() { s.cpu = threadCPU() - start }()
+	defer func() { *cpu = threadCPU() - start }()
 	for !stop.Load() {
-		if !s.r.interruptAfter(s.batch) {
-			if err := s.r.wait(pollTimeout); err != nil {
+		if !r.interruptAfter(batch) {
+			if err := r.wait(pollTimeout); err != nil {
 				return err
 			}
 		}
-		if err := s.drain(); err != nil {
+		if err := drain(); err != nil {
 			return err
 		}
 	}
-	return s.drain()
+	return drain()
 }
 
 // drain takes every used buffer, counts the frames (a frame's first

@@ -3,7 +3,6 @@ package bench
 import (
 	"encoding/binary"
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"time"
 
@@ -50,21 +49,7 @@ func newTSOSink(p *port, src, dst endpoint) *tsoSink {
 
 // run receives until stop is set, on a thread of its own.
 func (s *tsoSink) run(stop *atomic.Bool) error {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	start := threadCPU()
-	defer func() { s.cpu = threadCPU() - start }()
-	for !stop.Load() {
-		if !s.r.interruptAfter(s.batch) {
-			if err := s.r.wait(pollTimeout); err != nil {
-				return err
-			}
-		}
-		if err := s.drain(); err != nil {
-			return err
-		}
-	}
-	return s.drain()
+	return receive(s.r, s.batch, stop, s.drain, &s.cpu)
 }
 
 // drain takes every used buffer, counts and samples the frames and
