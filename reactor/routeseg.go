@@ -1,10 +1,8 @@
 package reactor
 
 import (
-	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/offload"
-	"mvirt-net/reactor/packet"
 )
 
 // routeSegments routes the GSO frame parsed, which can be neither lent
@@ -39,37 +37,10 @@ func (r *Reactor) routeSegments(frame []byte, d *Dest) bool {
 		return false
 	}
 	r.blockedSince = 0
-	var sh inbox.Header
-	x.seg.SegmentHeader().Encode(sh[:])
-	// Every segment has the super-frame's TTL, decremented once.
-	ttl := p.TTL
-	for {
-		hl, n, ok := x.seg.Next(x.hdr[:], &x.payload)
-		if !ok {
-			break
-		}
-		size := hl
-		for _, pc := range x.payload[:n] {
-			size += len(pc)
-		}
-		// As in route, the slot is r.reserved while guest memory is read.
-		slot := &r.reserved
-		if *slot, ok = d.Inbox.Reserve(size); !ok {
-			r.drop(DropInboxFull)
-			continue
-		}
-		b := slot.Bytes()
-		off := copy(b, x.hdr[:hl])
-		for _, pc := range x.payload[:n] {
-			off += copy(b[off:], pc)
-		}
-		packet.Ethernet(b).Encode(d.MAC, gateway.MAC, p.EtherType)
-		p.TTL = ttl
-		packet.DecTTL(b, p)
-		slot.SetHeader(sh)
-		slot.Commit()
+	// As in route, each slot is r.reserved while guest memory is read.
+	for range x.putSegments(d, p, p.EtherType, &r.reserved) {
+		r.drop(DropInboxFull)
 	}
-	clear(x.payload[:])
 	r.touch(d.Inbox)
 	return true
 }

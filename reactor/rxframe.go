@@ -1,8 +1,10 @@
 package reactor
 
 import (
+	"mvirt-net/reactor/gateway"
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/offload"
+	"mvirt-net/reactor/packet"
 )
 
 // rxOffload is what deliverFrame needs for frames with an offload
@@ -77,4 +79,42 @@ func (r *Reactor) segment(h offload.Header, f *inbox.Frame, mode offload.Checksu
 	}
 	clear(x.pieces[:])
 	clear(x.payload[:])
+}
+
+// putSegments writes every segment of x.seg, initialised by the caller,
+// into d's inbox as a frame of its own: d's MACs, ethertype et, the
+// segment header, and the super-frame's TTL p.TTL decremented once. Each
+// reservation lives in *slot while the payload is copied (a NIC passes
+// its r.reserved, which a fault in guest memory cancels). It returns how
+// many segments found no room.
+func (x *rxOffload) putSegments(d *Dest, p *packet.Parsed, et uint16, slot *inbox.Slot) (full int) {
+	var sh inbox.Header
+	x.seg.SegmentHeader().Encode(sh[:])
+	ttl := p.TTL
+	for {
+		hl, n, ok := x.seg.Next(x.hdr[:], &x.payload)
+		if !ok {
+			break
+		}
+		size := hl
+		for _, pc := range x.payload[:n] {
+			size += len(pc)
+		}
+		if *slot, ok = d.Inbox.Reserve(size); !ok {
+			full++
+			continue
+		}
+		b := slot.Bytes()
+		off := copy(b, x.hdr[:hl])
+		for _, pc := range x.payload[:n] {
+			off += copy(b[off:], pc)
+		}
+		packet.Ethernet(b).Encode(d.MAC, gateway.MAC, et)
+		p.TTL = ttl
+		packet.DecTTL(b, p)
+		slot.SetHeader(sh)
+		slot.Commit()
+	}
+	clear(x.payload[:])
+	return full
 }

@@ -121,35 +121,10 @@ func (r *UplinkReactor) forwardLarge(frame []byte, d *Dest, et uint16, idx int) 
 		r.drop(offloadDrop(why))
 		return
 	}
-	var sh inbox.Header
-	x.seg.SegmentHeader().Encode(sh[:])
-	ttl := p.TTL
-	for {
-		hl, n, ok := x.seg.Next(x.hdr[:], &x.payload)
-		if !ok {
-			break
-		}
-		size := hl
-		for _, pc := range x.payload[:n] {
-			size += len(pc)
-		}
-		slot, ok := d.Inbox.Reserve(size)
-		if !ok {
-			r.drop(DropInboxFull)
-			continue
-		}
-		b := slot.Bytes()
-		off := copy(b, x.hdr[:hl])
-		for _, pc := range x.payload[:n] {
-			off += copy(b[off:], pc)
-		}
-		packet.Ethernet(b).Encode(d.MAC, gateway.MAC, et)
-		p.TTL = ttl
-		packet.DecTTL(b, p)
-		slot.SetHeader(sh)
-		slot.Commit()
+	var slot inbox.Slot
+	for range x.putSegments(d, p, et, &slot) {
+		r.drop(DropInboxFull)
 	}
-	clear(x.payload[:])
 	r.touch(d.Inbox)
 }
 
