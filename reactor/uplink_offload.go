@@ -1,8 +1,6 @@
 package reactor
 
 import (
-	"encoding/binary"
-
 	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
@@ -18,10 +16,11 @@ import (
 // writesNeeded is how many write buffers the frame f takes: one, or one
 // per segment of a GSO frame (an estimate from its length, never short).
 func writesNeeded(f *inbox.Frame) int {
-	gso := int(binary.LittleEndian.Uint16(f.Hdr[4:6]))
-	if f.Hdr[1] == offload.GSONone || gso == 0 {
+	h := offload.Decode(f.Hdr[:])
+	if !h.IsGSO() || h.GSOSize == 0 {
 		return 1
 	}
+	gso := int(h.GSOSize)
 	return (f.Len() + gso - 1) / gso
 }
 
