@@ -75,8 +75,13 @@ func (f *inflight) pieces() [][]byte {
 	return f.pieceBuf[i : i+maxLendPieces : i+maxLendPieces]
 }
 
-func (f *inflight) push(c inflightChain) {
-	f.ring[f.tail%uint32(len(f.ring))] = c
+// push adds the chain lent, taken from the TX ring of generation gen at
+// head. It writes the entry field by field: a copy of lent after writing
+// gen and head into it would read them back before they reach the cache.
+func (f *inflight) push(lent *inflightChain, gen uint32, head uint16) {
+	c := &f.ring[f.tail%uint32(len(f.ring))]
+	c.q, c.pos, c.pieces = lent.q, lent.pos, lent.pieces
+	c.gen, c.head = gen, head
 	f.tail++
 }
 
