@@ -28,7 +28,15 @@ type rxOffload struct {
 // copied once, straight from the source.
 func (r *Reactor) deliverFrame(f *inbox.Frame) {
 	r.rxPieces[0] = f.Head
-	n := 1 + copy(r.rxPieces[1:], f.Tail)
+	n := 1
+	switch len(f.Tail) {
+	case 0:
+	case 1:
+		r.rxPieces[1] = f.Tail[0]
+		n = 2
+	default:
+		n += copy(r.rxPieces[1:], f.Tail)
+	}
 	pieces := r.rxPieces[:n]
 	if f.Hdr == (inbox.Header{}) {
 		r.put(r.rxHdr[:r.hdrLen], pieces)
