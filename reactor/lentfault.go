@@ -15,9 +15,11 @@ import (
 // on with the next frame. A fault anywhere else is this guest's own and
 // crashes the reactor as before.
 
-// nextFrame is an inbox frame taken and not yet delivered.
+// nextFrame is the inbox frame taken and not yet delivered, f[i] (if
+// ok), beside the frame delivered before it.
 type nextFrame struct {
-	f  inbox.Frame
+	f  [2]inbox.Frame
+	i  int
 	ok bool
 }
 

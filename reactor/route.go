@@ -109,8 +109,11 @@ func (r *Reactor) route(frame []byte) bool {
 	var pieces [][]byte
 	if lend {
 		head = r.lendHead()
+		pieces = r.lentPiece[:]
+		if !r.tx.inPlace {
+			pieces = r.inflight.pieces()
+		}
 		var k int
-		pieces = r.inflight.pieces()
 		k, lend = r.tailPieces(pieces, frame, head, n)
 		pieces = pieces[:k]
 	}
@@ -139,6 +142,9 @@ func (r *Reactor) route(frame []byte) bool {
 	if lend {
 		slot.Attach(pieces)
 		r.lent = inflightChain{q: d.Inbox, pos: slot.Pos()}
+		if !r.tx.inPlace {
+			r.lent.pieces = uint8(len(pieces))
+		}
 	}
 	slot.SetHeader(r.tx.hdr)
 	slot.Commit()
@@ -217,7 +223,7 @@ func (r *Reactor) drainInboxFrames() {
 	r.drained = 0
 	filtered := r.fw.begin()
 	nx := &r.next
-	nx.f, nx.ok = q.Next()
+	nx.ok = q.Next(&nx.f[nx.i])
 	for r.deliverFrames(q, filtered) {
 		// A lent frame faulted and was dropped: on with the rest.
 	}
@@ -230,25 +236,29 @@ func (r *Reactor) drainInboxFrames() {
 	r.handled += r.drained
 }
 
-// deliverFrames delivers r.next and every frame after it in q, counting
-// them in r.drained. It reports true when a fault copying a lent frame cut
-// it short (see catchLentFault); r.next is then the frame after that one.
+// deliverFrames delivers the frame r.next holds and every frame after it
+// in q, counting them in r.drained. It reports true when a fault copying
+// a lent frame cut it short (see catchLentFault); r.next then holds the
+// frame after that one.
 func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	rx := &r.queues[rxQueue]
 	for nx := &r.next; nx.ok; {
-		f := &r.cur
-		*f = nx.f
-		nx.f, nx.ok = q.Next()
+		// The frame taken becomes the current one, and the next is
+		// taken into the other of the two: no frame is copied.
+		f := &nx.f[nx.i]
+		nx.i ^= 1
+		nf := &nx.f[nx.i]
+		nx.ok = q.Next(nf)
 		r.drained++
 		// While this frame is copied, the next one's destination (and
 		// the source of a lent one) come into the cache.
 		if nx.ok && rx.running {
-			if len(nx.f.Tail) > 0 {
-				prefetch.Read(nx.f.Tail[0])
+			if len(nf.Tail) > 0 {
+				prefetch.Read(nf.Tail[0])
 			}
 			if b := rx.q.PeekBuffer(1); b != nil {
-				prefetch.Write(b[:min(len(b), r.hdrLen+nx.f.Len())])
+				prefetch.Write(b[:min(len(b), r.hdrLen+nf.Len())])
 			}
 		}
 		if f.Tail != nil {
@@ -265,7 +275,7 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 			r.flushRx()
 		}
 	}
-	r.cur = inbox.Frame{}
+	r.next.f = [2]inbox.Frame{}
 	return false
 }
 

@@ -28,13 +28,27 @@ type rxOffload struct {
 // copied once, straight from the source.
 func (r *Reactor) deliverFrame(f *inbox.Frame) {
 	r.rxPieces[0] = f.Head
-	n := 1 + copy(r.rxPieces[1:], f.Tail)
+	n := 1
+	switch len(f.Tail) {
+	case 0:
+	case 1:
+		r.rxPieces[1] = f.Tail[0]
+		n = 2
+	default:
+		n += copy(r.rxPieces[1:], f.Tail)
+	}
 	pieces := r.rxPieces[:n]
-	defer clear(pieces)
 	if f.Hdr == (inbox.Header{}) {
 		r.put(r.rxHdr[:r.hdrLen], pieces)
-		return
+	} else {
+		r.deliverOffloaded(f, pieces)
 	}
+	clear(pieces)
+}
+
+// deliverOffloaded is deliverFrame for a frame with an offload header,
+// in pieces.
+func (r *Reactor) deliverOffloaded(f *inbox.Frame, pieces [][]byte) {
 	x := &r.rx
 	h := offload.Decode(f.Hdr[:])
 	if why := offload.Validate(h, f.Head, f.Tail, offload.All, &x.layout); why != offload.ReasonNone {

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"mvirt-net/reactor/eventfd"
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/virtq"
 )
@@ -51,8 +52,7 @@ func (r *Reactor) processTx() {
 			break
 		}
 		if r.lent.q != nil {
-			r.lent.head, r.lent.gen = qs.chain.Head, qs.gen
-			r.inflight.push(r.lent)
+			r.inflight.push(&r.lent, qs.gen, qs.chain.Head)
 			r.lent = inflightChain{}
 		} else {
 			qs.q.AddUsed(qs.chain.Head, 0)
@@ -89,9 +89,11 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 		r.drop(DropMalformed)
 		return true
 	}
-	if why, ok := r.checkOffload(frame); !ok {
-		r.drop(why)
-		return true
+	if r.tx.hdr != (inbox.Header{}) {
+		if why, ok := r.checkOffload(frame); !ok {
+			r.drop(why)
+			return true
+		}
 	}
 	if !r.answer(frame) {
 		return false

@@ -10,12 +10,12 @@ func TestAllocs(t *testing.T) {
 	cases := map[string]func(){
 		"Put Next Release": func() {
 			q.Put(small)
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"jumbo": func() {
 			q.Put(jumbo)
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"Reserve Commit Flush": func() {
@@ -23,13 +23,13 @@ func TestAllocs(t *testing.T) {
 			copy(s.Bytes(), small)
 			s.Commit()
 			q.Flush()
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"Cancel": func() {
 			s, _ := q.Reserve(100)
 			s.Cancel()
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"Park Unpark": func() {
@@ -40,7 +40,7 @@ func TestAllocs(t *testing.T) {
 			for q.Put(small) {
 			}
 			for {
-				if _, ok := q.Next(); !ok {
+				if _, ok := next(q); !ok {
 					break
 				}
 			}
