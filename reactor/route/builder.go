@@ -29,7 +29,7 @@ type Builder[D any] struct {
 
 // NewBuilder returns an empty Builder.
 func NewBuilder[D any]() *Builder[D] {
-	return &Builder[D]{t: new(Table[D])}
+	return &Builder[D]{t: newTable[D]()}
 }
 
 // Edit returns a Builder holding t's routes and subnets (none for a nil
@@ -40,8 +40,7 @@ func Edit[D any](t *Table[D]) *Builder[D] {
 	if t == nil {
 		return NewBuilder[D]()
 	}
-	c := *t
-	return &Builder[D]{t: &c, shared: true}
+	return &Builder[D]{t: &Table[D]{fib: t.fib, subnet4: t.subnet4, prefix6: t.prefix6}, shared: true}
 }
 
 // SetSubnet sets the network's IPv4 subnet or IPv6 prefix, by the family of
@@ -70,7 +69,7 @@ func (b *Builder[D]) Add(p netip.Prefix, dest D) error {
 		return fmt.Errorf("route %v: %w", p, ErrDuplicate)
 	}
 	if b.shared {
-		b.t.fib = *b.t.fib.InsertPersist(p, dest)
+		b.t.fib = b.t.fib.InsertPersist(p, dest)
 	} else {
 		b.t.fib.Insert(p, dest)
 	}
@@ -88,7 +87,7 @@ func (b *Builder[D]) Remove(p netip.Prefix) bool {
 		return false
 	}
 	if b.shared {
-		b.t.fib = *b.t.fib.DeletePersist(p)
+		b.t.fib = b.t.fib.DeletePersist(p)
 	} else {
 		b.t.fib.Delete(p)
 	}
@@ -99,7 +98,7 @@ func (b *Builder[D]) Remove(p netip.Prefix) bool {
 // Builder to empty. The Table is never modified afterwards.
 func (b *Builder[D]) Build() *Table[D] {
 	t := b.t
-	b.t, b.shared = new(Table[D]), false
+	b.t, b.shared = newTable[D](), false
 	return t
 }
 
