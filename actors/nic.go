@@ -19,6 +19,9 @@ type nicHandle struct {
 	port    *reactor.Port
 	svc     reactor.Services
 	reactor *reactor.Reactor
+	// demandGen numbers the waits for demand (see nic.awaitDemand), so
+	// that a demand from the wait of an earlier incarnation is stale too.
+	demandGen uint64
 }
 
 // nic is a NicActor: it owns one vNIC's vhost-user socket and the reactor
@@ -37,10 +40,8 @@ type nic struct {
 	startErr, listenErr error
 	// relisten, while the NIC's socket does not listen, retries it.
 	relisten *time.Timer
-	// awaiting, while no reactor runs, cancels the wait for demand;
-	// demandGen tells the demand of the current wait from stale ones.
-	awaiting  func()
-	demandGen uint64
+	// awaiting, while no reactor runs, cancels the wait for demand.
+	awaiting func()
 }
 
 // demanded tells a NicActor that its port needs a reactor (see
@@ -125,8 +126,8 @@ func (c *nic) awaitDemand(ctx actor.Context) error {
 	}
 	err := c.handle.port.CheckStart()
 	if err == nil {
-		c.demandGen++
-		self, root, gen := ctx.Self(), ctx.ActorSystem().Root, c.demandGen
+		c.handle.demandGen++
+		self, root, gen := ctx.Self(), ctx.ActorSystem().Root, c.handle.demandGen
 		c.awaiting, err = c.handle.port.AwaitDemand(func() { root.Send(self, demanded{gen: gen}) })
 	}
 	if err != nil {
@@ -139,7 +140,7 @@ func (c *nic) awaitDemand(ctx actor.Context) error {
 
 // onDemand starts the reactor the NIC's port waited for.
 func (c *nic) onDemand(ctx actor.Context, msg demanded) {
-	if c.awaiting == nil || msg.gen != c.demandGen {
+	if c.awaiting == nil || msg.gen != c.handle.demandGen {
 		return // a stale demand: the wait was cancelled
 	}
 	c.stopAwaiting()
