@@ -262,24 +262,38 @@ func TestLentFrame(t *testing.T) {
 // every frame lent from it, and gives the chains back to the guest.
 func TestSettleWaitsForRelease(t *testing.T) {
 	a, b := pair(t)
-	fill(t, a, udp(a, b, 1500), 3)
+	frame := udp(a, b, 1500)
+	want := routedCopy(t, b, frame)
+	fill(t, a, frame, 3)
 	a.r.processTx()
-	released := make(chan struct{})
+	// B releases the frames in the middle of its drain, so StopRing may
+	// return before the drain does: what it must not do is return before
+	// the drain began. The sleep gives StopRing time to be waiting; it
+	// decides nothing.
+	draining, drained := make(chan struct{}), make(chan struct{})
 	go func() {
+		defer close(drained)
 		time.Sleep(20 * time.Millisecond)
+		close(draining)
 		b.r.drainInboxFrames()
-		close(released)
 	}()
 	start := time.Now()
 	a.r.StopRing(txQueue)
 	select {
-	case <-released:
+	case <-draining:
 	default:
-		t.Fatalf("TX ring stopped after %v with frames still lent", time.Since(start))
+		t.Fatalf("TX ring stopped after %v, before B released the lent frames", time.Since(start))
 	}
+	<-drained
 	used := usedTX(t, a)
 	if used != 3 {
 		t.Fatalf("A gave back %d of 3 lent TX chains before stopping", used)
+	}
+	for i := range 3 {
+		_, got, ok, err := b.rx.RecvFrame(true)
+		if err != nil || !ok || !bytes.Equal(got, want) {
+			t.Fatalf("frame %d: B received %v, %v, or another frame than the routed one", i, ok, err)
+		}
 	}
 }
 
