@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/protobuf/proto"
 
@@ -117,6 +118,10 @@ func TestWatch200Watchers(t *testing.T) {
 // mostly state changes of a NIC that a simulated VMM connects to and
 // leaves again and again.
 func TestWatchStalledWatcher(t *testing.T) {
+	// Every stream lives for the whole test, which takes far longer under
+	// -race on a loaded machine than watchNics' minute; the bound only
+	// ends a test that hangs.
+	const streamLimit = 10 * time.Minute
 	d := daemon.Start(t, daemon.NewDirs(t))
 	c := d.Client
 	n := mustNetwork(t, c, &netpb.CreateNetworkRequest{Name: "stall", Ipv4Enabled: true, Ipv4Subnet: "10.0.0.0/24"})
@@ -127,6 +132,20 @@ func TestWatchStalledWatcher(t *testing.T) {
 		routes[i] = fmt.Sprintf("10.100.%d.0/24", i)
 	}
 	flapper := mustNic(t, c, &netpb.CreateNicRequest{NetworkId: n.Id, Name: "flapper", RoutedIpv4Prefixes: routes})
+	// pace is a watcher the rounds read themselves: each connect and each
+	// leave of the VMM waits for the flapper's state event, so that every
+	// flap makes exactly two events, however the machine's load would
+	// have merged quick states.
+	pace := watchNicsFor(t, dial(t, d), streamLimit)
+	nextNic(t, pace)
+	awaitFlapper := func(want netpb.NicState) {
+		t.Helper()
+		for {
+			if ev := nextNic(t, pace); ev.NicId == flapper.Id && ev.Nic.GetState() == want {
+				return
+			}
+		}
+	}
 	round := func(label string, count int) ([]time.Duration, []string) {
 		lat := make([]time.Duration, 0, count)
 		var ids []string
@@ -139,10 +158,11 @@ func TestWatchStalledWatcher(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
+				awaitFlapper(netpb.NicState_NIC_STATE_ACTIVE)
 				g.Close()
+				awaitFlapper(netpb.NicState_NIC_STATE_CREATED)
 			}
 		}
-		waitNicState(t, c, flapper.Id, netpb.NicState_NIC_STATE_CREATED)
 		return lat, ids
 	}
 	const active = 20
@@ -151,13 +171,20 @@ func TestWatchStalledWatcher(t *testing.T) {
 	errs := make([]error, active)
 	var wg sync.WaitGroup
 	for i := range streams {
-		streams[i] = watchNics(t, dial(t, d))
+		streams[i] = watchNicsFor(t, dial(t, d), streamLimit)
 		nextNic(t, streams[i])
 		wg.Go(func() { got[i], errs[i] = collect(streams[i], flapper.Id) })
 	}
 	without, _ := round("before", 10)
 
-	stalled := watchNics(t, dial(t, d))
+	// The stalled client's flow-control window is fixed: with the default
+	// one, grown by bandwidth estimates, how much it takes in before the
+	// daemon has to hold events back would depend on the machine's load.
+	// It reads nothing, not even its snapshot, so the test learns that
+	// its watch has begun from the daemon's count of NIC watchers.
+	const window = 64 << 10
+	stalled := watchNicsFor(t, dial(t, d, grpc.WithInitialWindowSize(window), grpc.WithInitialConnWindowSize(window)), streamLimit)
+	waitMetric(t, d, `mvirt_net_watchers{kind="nic"}`, active+2)
 	with, ids := round("during", 25)
 	if _, err := c.DeleteNic(ctx(t), &netpb.DeleteNicRequest{Id: flapper.Id}); err != nil {
 		t.Fatal(err)
@@ -203,6 +230,23 @@ func summary(lat []time.Duration) string {
 	s := slices.Clone(lat)
 	slices.Sort(s)
 	return fmt.Sprintf("median %s, p90 %s, max %s", s[len(s)/2], s[len(s)*9/10], s[len(s)-1])
+}
+
+// waitMetric waits until one sample of the daemon's /metrics is want; ten
+// seconds only bound a wait that would never end.
+func waitMetric(t *testing.T, d *daemon.Daemon, name string, want float64) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		v := metric(t, d, name)
+		if v == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s = %v, want %v", name, v, want)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 }
 
 // metric reads one sample of the daemon's /metrics, by its full name and

@@ -19,9 +19,9 @@ import (
 
 // dial opens a connection of the test's own to d, apart from d.Conn, which
 // Stop and Kill close before they signal.
-func dial(t *testing.T, d *daemon.Daemon) netpb.NetServiceClient {
+func dial(t *testing.T, d *daemon.Daemon, opts ...grpc.DialOption) netpb.NetServiceClient {
 	t.Helper()
-	conn, err := grpc.NewClient(d.Addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(d.Addr, append([]grpc.DialOption{grpc.WithTransportCredentials(insecure.NewCredentials())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,14 +31,25 @@ func dial(t *testing.T, d *daemon.Daemon) netpb.NetServiceClient {
 
 // streamCtx bounds a stream by a minute, cancelled at cleanup.
 func streamCtx(t *testing.T) (context.Context, context.CancelFunc) {
-	c, cancel := context.WithTimeout(context.Background(), time.Minute)
+	return streamCtxFor(t, time.Minute)
+}
+
+// streamCtxFor bounds a stream by limit, cancelled at cleanup.
+func streamCtxFor(t *testing.T, limit time.Duration) (context.Context, context.CancelFunc) {
+	c, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
 	return c, cancel
 }
 
 func watchNics(t *testing.T, c netpb.NetServiceClient) netpb.NetService_WatchNicsClient {
 	t.Helper()
-	sctx, _ := streamCtx(t)
+	return watchNicsFor(t, c, time.Minute)
+}
+
+// watchNicsFor begins a NIC watch bounded by limit.
+func watchNicsFor(t *testing.T, c netpb.NetServiceClient, limit time.Duration) netpb.NetService_WatchNicsClient {
+	t.Helper()
+	sctx, _ := streamCtxFor(t, limit)
 	s, err := c.WatchNics(sctx, &netpb.WatchNicsRequest{})
 	if err != nil {
 		t.Fatal(err)
