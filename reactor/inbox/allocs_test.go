@@ -32,6 +32,18 @@ func TestAllocs(t *testing.T) {
 			q.Next()
 			q.Release()
 		},
+		"Untake": func() {
+			q.Put(small)
+			q.Put(jumbo)
+			at := q.Cursor()
+			q.Next()
+			q.Next()
+			q.Untake(at)
+			q.Release()
+			q.Next()
+			q.Next()
+			q.Release()
+		},
 		"Park Unpark": func() {
 			q.Park()
 			q.Unpark()

@@ -35,6 +35,21 @@ func (q *Inbox) Peek() (Frame, bool) {
 	}
 }
 
+// Cursor returns where Next takes its next frame from, for Untake.
+func (q *Inbox) Cursor() uint64 { return q.read }
+
+// Untake gives back, untouched, every frame Next returned since Cursor
+// returned pos: Next returns them again, in the same order, and Release
+// leaves them in the ring. A consumer whose guest has no room for a frame
+// so leaves it, and every frame after it, waiting. pos must be a Cursor
+// of the frames taken since the last Release.
+func (q *Inbox) Untake(pos uint64) {
+	if pos-q.head > q.read-q.head {
+		panic("inbox: Untake to a position not taken since the last Release")
+	}
+	q.read = pos
+}
+
 // Release gives back every frame Next has returned, for producers to
 // reuse; neither their bytes nor their tails may be used any more.
 func (q *Inbox) Release() {
