@@ -15,9 +15,11 @@ import (
 // on with the next frame. A fault anywhere else is this guest's own and
 // crashes the reactor as before.
 
-// nextFrame is an inbox frame taken and not yet delivered.
+// nextFrame is an inbox frame taken and not yet delivered, and the
+// inbox's Cursor before it was taken (for Untake).
 type nextFrame struct {
 	f  inbox.Frame
+	at uint64
 	ok bool
 }
 
@@ -47,6 +49,7 @@ func (r *Reactor) catchLentFault(faulted *bool) {
 		rx.q.Rewind(l.rx)
 	}
 	clear(r.rxPieces[:])
+	r.rx.sent = 0
 	r.drop(DropLentFault)
 	*faulted = true
 }

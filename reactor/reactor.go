@@ -100,6 +100,11 @@ type Reactor struct {
 	cur      inbox.Frame
 	drained  int
 	lending  lentCopy
+	// rxWaiting is set while inbox frames wait for the guest to add RX
+	// buffers, and rxWaitSince (nanotime) is when the RX ring last had
+	// no room for one, 0 once a frame went in (see holdRx).
+	rxWaiting   bool
+	rxWaitSince int64
 	inflight inflight
 	last     lastRoute
 	nTouched int

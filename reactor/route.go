@@ -211,18 +211,21 @@ func (r *Reactor) flushRouted() {
 }
 
 // drainInboxFrames delivers what other reactors routed to this NIC and
-// counts the frames it took in r.handled.
+// counts the frames it took in r.handled. When the guest's RX ring has
+// too few buffers, the frames left wait in the inbox (see holdRx).
 func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
 	r.drained = 0
+	r.rxWaiting = false
 	filtered := r.fw.begin()
 	nx := &r.next
+	nx.at = q.Cursor()
 	nx.f, nx.ok = q.Next()
 	for r.deliverFrames(q, filtered) {
 		// A lent frame faulted and was dropped: on with the rest.
 	}
 	q.Release()
-	if r.drained == 0 {
+	if r.drained == 0 && !r.rxPending {
 		return
 	}
 	r.flushRx()
@@ -233,12 +236,16 @@ func (r *Reactor) drainInboxFrames() {
 // deliverFrames delivers r.next and every frame after it in q, counting
 // them in r.drained. It reports true when a fault copying a lent frame cut
 // it short (see catchLentFault); r.next is then the frame after that one.
+// A frame the guest has no room for yet goes back into q, untaken, with
+// every frame after it, and the batch ends there (holdRx).
 func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	rx := &r.queues[rxQueue]
 	for nx := &r.next; nx.ok; {
 		f := &r.cur
 		*f = nx.f
+		at := nx.at
+		nx.at = q.Cursor()
 		nx.f, nx.ok = q.Next()
 		r.drained++
 		// While this frame is copied, the next one's destination (and
@@ -257,8 +264,13 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 				r.lending.rx = rx.q.Mark()
 			}
 		}
-		if !filtered || r.ingressAllowed(f.Head, f.Tail) {
-			r.deliverFrame(f)
+		if filtered && !r.ingressAllowed(f.Head, f.Tail) {
+			// Refused, perhaps on a second try: nothing of it goes on.
+			r.rx.sent = 0
+		} else if !r.deliverFrame(f) && r.holdRx() {
+			q.Untake(at)
+			r.drained--
+			*nx = nextFrame{}
 		}
 		r.lending.tail = nil
 		if r.drained%rxPublishEvery == 0 {
