@@ -96,19 +96,20 @@ type Reactor struct {
 	// next is the inbox frame deliverFrames takes next, cur the one it
 	// delivers, drained counts the frames it took this batch, and
 	// lending is the lent frame it copies (see lentfault.go).
-	next    nextFrame
-	cur     inbox.Frame
-	drained int
-	lending lentCopy
+	next     nextFrame
+	cur      inbox.Frame
+	drained  int
+	lending  lentCopy
+	inflight inflight
+	last     lastRoute
+	nTouched int
+	fw       firewall
+
 	// rxWaiting is set while inbox frames wait for the guest to add RX
 	// buffers, and rxWaitSince (nanotime) is when the RX ring last had
 	// no room for one, 0 once a frame went in (see holdRx).
 	rxWaiting   bool
 	rxWaitSince int64
-	inflight    inflight
-	last        lastRoute
-	nTouched    int
-	fw          firewall
 }
 
 // queue is one virtqueue as the reactor runs it.
