@@ -46,11 +46,11 @@
 // untouched with Untake, together with the frames taken after it: they
 // stay in the ring, and Next returns them again, so that a guest slower
 // than its senders fills the inbox and holds the senders back (see
-// Backpressure) instead of losing frames. Before it waits on its io_uring it calls Park; a
-// producer's Flush writes the Doorbell eventfd (which the consumer keeps a
-// READ of 8 bytes armed on) only when it finds the consumer parked, so a
-// busy consumer costs producers no system calls and a burst from several
-// producers costs at most one wake-up.
+// Backpressure) instead of losing frames. Before it waits on its io_uring
+// it calls Park; a producer's Flush writes the Doorbell eventfd (which the
+// consumer keeps a READ of 8 bytes armed on) only when it finds the
+// consumer parked, so a busy consumer costs producers no system calls and
+// a burst from several producers costs at most one wake-up.
 //
 // # Backpressure
 //
