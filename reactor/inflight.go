@@ -19,6 +19,10 @@ type inflightChain struct {
 	pos  uint64
 	gen  uint32 // the TX ring's generation when the chain was taken
 	head uint16
+	// pieces is how many entries of its piece list in pieceBuf the
+	// chain's lent tail uses (0 for a tail in one piece, which the inbox
+	// keeps itself).
+	pieces uint8
 }
 
 // inflight is a FIFO of the chains lent, oldest first: a destination
@@ -27,8 +31,9 @@ type inflightChain struct {
 type inflight struct {
 	ring []inflightChain
 	// pieceBuf holds maxLendPieces piece views per entry of ring: the
-	// lent tail of entry i is in pieceBuf[i*maxLendPieces:], which the
-	// destination's inbox reads until it releases the frame.
+	// lent tail of entry i, when in several pieces, is in
+	// pieceBuf[i*maxLendPieces:], which the destination's inbox reads
+	// until it releases the frame.
 	pieceBuf   [][]byte
 	head, tail uint32 // positions; ring[pos % len(ring)]
 	// limit is how many chains may be lent at once: half the TX ring, so
@@ -70,17 +75,25 @@ func (f *inflight) pieces() [][]byte {
 	return f.pieceBuf[i : i+maxLendPieces : i+maxLendPieces]
 }
 
-func (f *inflight) push(c inflightChain) {
-	f.ring[f.tail%uint32(len(f.ring))] = c
+// push adds the chain lent, taken from the TX ring of generation gen at
+// head. It writes the entry field by field: a copy of lent after writing
+// gen and head into it would read them back before they reach the cache.
+func (f *inflight) push(lent *inflightChain, gen uint32, head uint16) {
+	c := &f.ring[f.tail%uint32(len(f.ring))]
+	c.q, c.pos, c.pieces = lent.q, lent.pos, lent.pieces
+	c.gen, c.head = gen, head
 	f.tail++
 }
 
 func (f *inflight) front() *inflightChain { return &f.ring[f.head%uint32(len(f.ring))] }
 
 func (f *inflight) pop() {
-	*f.front() = inflightChain{}
-	i := int(f.head%uint32(len(f.ring))) * maxLendPieces
-	clear(f.pieceBuf[i : i+maxLendPieces])
+	c := f.front()
+	if c.pieces != 0 {
+		i := int(f.head%uint32(len(f.ring))) * maxLendPieces
+		clear(f.pieceBuf[i : i+int(c.pieces)])
+	}
+	*c = inflightChain{}
 	f.head++
 }
 

@@ -15,10 +15,12 @@ import (
 // on with the next frame. A fault anywhere else is this guest's own and
 // crashes the reactor as before.
 
-// nextFrame is an inbox frame taken and not yet delivered, and the
-// inbox's Cursor before it was taken (for Untake).
+// nextFrame is the inbox frame taken and not yet delivered, f[i] (if
+// ok), beside the frame delivered before it, and the inbox's Cursor
+// before it was taken (for Untake).
 type nextFrame struct {
-	f  inbox.Frame
+	f  [2]inbox.Frame
+	i  int
 	at uint64
 	ok bool
 }

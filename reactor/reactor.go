@@ -88,16 +88,17 @@ type Reactor struct {
 	batch    batchStats
 	inboxBuf [8]byte
 	touched  [maxTouched]*inbox.Inbox
-	// lent is the frame route lent out of the TX chain handled, if any;
-	// inflight holds the TX chains lent (see inflight.go).
-	lent inflightChain
+	// lent is the frame route lent out of the TX chain handled, if any,
+	// and lentPiece its tail when in one piece; inflight holds the TX
+	// chains lent (see inflight.go).
+	lent      inflightChain
+	lentPiece [1][]byte
 	// reserved is the inbox slot route is filling, if any (see route).
 	reserved inbox.Slot
-	// next is the inbox frame deliverFrames takes next, cur the one it
+	// next holds the inbox frame deliverFrames takes next and the one it
 	// delivers, drained counts the frames it took this batch, and
 	// lending is the lent frame it copies (see lentfault.go).
 	next     nextFrame
-	cur      inbox.Frame
 	drained  int
 	lending  lentCopy
 	inflight inflight

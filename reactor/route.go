@@ -109,8 +109,11 @@ func (r *Reactor) route(frame []byte) bool {
 	var pieces [][]byte
 	if lend {
 		head = r.lendHead()
+		pieces = r.lentPiece[:]
+		if !r.tx.inPlace {
+			pieces = r.inflight.pieces()
+		}
 		var k int
-		pieces = r.inflight.pieces()
 		k, lend = r.tailPieces(pieces, frame, head, n)
 		pieces = pieces[:k]
 	}
@@ -139,6 +142,9 @@ func (r *Reactor) route(frame []byte) bool {
 	if lend {
 		slot.Attach(pieces)
 		r.lent = inflightChain{q: d.Inbox, pos: slot.Pos()}
+		if !r.tx.inPlace {
+			r.lent.pieces = uint8(len(pieces))
+		}
 	}
 	slot.SetHeader(r.tx.hdr)
 	slot.Commit()
@@ -220,7 +226,7 @@ func (r *Reactor) drainInboxFrames() {
 	filtered := r.fw.begin()
 	nx := &r.next
 	nx.at = q.Cursor()
-	nx.f, nx.ok = q.Next()
+	nx.ok = q.Next(&nx.f[nx.i])
 	for r.deliverFrames(q, filtered) {
 		// A lent frame faulted and was dropped: on with the rest.
 	}
@@ -233,29 +239,33 @@ func (r *Reactor) drainInboxFrames() {
 	r.handled += r.drained
 }
 
-// deliverFrames delivers r.next and every frame after it in q, counting
-// them in r.drained. It reports true when a fault copying a lent frame cut
-// it short (see catchLentFault); r.next is then the frame after that one.
-// A frame the guest has no room for yet goes back into q, untaken, with
-// every frame after it, and the batch ends there (holdRx).
+// deliverFrames delivers the frame r.next holds and every frame after it
+// in q, counting them in r.drained. It reports true when a fault copying
+// a lent frame cut it short (see catchLentFault); r.next then holds the
+// frame after that one. A frame the guest has no room for yet goes back
+// into q, untaken, with every frame after it, and the batch ends there
+// (holdRx).
 func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	rx := &r.queues[rxQueue]
 	for nx := &r.next; nx.ok; {
-		f := &r.cur
-		*f = nx.f
+		// The frame taken becomes the current one, and the next is
+		// taken into the other of the two: no frame is copied.
+		f := &nx.f[nx.i]
 		at := nx.at
+		nx.i ^= 1
+		nf := &nx.f[nx.i]
 		nx.at = q.Cursor()
-		nx.f, nx.ok = q.Next()
+		nx.ok = q.Next(nf)
 		r.drained++
 		// While this frame is copied, the next one's destination (and
 		// the source of a lent one) come into the cache.
 		if nx.ok && rx.running {
-			if len(nx.f.Tail) > 0 {
-				prefetch.Read(nx.f.Tail[0])
+			if len(nf.Tail) > 0 {
+				prefetch.Read(nf.Tail[0])
 			}
 			if b := rx.q.PeekBuffer(1); b != nil {
-				prefetch.Write(b[:min(len(b), r.hdrLen+nx.f.Len())])
+				prefetch.Write(b[:min(len(b), r.hdrLen+nf.Len())])
 			}
 		}
 		if f.Tail != nil {
@@ -270,14 +280,14 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 		} else if !r.deliverFrame(f) && r.holdRx() {
 			q.Untake(at)
 			r.drained--
-			*nx = nextFrame{}
+			nx.ok = false
 		}
 		r.lending.tail = nil
 		if r.drained%rxPublishEvery == 0 {
 			r.flushRx()
 		}
 	}
-	r.cur = inbox.Frame{}
+	r.next.f = [2]inbox.Frame{}
 	return false
 }
 

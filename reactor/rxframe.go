@@ -37,10 +37,19 @@ func (r *Reactor) deliverFrame(f *inbox.Frame) bool {
 	r.rxPieces[0] = f.Head
 	n := 1 + copy(r.rxPieces[1:], f.Tail)
 	pieces := r.rxPieces[:n]
-	defer clear(pieces)
+	var done bool
 	if f.Hdr == (inbox.Header{}) {
-		return r.put(r.rxHdr[:r.hdrLen], pieces)
+		done = r.put(r.rxHdr[:r.hdrLen], pieces)
+	} else {
+		done = r.deliverOffloaded(f, pieces)
 	}
+	clear(pieces)
+	return done
+}
+
+// deliverOffloaded is deliverFrame for a frame with an offload header,
+// in pieces.
+func (r *Reactor) deliverOffloaded(f *inbox.Frame, pieces [][]byte) bool {
 	x := &r.rx
 	h := offload.Decode(f.Hdr[:])
 	if why := offload.Validate(h, f.Head, f.Tail, offload.All, &x.layout); why != offload.ReasonNone {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/packet/packettest"
 	"mvirt-net/reactor/route"
@@ -221,7 +222,8 @@ func TestNeverRefillingGuest(t *testing.T) {
 	if d := b.r.cfg.Stats.Drops[DropNoRxBuffer].Load(); d != n || b.r.rxWaiting {
 		t.Fatalf("after maxRxWait %d frames dropped, want %d; still waiting %v", d, n, b.r.rxWaiting)
 	}
-	if _, ok := b.r.cfg.Inbox.Peek(); ok {
+	var left inbox.Frame
+	if b.r.cfg.Inbox.Peek(&left) {
 		t.Fatal("frames left in the inbox")
 	}
 	a.r.reapTx()

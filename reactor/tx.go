@@ -51,8 +51,7 @@ func (r *Reactor) processTx() {
 			break
 		}
 		if r.lent.q != nil {
-			r.lent.head, r.lent.gen = qs.chain.Head, qs.gen
-			r.inflight.push(r.lent)
+			r.inflight.push(&r.lent, qs.gen, qs.chain.Head)
 			r.lent = inflightChain{}
 		} else {
 			qs.q.AddUsed(qs.chain.Head, 0)

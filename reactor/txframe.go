@@ -59,6 +59,20 @@ type txFrame struct {
 func (r *Reactor) take(segs [][]byte) []byte {
 	t := &r.tx
 	t.hdr, t.gsoSize, t.headers = inbox.Header{}, 0, 0
+	if len(segs) == 1 && len(segs[0]) > r.hdrLen {
+		// The common case: header and frame in one buffer (the driver
+		// negotiated ANY_LAYOUT), used in place.
+		s := segs[0]
+		if r.hostOffloads() {
+			copy(t.hdr[:], s[:r.hdrLen])
+		}
+		frame := s[r.hdrLen:]
+		t.segBuf[0] = frame
+		t.segs = t.segBuf[:1]
+		t.inPlace, t.linear = true, len(frame)
+		packet.Parse(frame, &r.parsed)
+		return frame
+	}
 	skip, k, i := r.hdrLen, 0, 0
 	for ; i < len(segs) && len(segs[i]) <= skip; i++ {
 		k += copy(t.hdr[k:], segs[i])

@@ -202,15 +202,14 @@ func (r *UplinkReactor) writeFrames(q *inbox.Inbox) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	r.short = false
 	for r.nfree > 0 {
-		f, ok := q.Peek()
-		if !ok {
+		if !q.Peek(&r.cur) {
 			break
 		}
-		if need := writesNeeded(&f); need > r.nfree && r.nfree < uplinkWrites {
+		if need := writesNeeded(&r.cur); need > r.nfree && r.nfree < uplinkWrites {
 			r.short = true
 			break
 		}
-		r.cur, _ = q.Next()
+		q.Next(&r.cur)
 		r.lending = r.cur.Tail
 		r.writeFrame(&r.cur)
 		r.lending = nil

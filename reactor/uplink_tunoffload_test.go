@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"mvirt-net/reactor/gateway"
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/offload"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/packet/packettest"
@@ -385,7 +386,8 @@ func TestUplinkOffloadsKernelHeaders(t *testing.T) {
 			t.Fatalf("header %+v: packet not routed; drops %v", h, rig.up.Stats().Snapshot().Drops)
 		}
 		r.flushRouted()
-		f, ok := rig.a.r.cfg.Inbox.Next()
+		var f inbox.Frame
+		ok := rig.a.r.cfg.Inbox.Next(&f)
 		if !ok || offload.Decode(f.Hdr[:]) != h.Rebased(packet.EthernetHeaderLen) {
 			t.Fatalf("header %+v: inbox frame %v with header %+v", h, ok, offload.Decode(f.Hdr[:]))
 		}

@@ -10,12 +10,12 @@ func TestAllocs(t *testing.T) {
 	cases := map[string]func(){
 		"Put Next Release": func() {
 			q.Put(small)
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"jumbo": func() {
 			q.Put(jumbo)
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"Reserve Commit Flush": func() {
@@ -23,25 +23,25 @@ func TestAllocs(t *testing.T) {
 			copy(s.Bytes(), small)
 			s.Commit()
 			q.Flush()
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"Cancel": func() {
 			s, _ := q.Reserve(100)
 			s.Cancel()
-			q.Next()
+			next(q)
 			q.Release()
 		},
 		"Untake": func() {
 			q.Put(small)
 			q.Put(jumbo)
 			at := q.Cursor()
-			q.Next()
-			q.Next()
+			next(q)
+			next(q)
 			q.Untake(at)
 			q.Release()
-			q.Next()
-			q.Next()
+			next(q)
+			next(q)
 			q.Release()
 		},
 		"Park Unpark": func() {
@@ -52,7 +52,7 @@ func TestAllocs(t *testing.T) {
 			for q.Put(small) {
 			}
 			for {
-				if _, ok := q.Next(); !ok {
+				if _, ok := next(q); !ok {
 					break
 				}
 			}

@@ -20,7 +20,7 @@ func BenchmarkPutNext(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				q.Put(frame)
-				q.Next()
+				next(q)
 				q.Release()
 			}
 		})
@@ -68,7 +68,7 @@ func crossThread(b *testing.B, producers, n int) {
 	for got := 0; got < total; {
 		k := 0
 		for ; k < 32; k++ {
-			if _, ok := q.Next(); !ok {
+			if _, ok := next(q); !ok {
 				break
 			}
 		}

@@ -63,11 +63,14 @@ func (c Config) withDefaults() (Config, error) {
 	if c.Slots < 2 || c.Slots&(c.Slots-1) != 0 {
 		return c, fmt.Errorf("%w: slots %d is not a power of two >= 2", ErrConfig, c.Slots)
 	}
-	if c.MaxFrame < 1 || spanOf(c.MaxFrame) > uint64(c.Slots) {
+	if c.MaxFrame < 1 || spanOf(c.MaxFrame) > uint64(c.Slots) || spanOf(c.MaxFrame) > maxSpan {
 		return c, fmt.Errorf("%w: max frame %d does not fit in %d slots", ErrConfig, c.MaxFrame, c.Slots)
 	}
 	return c, nil
 }
+
+// maxSpan is the most slots one frame may take (slot.span is 16 bits).
+const maxSpan = 1<<16 - 1
 
 // spanOf returns the number of slots a frame of n bytes takes.
 func spanOf(n int) uint64 {

@@ -1,37 +1,60 @@
 package inbox
 
-// Next returns the oldest committed frame not yet taken, skipping
-// cancelled ones, or false if there is none (the next frame in order may
-// be reserved but not yet committed). The consumer borrows the frame's
-// bytes until Release; it may take several frames before releasing them
-// together.
-func (q *Inbox) Next() (Frame, bool) {
+// Next takes the oldest committed frame not yet taken into f, skipping
+// cancelled ones, or reports false if there is none (the next frame in
+// order may be reserved but not yet committed). The consumer borrows the
+// frame's bytes, and its Tail, until Release; it may take several frames
+// before releasing them together.
+func (q *Inbox) Next(f *Frame) bool {
 	for {
 		m := &q.meta[q.read&q.mask]
 		if m.seq.Load() != q.read+1 {
-			return Frame{}, false
+			return false
 		}
 		pos, n := q.read, int(m.n)
 		q.read += uint64(m.span)
 		if n != 0 {
-			return Frame{Head: q.frame(pos, n), Tail: m.tail, Hdr: m.hdr}, true
+			q.take(f, m, pos, n)
+			return true
 		}
 	}
 }
 
-// Peek returns the frame Next would return, without taking it, or false
-// if there is none.
-func (q *Inbox) Peek() (Frame, bool) {
+// Peek puts into f the frame Next would take, without taking it, or
+// reports false if there is none.
+func (q *Inbox) Peek(f *Frame) bool {
 	for {
 		m := &q.meta[q.read&q.mask]
 		if m.seq.Load() != q.read+1 {
-			return Frame{}, false
+			return false
 		}
 		if m.n != 0 {
-			return Frame{Head: q.frame(q.read, int(m.n)), Tail: m.tail, Hdr: m.hdr}, true
+			q.take(f, m, q.read, int(m.n))
+			return true
 		}
 		// A cancelled reservation: Next would skip it too.
 		q.read += uint64(m.span)
+	}
+}
+
+// take fills f with the committed frame of n bytes at pos, whose
+// bookkeeping is m.
+func (q *Inbox) take(f *Frame, m *slot, pos uint64, n int) {
+	f.Head = q.frame(pos, n)
+	f.Tail = nil
+	if m.tail[0] != nil {
+		f.Tail = m.tail[:]
+	}
+	f.Hdr = Header{}
+	if m.ext == 0 {
+		return
+	}
+	x := &q.ext[pos&q.mask]
+	if m.ext&extPieces != 0 {
+		f.Tail = x.pieces
+	}
+	if m.ext&extHeader != 0 {
+		f.Hdr = x.hdr
 	}
 }
 
@@ -57,7 +80,10 @@ func (q *Inbox) Release() {
 	if q.head != q.read {
 		for p := q.head; p != q.read; p++ {
 			m := &q.meta[p&q.mask]
-			m.tail = nil
+			m.tail[0] = nil
+			if m.ext&extPieces != 0 {
+				q.ext[p&q.mask].pieces = nil
+			}
 			storeRelease(&m.seq, p+size)
 		}
 		q.head = q.read

@@ -46,7 +46,7 @@ func TestDoorbellWakesBlockedRead(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("consumer not woken")
 	}
-	if _, ok := q.Next(); !ok {
+	if _, ok := next(q); !ok {
 		t.Error("woken to an empty ring")
 	}
 }
@@ -84,7 +84,7 @@ func TestDoorbellWakesUring(t *testing.T) {
 	}
 	r.CQAdvance(1)
 	q.Unpark()
-	if f, ok := q.Next(); !ok || len(f.Head) != 1514 {
+	if f, ok := next(q); !ok || len(f.Head) != 1514 {
 		t.Error("frame missing after wake-up")
 	}
 }
@@ -106,7 +106,7 @@ func TestFlushQuietWhileAwake(t *testing.T) {
 	if _, err := unix.Read(q.Doorbell(), b[:]); !errors.Is(err, unix.EAGAIN) {
 		t.Fatalf("doorbell rang after a refused Park: %v", err)
 	}
-	q.Next()
+	next(q)
 	q.Release()
 	if !q.Park() {
 		t.Fatal("Park refused on an empty ring")
@@ -167,7 +167,7 @@ func TestCloseWhileProducing(t *testing.T) {
 	wg.Go(func() {
 		for !q.closed.Load() {
 			for {
-				if _, ok := q.Next(); !ok {
+				if _, ok := next(q); !ok {
 					break
 				}
 			}

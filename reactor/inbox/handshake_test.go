@@ -239,7 +239,7 @@ func consume(t *testing.T, q *Inbox, consumer *sleeper, bell int, taken *atomic.
 	runtime.LockOSThread()
 	defer runtime.UnlockOSThread()
 	for {
-		for _, ok := q.Next(); ok; _, ok = q.Next() {
+		for _, ok := next(q); ok; _, ok = next(q) {
 			taken.Add(1)
 		}
 		q.Release()

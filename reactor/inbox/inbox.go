@@ -33,6 +33,7 @@ import (
 type Inbox struct {
 	// Set by New, read-only afterwards (closed is written once, by Close).
 	meta     []slot
+	ext      []slotExt
 	data     []byte
 	slots    *slotMem
 	mask     uint64
@@ -73,13 +74,16 @@ type Inbox struct {
 type slot struct {
 	seq atomic.Uint64
 	// n is the length of the frame's bytes in the ring, 0 for a cancelled
-	// reservation; span is the number of slots they occupy; tail is the
-	// rest of the frame, outside the ring, in pieces (see Slot.Attach);
-	// hdr is its virtio_net_hdr (see Slot.SetHeader). Written before seq
-	// marks the frame committed, read after.
-	n, span uint32
-	tail    [][]byte
-	hdr     Header
+	// reservation; span is the number of slots they occupy; ext says what
+	// of the frame is in the slot's slotExt (see Slot.Attach and
+	// Slot.SetHeader); tail is the rest of the frame, outside the ring,
+	// when it is in one piece. Written before seq marks the frame
+	// committed, read after.
+	n    uint32
+	span uint16
+	ext  uint8
+	_    uint8
+	tail [1][]byte
 	// inline holds the bytes of a frame of up to InlineLen bytes, instead
 	// of the slot's data: consecutive positions then use consecutive
 	// memory, two cache lines each with the bookkeeping, where slots of
@@ -88,11 +92,26 @@ type slot struct {
 	inline [InlineLen]byte
 }
 
+// What a slot keeps in its slotExt (slot.ext).
+const (
+	extPieces uint8 = 1 << iota // the tail is in several pieces
+	extHeader                   // the frame has a non-zero Header
+)
+
+// slotExt is what only some frames need, kept apart from the slots'
+// bookkeeping so that a plain frame, lent in one piece or not, costs the
+// consumer one bookkeeping entry: the pieces of a tail in several, and a
+// virtio_net_hdr that is not all zero.
+type slotExt struct {
+	pieces [][]byte
+	hdr    Header
+}
+
 // InlineLen is the longest frame (or frame head, see Slot.Attach) that is
 // kept with a slot's bookkeeping rather than in its data: it makes a slot's
-// bookkeeping 128 bytes, and holds an Ethernet header and the longest IPv4
-// header.
-const InlineLen = 78
+// bookkeeping 128 bytes, and holds an Ethernet header, the longest IPv4
+// header and a transport header's ports.
+const InlineLen = 88
 
 // HeaderLen is the length of a Header.
 const HeaderLen = 10
@@ -140,6 +159,7 @@ func New(cfg Config) (*Inbox, error) {
 	}
 	q := &Inbox{
 		meta:     make([]slot, cfg.Slots),
+		ext:      make([]slotExt, cfg.Slots),
 		mask:     uint64(cfg.Slots) - 1,
 		maxFrame: cfg.MaxFrame,
 		bell:     bell,

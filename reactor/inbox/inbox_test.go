@@ -42,7 +42,7 @@ func TestRoundTrip(t *testing.T) {
 			if !q.Put(want) {
 				t.Fatalf("round %d: Put(%d bytes) refused", round, n)
 			}
-			fr, ok := q.Next()
+			fr, ok := next(q)
 			got := fr.Head
 			if !ok || !bytes.Equal(got, want) {
 				t.Fatalf("round %d: frame of %d bytes: got %d bytes, %v", round, n, len(got), ok)
@@ -53,7 +53,7 @@ func TestRoundTrip(t *testing.T) {
 			q.Release()
 		}
 	}
-	if _, ok := q.Next(); ok {
+	if _, ok := next(q); ok {
 		t.Error("frame left over")
 	}
 }
@@ -67,7 +67,7 @@ func TestBatchReleaseInOrder(t *testing.T) {
 	}
 	var got [][]byte
 	for {
-		fr, ok := q.Next()
+		fr, ok := next(q)
 		f := fr.Head
 		if !ok {
 			break
@@ -109,7 +109,7 @@ func TestFullDropsAndCounts(t *testing.T) {
 	if d := q.Drops(DropFull); d != 2 {
 		t.Errorf("DropFull = %d, want 2", d)
 	}
-	if _, ok := q.Next(); !ok {
+	if _, ok := next(q); !ok {
 		t.Fatal("no frame")
 	}
 	if q.Put(pattern(64, 5)) {
@@ -146,7 +146,7 @@ func TestReserveCommitCancel(t *testing.T) {
 	if !q.Put([]byte("second")) {
 		t.Fatal("Put refused")
 	}
-	if _, ok := q.Next(); ok {
+	if _, ok := next(q); ok {
 		t.Fatal("frame taken past an uncommitted reservation")
 	}
 	first.Cancel()
@@ -155,7 +155,7 @@ func TestReserveCommitCancel(t *testing.T) {
 	third.Bytes()[4] = 'd'
 	third.Commit()
 	for _, want := range []string{"second", "third"} {
-		fr, ok := q.Next()
+		fr, ok := next(q)
 		f := fr.Head
 		if !ok || string(f) != want {
 			t.Fatalf("got %q, %v; want %q", f, ok, want)
@@ -230,7 +230,7 @@ func TestAttachedTail(t *testing.T) {
 	if q.Released(pos) {
 		t.Fatal("released before the consumer took it")
 	}
-	f, ok := q.Next()
+	f, ok := next(q)
 	if !ok || !bytes.Equal(f.Head, head) || len(f.Tail) != len(tail) || f.Hdr != hdr || f.Len() != 64+1400+4096+7 {
 		t.Fatalf("got head %d bytes, %d tail pieces, header %x", len(f.Head), len(f.Tail), f.Hdr)
 	}
@@ -250,7 +250,7 @@ func TestAttachedTail(t *testing.T) {
 		if !q.Put(head) {
 			t.Fatal("Put refused")
 		}
-		if f, ok := q.Next(); !ok || f.Tail != nil || f.Hdr != (Header{}) {
+		if f, ok := next(q); !ok || f.Tail != nil || f.Hdr != (Header{}) {
 			t.Fatalf("plain frame: ok %v, %d tail pieces, header %x", ok, len(f.Tail), f.Hdr)
 		}
 		q.Release()
@@ -296,13 +296,20 @@ func TestCancelAfterCommit(t *testing.T) {
 	}
 	c.Cancel()
 	c.Cancel()
-	if f, ok := q.Next(); !ok || string(f.Head) != "hello" {
+	if f, ok := next(q); !ok || string(f.Head) != "hello" {
 		t.Fatalf("got %q, %v; want the committed frame", f.Head, ok)
 	}
-	if _, ok := q.Next(); ok {
+	if _, ok := next(q); ok {
 		t.Fatal("a frame after the cancelled one")
 	}
 	if d := q.Drops(DropCancelled); d != 1 {
 		t.Errorf("DropCancelled = %d, want 1", d)
 	}
+}
+
+// next is Next returning the frame, for tests.
+func next(q *Inbox) (Frame, bool) {
+	var f Frame
+	ok := q.Next(&f)
+	return f, ok
 }

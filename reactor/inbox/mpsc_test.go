@@ -58,12 +58,12 @@ func TestMultiProducer(t *testing.T) {
 		})
 	}
 
-	var next [producers]uint64
+	var want [producers]uint64
 	taken, untaken := 0, 0
 	for total := 0; total < producers*perProducer; {
-		at, batch := q.Cursor(), next
+		at, batch := q.Cursor(), want
 		for n := 0; ; n++ {
-			fr, ok := q.Next()
+			fr, ok := next(q)
 			f := fr.Head
 			if !ok {
 				break
@@ -71,18 +71,18 @@ func TestMultiProducer(t *testing.T) {
 			if taken++; taken%997 == 0 {
 				q.Untake(at)
 				total -= n
-				next = batch
+				want = batch
 				untaken++
 				break
 			}
 			p, seq := int(f[0]), binary.LittleEndian.Uint64(f[1:])
-			if p >= producers || seq != next[p] {
-				t.Fatalf("producer %d: got frame %d, want %d", p, seq, next[p])
+			if p >= producers || seq != want[p] {
+				t.Fatalf("producer %d: got frame %d, want %d", p, seq, want[p])
 			}
 			if len(f) != frameLen(seq) || f[len(f)-1] != byte(seq) {
 				t.Fatalf("producer %d frame %d: %d bytes, damaged", p, seq, len(f))
 			}
-			next[p]++
+			want[p]++
 			total++
 		}
 		q.Release()
@@ -92,7 +92,7 @@ func TestMultiProducer(t *testing.T) {
 		}
 	}
 	wg.Wait()
-	if _, ok := q.Next(); ok {
+	if _, ok := next(q); ok {
 		t.Error("frame beyond the last")
 	}
 	t.Logf("full-ring refusals retried: %d, batches given back: %d", q.Drops(DropFull), untaken)

@@ -9,11 +9,10 @@ import "mvirt-net/reactor/eventfd"
 // fault copying from guest memory) keeps the Slot where its recovery
 // path finds it and Cancels it there.
 type Slot struct {
-	q    *Inbox
-	pos  uint64
-	buf  []byte
-	tail [][]byte
-	hdr  Header
+	q   *Inbox
+	pos uint64
+	buf []byte
+	ext uint8 // what Attach and SetHeader put in the slot's slotExt
 }
 
 // Reserve reserves room for a frame of n bytes. It reports false, and
@@ -51,14 +50,31 @@ func (s Slot) Bytes() []byte { return s.buf }
 // Attach makes tail, in pieces, the rest of the frame: the consumer gets
 // Bytes then the pieces, read from where they lie, without a copy into
 // the ring. The producer must keep the pieces' memory valid and
-// unchanged, and the tail slice itself (the inbox keeps it, not a copy),
-// until Released reports the slot's position (Pos) released. Keeping the
-// piece lists in an array of its own, indexed like its frames in flight,
-// costs the producer no allocation per frame.
-func (s *Slot) Attach(tail [][]byte) { s.tail = tail }
+// unchanged until Released reports the slot's position (Pos) released.
+// A tail in one piece is kept in the slot itself; the list of a tail in
+// several is kept as it is (not a copy), so the producer keeps that list
+// unchanged too: an array of its own, indexed like its frames in flight,
+// costs it no allocation per frame.
+func (s *Slot) Attach(tail [][]byte) {
+	i := s.pos & s.q.mask
+	switch len(tail) {
+	case 0:
+	case 1:
+		s.q.meta[i].tail[0] = tail[0]
+	default:
+		s.q.ext[i].pieces = tail
+		s.ext |= extPieces
+	}
+}
 
 // SetHeader makes h the frame's virtio_net_hdr (zero if never set).
-func (s *Slot) SetHeader(h Header) { s.hdr = h }
+func (s *Slot) SetHeader(h Header) {
+	if h == (Header{}) {
+		return
+	}
+	s.q.ext[s.pos&s.q.mask].hdr = h
+	s.ext |= extHeader
+}
 
 // Pos returns the slot's position, for Released.
 func (s Slot) Pos() uint64 { return s.pos }
@@ -84,10 +100,14 @@ func (s *Slot) Cancel() {
 func (s *Slot) publish(n uint32) {
 	m := &s.q.meta[s.pos&s.q.mask]
 	m.n = n
-	m.span = uint32(spanOf(len(s.buf)))
-	m.hdr = s.hdr
-	if n != 0 {
-		m.tail = s.tail
+	m.span = uint16(spanOf(len(s.buf)))
+	m.ext = s.ext
+	if n == 0 {
+		m.tail[0] = nil
+		m.ext = 0
+		if s.ext&extPieces != 0 {
+			s.q.ext[s.pos&s.q.mask].pieces = nil
+		}
 	}
 	storeRelease(&m.seq, s.pos+1)
 }

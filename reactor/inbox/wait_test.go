@@ -38,7 +38,7 @@ func TestWaitForRoom(t *testing.T) {
 		t.Fatal("own inbox not parked")
 	}
 	for {
-		if _, ok := full.Next(); !ok {
+		if _, ok := next(full); !ok {
 			break
 		}
 	}
