@@ -31,15 +31,12 @@ func (r *Reactor) negotiate(acked uint64) {
 // offload header.
 func (r *Reactor) hostOffloads() bool { return r.off.Has(offload.Csum) }
 
-// checkOffload validates the offload header of the TX frame parsed
-// (offload.Validate) and keeps, for route, the header to carry (only the
-// offload fields in use, see offload.Header.PassThrough) and the length
-// of the headers. It reports the drop reason of a header it refuses.
+// checkOffload validates the offload header, not all zero, of the TX
+// frame parsed (offload.Validate) and keeps, for route, the header to
+// carry (only the offload fields in use, see offload.Header.PassThrough)
+// and the length of the headers. It reports the drop reason of a header it refuses.
 func (r *Reactor) checkOffload(frame []byte) (DropReason, bool) {
 	t := &r.tx
-	if t.hdr == (inbox.Header{}) {
-		return 0, true
-	}
 	h := offload.Decode(t.hdr[:])
 	why := offload.Validate(h, frame[:t.linear], r.txTail(frame), r.off, &t.layout)
 	if why == offload.ReasonHeadersSplit && !t.inPlace {

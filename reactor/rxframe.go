@@ -35,7 +35,15 @@ type rxOffload struct {
 // dropped (see holdRx).
 func (r *Reactor) deliverFrame(f *inbox.Frame) bool {
 	r.rxPieces[0] = f.Head
-	n := 1 + copy(r.rxPieces[1:], f.Tail)
+	n := 1
+	switch len(f.Tail) {
+	case 0:
+	case 1:
+		r.rxPieces[1] = f.Tail[0]
+		n = 2
+	default:
+		n += copy(r.rxPieces[1:], f.Tail)
+	}
 	pieces := r.rxPieces[:n]
 	var done bool
 	if f.Hdr == (inbox.Header{}) {

@@ -2,6 +2,7 @@ package reactor
 
 import (
 	"mvirt-net/reactor/eventfd"
+	"mvirt-net/reactor/inbox"
 	"mvirt-net/reactor/packet"
 	"mvirt-net/reactor/virtq"
 )
@@ -88,9 +89,11 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 		r.drop(DropMalformed)
 		return true
 	}
-	if why, ok := r.checkOffload(frame); !ok {
-		r.drop(why)
-		return true
+	if r.tx.hdr != (inbox.Header{}) {
+		if why, ok := r.checkOffload(frame); !ok {
+			r.drop(why)
+			return true
+		}
 	}
 	if !r.answer(frame) {
 		return false

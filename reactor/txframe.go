@@ -59,14 +59,20 @@ type txFrame struct {
 func (r *Reactor) take(segs [][]byte) []byte {
 	t := &r.tx
 	t.hdr, t.gsoSize, t.headers = inbox.Header{}, 0, 0
-	if len(segs) == 1 && len(segs[0]) > r.hdrLen {
-		// The common case: header and frame in one buffer (the driver
-		// negotiated ANY_LAYOUT), used in place.
-		s := segs[0]
+	// The common cases: header and frame in one buffer, or the header in
+	// a buffer of its own and the frame in the next; the frame is used in
+	// place.
+	var hdr, frame []byte
+	switch {
+	case len(segs) == 1 && len(segs[0]) > r.hdrLen:
+		hdr, frame = segs[0][:r.hdrLen], segs[0][r.hdrLen:]
+	case len(segs) == 2 && len(segs[0]) == r.hdrLen && len(segs[1]) > 0:
+		hdr, frame = segs[0], segs[1]
+	}
+	if frame != nil {
 		if r.hostOffloads() {
-			copy(t.hdr[:], s[:r.hdrLen])
+			t.hdr = inbox.Header(hdr[:inbox.HeaderLen])
 		}
-		frame := s[r.hdrLen:]
 		t.segBuf[0] = frame
 		t.segs = t.segBuf[:1]
 		t.inPlace, t.linear = true, len(frame)
@@ -103,7 +109,7 @@ func (r *Reactor) take(segs [][]byte) []byte {
 	}
 	t.inPlace = false
 	t.linear = gather(r.frame[:min(total, splitHead)], t.segs, 0)
-	frame := r.frame[:total]
+	frame = r.frame[:total]
 	packet.Parse(frame, &r.parsed)
 	if p := &r.parsed; p.Reason != packet.ReasonNone ||
 		(p.IPProto != packet.ProtoTCP && p.IPProto != packet.ProtoUDP) ||
