@@ -16,12 +16,10 @@ import (
 // crashes the reactor as before.
 
 // nextFrame is the inbox frame taken and not yet delivered, f[i] (if
-// ok), beside the frame delivered before it, and the inbox's Cursor
-// before it was taken (for Untake).
+// ok), beside the frame delivered before it.
 type nextFrame struct {
 	f  [2]inbox.Frame
 	i  int
-	at uint64
 	ok bool
 }
 

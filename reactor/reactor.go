@@ -107,8 +107,8 @@ type Reactor struct {
 	fw       firewall
 
 	// rxWaiting is set while inbox frames wait for the guest to add RX
-	// buffers, and rxWaitSince (nanotime) is when the RX ring last had
-	// no room for one, 0 once a frame went in (see holdRx).
+	// buffers, and rxWaitSince (nanotime) is when the RX ring began to
+	// have no room for them, 0 once frames go in again (see holdRx).
 	rxWaiting   bool
 	rxWaitSince int64
 }

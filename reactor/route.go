@@ -225,7 +225,6 @@ func (r *Reactor) drainInboxFrames() {
 	r.rxWaiting = false
 	filtered := r.fw.begin()
 	nx := &r.next
-	nx.at = q.Cursor()
 	nx.ok = q.Next(&nx.f[nx.i])
 	for r.deliverFrames(q, filtered) {
 		// A lent frame faulted and was dropped: on with the rest.
@@ -233,6 +232,9 @@ func (r *Reactor) drainInboxFrames() {
 	q.Release()
 	if r.drained == 0 && !r.rxPending {
 		return
+	}
+	if r.batch.rxPackets != 0 && !r.rxWaiting {
+		r.rxWaitSince = 0
 	}
 	r.flushRx()
 	r.batch.flush(r.cfg.Stats)
@@ -252,10 +254,8 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 		// The frame taken becomes the current one, and the next is
 		// taken into the other of the two: no frame is copied.
 		f := &nx.f[nx.i]
-		at := nx.at
 		nx.i ^= 1
 		nf := &nx.f[nx.i]
-		nx.at = q.Cursor()
 		nx.ok = q.Next(nf)
 		r.drained++
 		// While this frame is copied, the next one's destination (and
@@ -278,8 +278,10 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 			// Refused, perhaps on a second try: nothing of it goes on.
 			r.rx.sent = 0
 		} else if !r.deliverFrame(f) && r.holdRx() {
-			q.Untake(at)
+			// The frames before this one since the drain began (and
+			// the inbox's last Release) stay taken.
 			r.drained--
+			q.Untake(r.drained)
 			nx.ok = false
 		}
 		r.lending.tail = nil

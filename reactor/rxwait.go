@@ -22,10 +22,13 @@ const maxRxWait = maxBlock
 // holdRx decides what becomes of an inbox frame that found too few RX
 // buffers: it waits, reporting true, unless the ring has had no room for
 // maxRxWait; then it is dropped and counted, as every frame after it is
-// until one goes in again.
+// until one goes in again. The wait begins with the first frame without
+// room, or again with one after frames went in in the same drain;
+// drainInboxFrames ends it after a drain that delivered and left none
+// waiting. Nothing of it is paid per frame delivered.
 func (r *Reactor) holdRx() bool {
 	now := nanotime()
-	if r.rxWaitSince == 0 {
+	if r.rxWaitSince == 0 || r.batch.rxPackets != 0 {
 		r.rxWaitSince = now
 	}
 	if now-r.rxWaitSince >= int64(maxRxWait) {

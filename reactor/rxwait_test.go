@@ -184,8 +184,8 @@ func TestEmptyRxRingHoldsFrames(t *testing.T) {
 	if used := usedTX(t, a); used != n || a.r.inflight.len() != 0 {
 		t.Fatalf("A got back %d of %d TX chains, %d still lent", used, n, a.r.inflight.len())
 	}
-	if b.r.rxWaiting || b.r.cfg.Stats.Drops[DropNoRxBuffer].Load() != 0 {
-		t.Fatal("frames still waiting, or dropped")
+	if b.r.rxWaiting || b.r.rxWaitSince != 0 || b.r.cfg.Stats.Drops[DropNoRxBuffer].Load() != 0 {
+		t.Fatal("frames still waiting, or dropped, or the wait not over")
 	}
 }
 

@@ -130,7 +130,6 @@ func (r *Reactor) put(hdr []byte, pieces [][]byte) bool {
 	switch res {
 	case virtq.RxDelivered:
 		r.rxPending = true
-		r.rxWaitSince = 0
 		r.batch.rxPackets++
 		for _, p := range pieces {
 			r.batch.rxBytes += uint64(len(p))

@@ -35,10 +35,9 @@ func TestAllocs(t *testing.T) {
 		"Untake": func() {
 			q.Put(small)
 			q.Put(jumbo)
-			at := q.Cursor()
 			next(q)
 			next(q)
-			q.Untake(at)
+			q.Untake(0)
 			q.Release()
 			next(q)
 			next(q)

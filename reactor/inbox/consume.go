@@ -58,19 +58,25 @@ func (q *Inbox) take(f *Frame, m *slot, pos uint64, n int) {
 	}
 }
 
-// Cursor returns where Next takes its next frame from, for Untake.
-func (q *Inbox) Cursor() uint64 { return q.read }
-
-// Untake gives back, untouched, every frame Next returned since Cursor
-// returned pos: Next returns them again, in the same order, and Release
-// leaves them in the ring. A consumer whose guest has no room for a frame
-// so leaves it, and every frame after it, waiting. pos must be a Cursor
-// of the frames taken since the last Release.
-func (q *Inbox) Untake(pos uint64) {
-	if pos-q.head > q.read-q.head {
-		panic("inbox: Untake to a position not taken since the last Release")
+// Untake gives back, untouched, every frame Next returned since the last
+// Release but the first keep: Next returns them again, in the same
+// order, and Release leaves them in the ring. A consumer whose guest has
+// no room for a frame so leaves it, and every frame after it, waiting.
+// It walks the bookkeeping of the frames it keeps, so that taking frames
+// costs nothing more for a consumer that may give some back.
+func (q *Inbox) Untake(keep int) {
+	p := q.head
+	for p != q.read {
+		m := &q.meta[p&q.mask]
+		if m.n != 0 {
+			if keep == 0 {
+				break
+			}
+			keep--
+		}
+		p += uint64(m.span)
 	}
-	q.read = pos
+	q.read = p
 }
 
 // Release gives back every frame Next has returned, for producers to

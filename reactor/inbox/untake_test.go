@@ -6,15 +6,16 @@ import (
 )
 
 // TestUntake: frames taken and then given back with Untake stay in the
-// ring: Release frees only those before them, a producer sees them
-// unreleased, and Next returns them again, intact and in order, with
-// their attached tails (in one piece or several) and headers, a
-// cancelled reservation between them skipped again.
+// ring: Release frees only those kept (and the cancelled reservations
+// among them), a producer sees the others unreleased, and Next returns
+// them again, intact and in order, with their attached tails (in one
+// piece or several) and headers, cancelled reservations between them
+// skipped again.
 func TestUntake(t *testing.T) {
 	q := newInbox(t, Config{Slots: 16, MaxFrame: 3 * SlotSize})
-	sizes := []int{60, 3 * SlotSize, 0, 1514, SlotSize + 1}
-	tails := [][][]byte{nil, {pattern(700, 9)}, nil, {pattern(10, 7), pattern(900, 8)}, nil}
-	hdrs := []Header{{}, {}, {}, {1, 0, 2}, {}}
+	sizes := []int{60, 0, 3 * SlotSize, 0, 1514, SlotSize + 1}
+	tails := [][][]byte{nil, nil, {pattern(700, 9)}, nil, {pattern(10, 7), pattern(900, 8)}, nil}
+	hdrs := []Header{{}, {}, {}, {}, {1, 0, 2}, {}}
 	var pos []uint64
 	for i, n := range sizes {
 		s, ok := q.Reserve(max(n, 1))
@@ -49,49 +50,52 @@ func TestUntake(t *testing.T) {
 		}
 	}
 	want(0)
-	at := q.Cursor()
-	want(1)
-	want(3)
-	q.Untake(at)
+	want(2)
+	want(4)
+	q.Untake(1)
 	q.Release()
-	if !q.Released(pos[0]) {
-		t.Error("frame taken before the Cursor not released")
+	for _, i := range []int{0, 1} {
+		if !q.Released(pos[i]) {
+			t.Errorf("position %d, kept, not released", i)
+		}
 	}
-	for _, i := range []int{1, 3, 4} {
+	for _, i := range []int{2, 4, 5} {
 		if q.Released(pos[i]) {
 			t.Errorf("frame %d released after Untake", i)
 		}
 	}
-	want(1)
-	want(3)
+	want(2)
 	want(4)
+	want(5)
 	if _, ok := next(q); ok {
 		t.Fatal("frame beyond the last")
 	}
 	q.Release()
 	for i, p := range pos {
 		if !q.Released(p) {
-			t.Errorf("frame %d not released at last", i)
+			t.Errorf("position %d not released at last", i)
 		}
 	}
 }
 
-// TestUntakeChecksPosition: Untake to a position released already, or not
-// yet taken, is a bug of the consumer and panics.
-func TestUntakeChecksPosition(t *testing.T) {
+// TestUntakeKeepingAll: Untake keeping as many frames as were taken, or
+// more, or with none taken, gives nothing back.
+func TestUntakeKeepingAll(t *testing.T) {
 	q := newInbox(t, Config{Slots: 8, MaxFrame: SlotSize})
-	q.Put(pattern(60, 1))
-	before := q.Cursor()
+	q.Untake(0)
+	for i := range 3 {
+		q.Put(pattern(60, byte(i)))
+	}
 	next(q)
+	next(q)
+	q.Untake(2)
+	q.Untake(5)
+	fr, ok := next(q)
+	if !ok || !bytes.Equal(fr.Head, pattern(60, 2)) {
+		t.Fatalf("after Untake keeping all, Next took %d bytes, %v; want the third frame", len(fr.Head), ok)
+	}
 	q.Release()
-	for _, p := range []uint64{before, q.Cursor() + 1} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Untake(%d) with head %d and read %d did not panic", p, q.head, q.read)
-				}
-			}()
-			q.Untake(p)
-		}()
+	if _, ok := next(q); ok {
+		t.Fatal("frame beyond the last")
 	}
 }
