@@ -158,6 +158,15 @@ func (r *Reactor) flushRx() {
 	}
 }
 
+// publishRx gives the guest the RX buffers put filled so far, without
+// interrupting it: flushRx, at the end of the batch, decides that for
+// everything published since the last interrupt.
+func (r *Reactor) publishRx() {
+	if qs := &r.queues[rxQueue]; r.rxPending && qs.running {
+		qs.q.Publish()
+	}
+}
+
 // signal interrupts the guest through a call eventfd.
 func (r *Reactor) signal(fd int) {
 	if fd < 0 {
