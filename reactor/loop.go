@@ -178,8 +178,8 @@ func (r *Reactor) poll(polling bool) bool {
 
 // quiesce prepares to sleep on the ring: the guest is asked to kick for
 // its next TX chain, the inbox is parked, so producers ring its doorbell
-// (or, while its frames wait for RX buffers, the guest is asked to kick
-// for its next ones: see awaitRxBuffers), and the destinations of lent
+// (while its frames wait for RX buffers, the guest is asked to kick for
+// its next ones too: see awaitRxBuffers), and the destinations of lent
 // frames are asked to ring it when they release them. It reports false
 // when work arrived meanwhile.
 //
@@ -197,6 +197,7 @@ func (r *Reactor) quiesce() bool {
 		if !r.awaitRxBuffers() {
 			return false
 		}
+		r.cfg.Inbox.ParkHolding()
 	} else if !r.cfg.Inbox.Park() {
 		return false
 	}

@@ -41,8 +41,9 @@ func (r *Reactor) holdRx() bool {
 }
 
 // rxHeld reports whether inbox frames wait for RX buffers of a running
-// ring: the reactor then waits for the guest's RX kick instead of the
-// inbox doorbell, which would only announce more frames that wait too.
+// ring: the reactor then waits for the guest's RX kick, and parks its
+// inbox without looking at the frames in it, which wait too (its
+// doorbell still wakes it for its TX ring: see quiesce).
 func (r *Reactor) rxHeld() bool { return r.rxWaiting && r.queues[rxQueue].running }
 
 // awaitRxBuffers prepares to sleep while frames wait for RX buffers: the

@@ -189,6 +189,36 @@ func TestEmptyRxRingHoldsFrames(t *testing.T) {
 	}
 }
 
+// TestHoldingNicStillSends: a NIC whose inbox frames wait for RX buffers
+// still sleeps on its doorbell for its own TX ring: when the destination
+// of a frame it lent releases it, the doorbell wakes it, and its guest
+// gets the TX chain back without waiting for an RX kick or the timer.
+func TestHoldingNicStillSends(t *testing.T) {
+	runtime.LockOSThread() // for good: the cleanup tears the rings down
+	a, b := pair(t)
+	useUpRx(t, b, 0)
+	fill(t, a, numbered(a, b, 1500, 0), 1)
+	a.r.processTx()
+	fill(t, b, numbered(b, a, 1500, 0), 1)
+	b.r.processTx()
+	b.r.drainInboxFrames()
+	if !b.r.rxWaiting || b.r.inflight.len() != 1 {
+		t.Fatalf("B: frames waiting %v, %d TX chains lent, want 1", b.r.rxWaiting, b.r.inflight.len())
+	}
+	b.r.armInbox()
+	if !b.r.quiesce() {
+		t.Fatal("B would not sleep")
+	}
+	a.r.drainInboxFrames()
+	runRing(t, b, kindInbox)
+	if used := usedTX(t, b); used != 1 || b.r.inflight.len() != 0 {
+		t.Fatalf("B's guest got back %d of 1 TX chains after the wake-up", used)
+	}
+	if !b.r.rxWaiting {
+		t.Fatal("B's frames no longer waiting, without RX buffers")
+	}
+}
+
 // kick writes an eventfd as a guest's kick does.
 func kick(fd int) error {
 	one := [8]byte{1}

@@ -116,6 +116,14 @@ func (q *Inbox) Park() bool {
 	return true
 }
 
+// ParkHolding is Park for a consumer that holds frames back in the ring
+// (see Untake) until its guest has room for them: it does not look for a
+// committed frame, since those wait too, and always parks. Producers'
+// Flush then rings the doorbell, and so does the wake-up of a waiting
+// producer (WaitForRoom) by another inbox's Release, which the consumer's
+// reactor may be waiting for as a producer itself.
+func (q *Inbox) ParkHolding() { q.parked.Store(1) }
+
 // Unpark tells producers that the consumer is awake, so that their Flush
 // costs no system call. The consumer calls it when its wait ends for any
 // reason; a Flush that rang the doorbell has already unparked it.

@@ -99,3 +99,27 @@ func TestUntakeKeepingAll(t *testing.T) {
 		t.Fatal("frame beyond the last")
 	}
 }
+
+// TestParkHolding: a consumer holding a frame back cannot Park (a frame
+// is committed at its read position), but ParkHolding parks it, and the
+// next producer's Flush rings its doorbell.
+func TestParkHolding(t *testing.T) {
+	q := newInbox(t, Config{Slots: 8, MaxFrame: SlotSize})
+	q.Put(pattern(60, 1))
+	next(q)
+	q.Untake(0)
+	q.Release()
+	if q.Park() {
+		t.Fatal("Park with a frame held back in the ring")
+	}
+	q.ParkHolding()
+	q.Put(pattern(60, 2))
+	q.Flush()
+	waitDoorbell(t, q)
+	q.Unpark()
+	for i := range 2 {
+		if fr, ok := next(q); !ok || !bytes.Equal(fr.Head, pattern(60, byte(1+i))) {
+			t.Fatalf("frame %d not taken after the doorbell", i)
+		}
+	}
+}
