@@ -270,6 +270,45 @@ func TestAttachedTail(t *testing.T) {
 	}
 }
 
+// TestTailInOnePiece: a tail in one piece arrives as that piece, kept in
+// the slot itself (the producer's list may change at once); a reservation
+// cancelled after Attach and SetHeader leaves nothing of them to the
+// frames after it in the same slots.
+func TestTailInOnePiece(t *testing.T) {
+	q := newInbox(t, Config{Slots: 2, MaxFrame: 256})
+	head, piece := pattern(40, 1), pattern(1400, 2)
+	list := [][]byte{piece}
+	s, _ := q.Reserve(len(head))
+	copy(s.Bytes(), head)
+	s.Attach(list)
+	list[0] = nil
+	s.Commit()
+	f, ok := next(q)
+	if !ok || len(f.Tail) != 1 || &f.Tail[0][0] != &piece[0] || len(f.Tail[0]) != len(piece) || f.Hdr != (Header{}) {
+		t.Fatalf("got ok %v, %d tail pieces, header %x", ok, len(f.Tail), f.Hdr)
+	}
+	q.Release()
+	for range 2 {
+		s, _ := q.Reserve(len(head))
+		s.Attach([][]byte{piece, piece})
+		s.SetHeader(Header{1})
+		s.Cancel()
+	}
+	if _, ok := next(q); ok {
+		t.Fatal("a cancelled reservation taken")
+	}
+	q.Release()
+	for range 2 {
+		if !q.Put(head) {
+			t.Fatal("Put refused")
+		}
+		if f, ok := next(q); !ok || f.Tail != nil || f.Hdr != (Header{}) {
+			t.Fatalf("after a cancelled slot: ok %v, %d tail pieces, header %x", ok, len(f.Tail), f.Hdr)
+		}
+		q.Release()
+	}
+}
+
 // TestSlotBookkeepingSize: a slot's bookkeeping with its frame header and
 // inline bytes is two cache lines, as InlineLen is chosen for.
 func TestSlotBookkeepingSize(t *testing.T) {
