@@ -28,6 +28,8 @@ type manager struct {
 	networks map[string]*netEntry // by id
 	netNames map[string]string    // name → id
 	nics     map[string]*netpb.Nic
+	// nicStates counts the NICs of nics by state, for the gauges.
+	nicStates map[netpb.NicState]int
 	// nicNames holds the ids of the NICs of each name. Names are unique
 	// within a network only, and the NetworkActor checks that: this index
 	// only answers lookups, and holds only NICs that exist.
@@ -121,6 +123,7 @@ func (m *manager) load(ctx actor.Context) {
 	m.networks = map[string]*netEntry{}
 	m.netNames = map[string]string{}
 	m.nics = map[string]*netpb.Nic{}
+	m.nicStates = map[netpb.NicState]int{}
 	m.nicNames = map[string]map[string]bool{}
 	m.creating = map[string]bool{}
 	snap, err := m.Store.Load()
@@ -542,8 +545,10 @@ func (m *manager) putNic(v *netpb.Nic) bool {
 	}
 	if old != nil {
 		m.unindexName(old)
+		m.nicStates[old.State]--
 	}
 	m.nics[v.Id] = v
+	m.nicStates[v.State]++
 	if v.Name != "" {
 		if m.nicNames[v.Name] == nil {
 			m.nicNames[v.Name] = map[string]bool{}
@@ -573,6 +578,7 @@ func (m *manager) dropNic(id string) {
 		return
 	}
 	delete(m.nics, id)
+	m.nicStates[v.State]--
 	m.forgetNicGroups(id)
 	m.unindexName(v)
 	if e := m.networks[v.NetworkId]; e != nil {
@@ -601,12 +607,8 @@ func (m *manager) updateGauges() {
 		return
 	}
 	m.Metrics.Networks.Set(float64(len(m.networks)))
-	counts := map[netpb.NicState]int{}
-	for _, v := range m.nics {
-		counts[v.State]++
-	}
 	for _, s := range []netpb.NicState{netpb.NicState_NIC_STATE_CREATED, netpb.NicState_NIC_STATE_ACTIVE, netpb.NicState_NIC_STATE_ERROR} {
-		m.Metrics.Nics.WithLabelValues(stateLabel(s)).Set(float64(counts[s]))
+		m.Metrics.Nics.WithLabelValues(stateLabel(s)).Set(float64(m.nicStates[s]))
 	}
 }
 

@@ -59,6 +59,9 @@ type nicEntry struct {
 	// stored is set once rec is in the store; until then the NIC is being
 	// created and the NetManager does not know it.
 	stored bool
+	// routed is set while the network's route table holds the NIC's
+	// addresses and routed prefixes (those of rec).
+	routed bool
 }
 
 // addrs are the NIC's addresses, of each enabled family.
@@ -265,8 +268,67 @@ func (n *network) unclaim(e *nicEntry) {
 	}
 }
 
+// portRoutes are the routes of the NIC's addresses (as host prefixes) and
+// routed prefixes to its port.
+func (e *nicEntry) portRoutes() []reactor.PortRoute {
+	var out []reactor.PortRoute
+	for _, a := range e.addrs() {
+		out = append(out, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
+	}
+	for _, p := range e.routes() {
+		out = append(out, reactor.PortRoute{Prefix: p, Port: e.port})
+	}
+	return out
+}
+
+// routeNics adds the routes of the NICs given that the route table does
+// not hold yet, in one new table: it costs the routes added, not the
+// network's size.
+func (n *network) routeNics(es ...*nicEntry) {
+	var add []reactor.PortRoute
+	for _, e := range es {
+		if e.routed || e.port == nil {
+			continue
+		}
+		add = append(add, e.portRoutes()...)
+		e.routed = true
+	}
+	if len(add) == 0 {
+		return
+	}
+	if err := n.plane.ChangeRoutes(add, nil); err != nil {
+		n.Log.Error("route table", "network", n.id, "err", err)
+	}
+}
+
+// unrouteNic takes the NIC's routes out of the route table.
+func (n *network) unrouteNic(e *nicEntry) {
+	if !e.routed {
+		return
+	}
+	e.routed = false
+	if err := n.plane.ChangeRoutes(nil, e.portRoutes()); err != nil {
+		n.Log.Error("route table", "network", n.id, "err", err)
+	}
+}
+
+// rerouteNic replaces the routes old of a NIC whose addresses or routed
+// prefixes changed by its routes now, in one new table, so that the
+// addresses it keeps stay routed throughout.
+func (n *network) rerouteNic(e *nicEntry, old []reactor.PortRoute) {
+	if !e.routed {
+		n.routeNics(e)
+		return
+	}
+	if err := n.plane.ChangeRoutes(e.portRoutes(), old); err != nil {
+		n.Log.Error("route table", "network", n.id, "err", err)
+	}
+}
+
 // rebuildRoutes publishes a new route table of every NIC's addresses and
-// routed prefixes; reactors pick it up at their next lookup.
+// routed prefixes; reactors pick it up at their next lookup. It costs the
+// network's size: a change of some NICs' routes uses routeNics and
+// unrouteNic.
 func (n *network) rebuildRoutes() {
 	t := reactor.RouteTable{Public: n.rec.Public, MTU: n.rec.MTU}
 	for _, p := range []netip.Prefix{n.rec.IPv4Subnet, n.rec.IPv6Prefix} {
@@ -275,14 +337,9 @@ func (n *network) rebuildRoutes() {
 		}
 	}
 	for _, e := range n.nics {
-		if e.port == nil {
-			continue
-		}
-		for _, a := range e.addrs() {
-			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: netip.PrefixFrom(a, a.BitLen()), Port: e.port})
-		}
-		for _, p := range e.routes() {
-			t.Routes = append(t.Routes, reactor.PortRoute{Prefix: p, Port: e.port})
+		e.routed = e.port != nil
+		if e.routed {
+			t.Routes = append(t.Routes, e.portRoutes()...)
 		}
 	}
 	if err := n.plane.PublishRoutes(t); err != nil {

@@ -68,8 +68,8 @@ func (n *network) createNic(ctx actor.Context, msg createNic) {
 // NIC's addresses, name and MAC go back to the network, its NicActor
 // stops (closing its port), and then the sender gets err.
 func (n *network) abandon(ctx actor.Context, e *nicEntry, err error, sender *actor.PID) {
+	n.unrouteNic(e)
 	n.unadopt(e)
-	n.rebuildRoutes()
 	ctx.ReenterAfter(ctx.StopFuture(e.pid), func(any, error) { ctx.Send(sender, err) })
 }
 
@@ -272,10 +272,11 @@ func (n *network) updateNic(ctx actor.Context, req *netpb.UpdateNicRequest) erro
 	if err := n.Store.PutNic(&rec, e.rec); err != nil {
 		return storeFailed("store nic", err)
 	}
+	old := e.portRoutes()
 	n.unclaim(e)
 	e.rec = &rec
 	n.claim(e)
-	n.rebuildRoutes()
+	n.rerouteNic(e, old)
 	view := nicView(e.rec, e.state)
 	ctx.Send(ctx.Parent(), nicChanged{view: view})
 	n.Log.Info("nic updated", "nic", rec.ID, "routed_ipv4", rec.RoutedIPv4Prefixes, "routed_ipv6", rec.RoutedIPv6Prefixes)
@@ -296,8 +297,8 @@ func (n *network) deleteNic(ctx actor.Context, req *netpb.DeleteNicRequest) {
 		ctx.Respond(storeFailed("delete nic from store", err))
 		return
 	}
+	n.unrouteNic(e)
 	n.unadopt(e)
-	n.rebuildRoutes()
 	ctx.Send(ctx.Parent(), nicGone{id: e.rec.ID})
 	sender := ctx.Sender()
 	done := func() {

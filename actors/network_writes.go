@@ -85,7 +85,13 @@ func (n *network) nicWritten(ctx actor.Context, msg nicWritten) {
 func (n *network) publishCreated(ctx actor.Context) {
 	answers := n.answers
 	n.answers = nil
-	n.rebuildRoutes()
+	stored := make([]*nicEntry, 0, len(answers))
+	for _, a := range answers {
+		if !n.deleting && n.nics[a.e.rec.ID] == a.e {
+			stored = append(stored, a.e)
+		}
+	}
+	n.routeNics(stored...)
 	for _, a := range answers {
 		rec := a.e.rec
 		if n.deleting || n.nics[rec.ID] != a.e {
@@ -112,7 +118,7 @@ func (n *network) staleWrite(ctx actor.Context, msg nicWritten) {
 	e := n.nics[rec.ID]
 	if e == nil && !n.deleting {
 		if e = n.serveStored(ctx, rec); e != nil {
-			n.rebuildRoutes()
+			n.routeNics(e)
 		}
 	}
 	if e == nil {

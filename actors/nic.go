@@ -19,22 +19,34 @@ type nicHandle struct {
 	port    *reactor.Port
 	svc     reactor.Services
 	reactor *reactor.Reactor
+	// demandGen numbers the waits for demand (see nic.awaitDemand), so
+	// that a demand from the wait of an earlier incarnation is stale too.
+	demandGen uint64
 }
 
 // nic is a NicActor: it owns one vNIC's vhost-user socket and the reactor
 // serving it, restarts the reactor when it crashes, and reports the NIC's
-// connection state to its NetworkActor.
+// connection state to its NetworkActor. The reactor starts when the NIC
+// first needs one (a frontend connects, or frames arrive; see
+// reactor.Port.AwaitDemand), not with the actor: a NIC created and not
+// connected costs no thread.
 type nic struct {
 	*deps
 	probe  *probe
 	handle *nicHandle
 	rec    *persistence.NicRecord
-	// startErr is why the reactor did not start when the actor did, and
+	// startErr is why the reactor could not start when the actor did, and
 	// listenErr why its socket did not listen then.
 	startErr, listenErr error
 	// relisten, while the NIC's socket does not listen, retries it.
 	relisten *time.Timer
+	// awaiting, while no reactor runs, cancels the wait for demand.
+	awaiting func()
 }
+
+// demanded tells a NicActor that its port needs a reactor (see
+// reactor.Port.AwaitDemand); gen is the wait's.
+type demanded struct{ gen uint64 }
 
 // relistenInterval is how often a NIC whose socket could not be served
 // when the daemon started tries again, so that it recovers once the
@@ -63,21 +75,26 @@ func (c *nic) Receive(ctx actor.Context) {
 	switch msg := ctx.Message().(type) {
 	case *actor.Started:
 		c.reg.add(ctx.Self(), ctx.Parent(), c.probe)
+		c.probe.stats.Store(c.handle.port.Stats())
 		c.listen()
-		c.startErr = c.startReactor(ctx)
+		c.startErr = c.awaitDemand(ctx)
 		if !c.handle.port.Listening() {
 			c.scheduleListen(ctx)
 		}
 	case retryListen:
 		c.retryListen(ctx)
+	case demanded:
+		c.onDemand(ctx, msg)
 	case awaitStart:
 		ctx.Respond(startResult{err: c.startErr, listenErr: c.listenErr})
 	case *actor.Restarting:
 		c.probe.restarts.Add(1)
 		c.stopListenRetry()
+		c.stopAwaiting()
 		c.stopReactor()
 	case *actor.Stopping:
 		c.stopListenRetry()
+		c.stopAwaiting()
 		c.stopReactor()
 		if err := c.handle.port.Close(); err != nil {
 			c.Log.Warn("close nic port", "nic", c.rec.ID, "err", err)
@@ -96,6 +113,44 @@ func (c *nic) Receive(ctx actor.Context) {
 			c.handle.reactor.InjectPanic()
 		}
 		ctx.Respond(ready{})
+	}
+}
+
+// awaitDemand checks that a reactor can start on the NIC's socket and
+// waits until the NIC needs one. A NIC whose socket does not listen, or
+// whose reactor could not start, is in error.
+func (c *nic) awaitDemand(ctx actor.Context) error {
+	if !c.handle.port.Listening() {
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+		return errors.New("its socket does not listen")
+	}
+	err := c.handle.port.CheckStart()
+	if err == nil {
+		c.handle.demandGen++
+		self, root, gen := ctx.Self(), ctx.ActorSystem().Root, c.handle.demandGen
+		c.awaiting, err = c.handle.port.AwaitDemand(func() { root.Send(self, demanded{gen: gen}) })
+	}
+	if err != nil {
+		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
+		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+		return fmt.Errorf("start reactor: %w", err)
+	}
+	return nil
+}
+
+// onDemand starts the reactor the NIC's port waited for.
+func (c *nic) onDemand(ctx actor.Context, msg demanded) {
+	if c.awaiting == nil || msg.gen != c.handle.demandGen {
+		return // a stale demand: the wait was cancelled
+	}
+	c.stopAwaiting()
+	_ = c.startReactor(ctx) // a failure is logged and reported as the error state
+}
+
+func (c *nic) stopAwaiting() {
+	if c.awaiting != nil {
+		c.awaiting()
+		c.awaiting = nil
 	}
 }
 
@@ -127,7 +182,6 @@ func (c *nic) startReactor(ctx actor.Context) error {
 		return fmt.Errorf("start reactor: %w", err)
 	}
 	c.handle.reactor = r
-	c.probe.stats.Store(c.handle.port.Stats())
 	return nil
 }
 
@@ -168,7 +222,7 @@ func (c *nic) retryListen(ctx actor.Context) {
 	}
 	c.relisten = nil
 	c.Log.Info("nic socket usable again", "nic", c.rec.ID, "socket", c.rec.SocketPath)
-	if err := c.startReactor(ctx); err == nil {
+	if err := c.awaitDemand(ctx); err == nil {
 		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_CREATED})
 	}
 }

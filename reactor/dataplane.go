@@ -21,10 +21,10 @@ type Dataplane struct {
 	filters filterSlots
 
 	mu sync.Mutex
-	// tables holds every network's last RouteTable: the public ones are
-	// joined into the uplink's table, and all are rebuilt when the
-	// uplink comes or goes.
-	tables map[*Network]RouteTable
+	// tables holds every network's routes as its owner last stated them:
+	// the public ones are joined into the uplink's table, and all are
+	// rebuilt when the uplink comes or goes.
+	tables map[*Network]*netTable
 	uplink *Uplink
 }
 
@@ -53,7 +53,7 @@ type DataplaneConfig struct {
 
 // NewDataplane returns an empty data plane.
 func NewDataplane(cfg DataplaneConfig) *Dataplane {
-	return &Dataplane{cfg: cfg, tables: map[*Network]RouteTable{}}
+	return &Dataplane{cfg: cfg, tables: map[*Network]*netTable{}}
 }
 
 // GatewayConfig is a NIC as its gateway sees it: MAC, /32 and /128.
@@ -97,13 +97,16 @@ type PortRoute struct {
 // PublishRoutes replaces the network's route table; reactors pick it up at
 // their next lookup. Routes that cannot be added (a duplicate prefix, an
 // invalid one) are left out and reported together; the rest is published.
+// It costs the size of the table: for a change of a few routes, use
+// ChangeRoutes.
 func (n *Network) PublishRoutes(t RouteTable) error {
 	d := n.dp
 	d.mu.Lock()
 	was := d.tables[n]
-	d.tables[n] = t
-	err := n.build(t, d.uplink)
-	public := t.Public || was.Public
+	nt, err := newNetTable(t)
+	d.tables[n] = nt
+	err = errors.Join(err, n.build(nt, d.uplink))
+	public := nt.public || (was != nil && was.public)
 	if public {
 		err = errors.Join(err, d.buildUplink())
 	}
@@ -111,6 +114,43 @@ func (n *Network) PublishRoutes(t RouteTable) error {
 	if public {
 		d.publicChanged()
 	}
+	return err
+}
+
+// ChangeRoutes takes the routes of del out of the network's table and
+// then adds those of add, publishing one new table. A route of del is
+// taken out only if it leads to the port given with it, so a prefix
+// another port holds stays; a route of add whose prefix is held already,
+// or invalid, is left out and reported, as by PublishRoutes. A private
+// network's new table shares what did not change with the last one, so
+// the change costs the routes changed, not the routes held; a public
+// network's tables (its own and the uplink's) are built anew.
+func (n *Network) ChangeRoutes(add, del []PortRoute) error {
+	d := n.dp
+	d.mu.Lock()
+	nt := d.tables[n]
+	if nt == nil {
+		nt = &netTable{routes: map[netip.Prefix]*Port{}}
+		d.tables[n] = nt
+	}
+	removed := nt.remove(del)
+	added, err := nt.add(add)
+	if nt.public {
+		err = errors.Join(err, n.build(nt, d.uplink), d.buildUplink())
+		d.mu.Unlock()
+		d.publicChanged()
+		return err
+	}
+	b := route.Edit(n.routes.Load())
+	for _, p := range removed {
+		b.Remove(p)
+	}
+	for _, r := range added {
+		// Not a duplicate: nt held none of them.
+		_ = b.Add(r.Prefix, r.Port.destFor(nt.mtu))
+	}
+	n.routes.Store(b.Build())
+	d.mu.Unlock()
 	return err
 }
 
@@ -123,11 +163,12 @@ func (n *Network) Remove() error {
 	delete(d.tables, n)
 	n.routes.Store(nil)
 	var err error
-	if ok && t.Public {
+	public := ok && t.public
+	if public {
 		err = d.buildUplink()
 	}
 	d.mu.Unlock()
-	if ok && t.Public {
+	if public {
 		d.publicChanged()
 	}
 	return err
@@ -142,23 +183,23 @@ func (d *Dataplane) publicChanged() {
 // build publishes the table of t, with default routes to up if the
 // network is public and up is not nil: then an address of the network's
 // own subnets that no port holds is answered unreachable rather than sent
-// out, since the kernel would send it straight back.
-func (n *Network) build(t RouteTable, up *Uplink) error {
+// out, since the kernel would send it straight back. d.mu is held.
+func (n *Network) build(t *netTable, up *Uplink) error {
 	b := route.NewBuilder[*Dest]()
 	var errs []error
-	for _, p := range t.Subnets {
+	for _, p := range t.subnets {
 		if err := b.SetSubnet(p); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	for _, r := range t.Routes {
-		if err := b.Add(r.Prefix, r.Port.destFor(t.MTU)); err != nil {
-			errs = append(errs, fmt.Errorf("port %s: %w", r.Port.id, err))
+	for p, port := range t.routes {
+		if err := b.Add(p, port.destFor(t.mtu)); err != nil {
+			errs = append(errs, fmt.Errorf("port %s: %w", port.id, err))
 		}
 	}
-	if t.Public && up != nil {
+	if t.public && up != nil {
 		unreachable := &Dest{}
-		for _, p := range t.Subnets {
+		for _, p := range t.subnets {
 			if err := b.Add(p, unreachable); err != nil && !errors.Is(err, route.ErrDuplicate) {
 				errs = append(errs, err)
 			}

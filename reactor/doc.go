@@ -19,6 +19,9 @@
 // The control plane talks to the data plane through one facade, the
 // Dataplane: it adds networks and ports (a vhost-user NIC is a port),
 // publishes each network's route table, and starts the reactors that
-// serve the ports. The inboxes, route tables and reactor configs behind
-// it are no business of the actors (reactor/deps_test.go).
+// serve the ports. A port's reactor is started when the port first needs
+// one (Port.AwaitDemand: a frontend connects, or frames arrive); until
+// then a single epoll shared by every waiting port watches its socket and
+// inbox. The inboxes, route tables and reactor configs behind it are no
+// business of the actors (reactor/deps_test.go).
 package reactor

@@ -143,29 +143,29 @@ func (d *Dataplane) buildUplink() error {
 	b, nb := route.NewBuilder[*Dest](), route.NewBuilder[*Dest]()
 	var errs []error
 	for _, t := range d.tables {
-		if !t.Public {
+		if !t.public {
 			continue
 		}
 		net := &Dest{}
-		for _, p := range t.Subnets {
+		for _, p := range t.subnets {
 			if p.Addr().Is4() {
 				net.Src4 = p.Masked().Addr()
 			} else {
 				net.Src6 = p.Masked().Addr()
 			}
 		}
-		for _, p := range t.Subnets {
+		for _, p := range t.subnets {
 			if err := b.Add(p, net); err != nil {
 				errs = append(errs, err)
 			}
 			_ = nb.Add(p, net)
 		}
-		for _, r := range t.Routes {
-			if err := b.Add(r.Prefix, r.Port.destFor(t.MTU)); err != nil {
-				errs = append(errs, fmt.Errorf("uplink: port %s: %w", r.Port.id, err))
+		for p, port := range t.routes {
+			if err := b.Add(p, port.destFor(t.mtu)); err != nil {
+				errs = append(errs, fmt.Errorf("uplink: port %s: %w", port.id, err))
 			}
-			if r.Prefix.Bits() < r.Prefix.Addr().BitLen() {
-				_ = nb.Add(r.Prefix, net)
+			if p.Bits() < p.Addr().BitLen() {
+				_ = nb.Add(p, net)
 			}
 		}
 	}
@@ -182,18 +182,18 @@ func (d *Dataplane) PublicPrefixes() []netip.Prefix {
 	defer d.mu.Unlock()
 	var out []netip.Prefix
 	for _, t := range d.tables {
-		if !t.Public {
+		if !t.public {
 			continue
 		}
-		out = append(out, t.Subnets...)
+		out = append(out, t.subnets...)
 	routes:
-		for _, r := range t.Routes {
-			for _, s := range t.Subnets {
-				if s.Overlaps(r.Prefix) {
+		for p := range t.routes {
+			for _, s := range t.subnets {
+				if s.Overlaps(p) {
 					continue routes
 				}
 			}
-			out = append(out, r.Prefix.Masked())
+			out = append(out, p)
 		}
 	}
 	return out

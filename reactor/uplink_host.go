@@ -74,7 +74,7 @@ func (d *Dataplane) PublicNetworks() int {
 	defer d.mu.Unlock()
 	n := 0
 	for _, t := range d.tables {
-		if t.Public {
+		if t.public {
 			n++
 		}
 	}

@@ -25,6 +25,10 @@ type Pool struct {
 	first  netip.Addr
 	last   netip.Addr
 	used   map[netip.Addr]struct{}
+	// low is where Lowest starts: every address of the pool below it is
+	// used, so allocating from a pool of n used addresses does not cost n
+	// lookups.
+	low netip.Addr
 }
 
 // NewPool returns an empty pool over prefix, which must be canonical.
@@ -42,7 +46,7 @@ func NewPool(prefix netip.Prefix) (*Pool, error) {
 	if !first.IsValid() || !last.IsValid() || last.Less(first) {
 		return nil, fmt.Errorf("prefix %s holds no assignable address", prefix)
 	}
-	return &Pool{prefix: prefix, first: first, last: last, used: map[netip.Addr]struct{}{}}, nil
+	return &Pool{prefix: prefix, first: first, last: last, used: map[netip.Addr]struct{}{}, low: first}, nil
 }
 
 // Prefix is the subnet the pool covers.
@@ -74,8 +78,16 @@ func (p *Pool) Take(a netip.Addr) error {
 // Lowest returns the lowest free address for which skip returns false,
 // without taking it.
 func (p *Pool) Lowest(skip func(netip.Addr) bool) (netip.Addr, error) {
-	for a := p.first; a.IsValid() && !p.last.Less(a); a = a.Next() {
-		if _, ok := p.used[a]; ok || skip(a) {
+	usedBelow := true
+	for a := p.low; a.IsValid() && !p.last.Less(a); a = a.Next() {
+		if _, ok := p.used[a]; ok {
+			if usedBelow {
+				p.low = a.Next()
+			}
+			continue
+		}
+		usedBelow = false
+		if skip(a) {
 			continue
 		}
 		return a, nil
@@ -84,7 +96,12 @@ func (p *Pool) Lowest(skip func(netip.Addr) bool) (netip.Addr, error) {
 }
 
 // Release frees a; releasing a free address does nothing.
-func (p *Pool) Release(a netip.Addr) { delete(p.used, a) }
+func (p *Pool) Release(a netip.Addr) {
+	delete(p.used, a)
+	if p.first.Compare(a) <= 0 && !p.last.Less(a) && (a.Less(p.low) || !p.low.IsValid()) {
+		p.low = a
+	}
+}
 
 // Used is the number of addresses taken.
 func (p *Pool) Used() int { return len(p.used) }

@@ -2,6 +2,7 @@ package ipam
 
 import (
 	"errors"
+	"math/rand/v2"
 	"net/netip"
 	"testing"
 )
@@ -80,6 +81,50 @@ func TestNewPoolRejects(t *testing.T) {
 	for _, s := range []string{"10.0.0.1/24", "10.0.0.0/31", "10.0.0.0/32"} {
 		if _, err := NewPool(netip.MustParsePrefix(s)); err == nil {
 			t.Errorf("%s accepted", s)
+		}
+	}
+}
+
+// TestPoolLowestAfterReleases takes and releases addresses of a small
+// pool in a random order, with a skip that changes, and checks every
+// Lowest against a scan of the whole pool.
+func TestPoolLowestAfterReleases(t *testing.T) {
+	p, err := NewPool(netip.MustParsePrefix("192.0.2.0/27"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	var all []netip.Addr
+	for a := netip.MustParseAddr("192.0.2.1"); a != netip.MustParseAddr("192.0.2.31"); a = a.Next() {
+		all = append(all, a)
+	}
+	used := map[netip.Addr]bool{}
+	for step := range 3000 {
+		skipped := all[rng.IntN(len(all))]
+		skip := func(a netip.Addr) bool { return a == skipped }
+		var want netip.Addr
+		for _, a := range all {
+			if !used[a] && !skip(a) {
+				want = a
+				break
+			}
+		}
+		got, err := p.Lowest(skip)
+		if want.IsValid() != (err == nil) || got != want {
+			t.Fatalf("step %d: Lowest = %v, %v; want %v", step, got, err, want)
+		}
+		if a := all[rng.IntN(len(all))]; used[a] {
+			p.Release(a)
+			delete(used, a)
+		} else if got.IsValid() && rng.IntN(3) > 0 {
+			if err := p.Take(got); err != nil {
+				t.Fatal(err)
+			}
+			used[got] = true
+		} else if err := p.Take(a); err != nil {
+			t.Fatal(err)
+		} else {
+			used[a] = true
 		}
 	}
 }

@@ -10,13 +10,17 @@ import (
 // safe for concurrent use, and a nil *Table is an empty table (a reactor
 // that has not received its first snapshot routes nothing).
 type Table[D any] struct {
-	// fib is never modified after Build. bart.Fast is the library's
+	// fib is never modified after Build; a Table edited from this one
+	// shares its unchanged nodes (see Edit). bart.Fast is the library's
 	// lookup-optimised variant (more memory per node than bart.Table for
 	// faster levels), the right trade for a read-mostly forwarding table.
-	fib     bart.Fast[D]
+	fib     *bart.Fast[D]
 	subnet4 netip.Prefix
 	prefix6 netip.Prefix
 }
+
+// newTable returns an empty Table.
+func newTable[D any]() *Table[D] { return &Table[D]{fib: new(bart.Fast[D])} }
 
 // Lookup returns the destination of the longest prefix containing addr. It
 // never allocates or blocks. Build one addr from header bytes with
