@@ -50,7 +50,9 @@
 // it calls Park; a producer's Flush writes the Doorbell eventfd (which the
 // consumer keeps a READ of 8 bytes armed on) only when it finds the
 // consumer parked, so a busy consumer costs producers no system calls and
-// a burst from several producers costs at most one wake-up.
+// a burst from several producers costs at most one wake-up. Park refuses
+// while a frame is committed at the consumer's read position; one that
+// holds frames back calls ParkHolding, which parks all the same.
 //
 // # Backpressure
 //
