@@ -49,6 +49,7 @@ func (r *Reactor) catchLentFault(faulted *bool) {
 		rx.q.Rewind(l.rx)
 	}
 	clear(r.rxPieces[:])
+	r.rx.sent = 0
 	r.drop(DropLentFault)
 	*faulted = true
 }

@@ -80,8 +80,10 @@ func (r *Reactor) armInbox() {
 	e.UserData = tag(kindInbox, 0, 0)
 }
 
-// armRetry schedules a TX pass after maxBlock, once, for a ring held back
-// by a full inbox whose consumer does not wake it (one that stopped, say).
+// armRetry schedules a TX pass and an inbox drain after maxBlock, once:
+// for a ring held back by a full inbox whose consumer does not wake it
+// (one that stopped, say), and for inbox frames waiting for RX buffers
+// that the guest may never add (maxRxWait).
 func (r *Reactor) armRetry() {
 	if r.retryArmed {
 		return
@@ -175,9 +177,11 @@ func (r *Reactor) poll(polling bool) bool {
 }
 
 // quiesce prepares to sleep on the ring: the guest is asked to kick for
-// its next TX chain, the inbox is parked, so producers ring its doorbell,
-// and the destinations of lent frames are asked to ring it when they
-// release them. It reports false when work arrived meanwhile.
+// its next TX chain, the inbox is parked, so producers ring its doorbell
+// (while its frames wait for RX buffers, the guest is asked to kick for
+// its next ones too: see awaitRxBuffers), and the destinations of lent
+// frames are asked to ring it when they release them. It reports false
+// when work arrived meanwhile.
 //
 // The inbox is parked before the waits are registered and the room they
 // wait for is looked at again: a destination that releases and takes the
@@ -189,7 +193,12 @@ func (r *Reactor) quiesce() bool {
 		tx.q.DisableNotify()
 		return false
 	}
-	if !r.cfg.Inbox.Park() {
+	if r.rxHeld() {
+		if !r.awaitRxBuffers() {
+			return false
+		}
+		r.cfg.Inbox.ParkHolding()
+	} else if !r.cfg.Inbox.Park() {
 		return false
 	}
 	if r.unblocked() || !r.awaitRelease() {
@@ -250,6 +259,9 @@ func (r *Reactor) dispatch(ud uint64, res int32) {
 		}
 		r.cfg.Stats.Kicks.Add(1)
 		r.armKick(idx)
+		// An RX kick (buffers added) needs nothing more: the poll
+		// after every dispatch drains the inbox, frames that waited for
+		// them included.
 		if idx == txQueue {
 			r.processTx()
 		}

@@ -105,6 +105,12 @@ type Reactor struct {
 	last     lastRoute
 	nTouched int
 	fw       firewall
+
+	// rxWaiting is set while inbox frames wait for the guest to add RX
+	// buffers, and rxWaitSince (nanotime) is when the RX ring began to
+	// have no room for them, 0 once frames go in again (see holdRx).
+	rxWaiting   bool
+	rxWaitSince int64
 }
 
 // queue is one virtqueue as the reactor runs it.

@@ -217,10 +217,12 @@ func (r *Reactor) flushRouted() {
 }
 
 // drainInboxFrames delivers what other reactors routed to this NIC and
-// counts the frames it took in r.handled.
+// counts the frames it took in r.handled. When the guest's RX ring has
+// too few buffers, the frames left wait in the inbox (see holdRx).
 func (r *Reactor) drainInboxFrames() {
 	q := r.cfg.Inbox
 	r.drained = 0
+	r.rxWaiting = false
 	filtered := r.fw.begin()
 	nx := &r.next
 	nx.ok = q.Next(&nx.f[nx.i])
@@ -228,8 +230,11 @@ func (r *Reactor) drainInboxFrames() {
 		// A lent frame faulted and was dropped: on with the rest.
 	}
 	q.Release()
-	if r.drained == 0 {
+	if r.drained == 0 && !r.rxPending {
 		return
+	}
+	if r.batch.rxPackets != 0 && !r.rxWaiting {
+		r.rxWaitSince = 0
 	}
 	r.flushRx()
 	r.batch.flush(r.cfg.Stats)
@@ -239,7 +244,9 @@ func (r *Reactor) drainInboxFrames() {
 // deliverFrames delivers the frame r.next holds and every frame after it
 // in q, counting them in r.drained. It reports true when a fault copying
 // a lent frame cut it short (see catchLentFault); r.next then holds the
-// frame after that one.
+// frame after that one. A frame the guest has no room for yet goes back
+// into q, untaken, with every frame after it, and the batch ends there
+// (holdRx).
 func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 	defer r.catchLentFault(&faulted)
 	rx := &r.queues[rxQueue]
@@ -267,8 +274,15 @@ func (r *Reactor) deliverFrames(q *inbox.Inbox, filtered bool) (faulted bool) {
 				r.lending.rx = rx.q.Mark()
 			}
 		}
-		if !filtered || r.ingressAllowed(f.Head, f.Tail) {
-			r.deliverFrame(f)
+		if filtered && !r.ingressAllowed(f.Head, f.Tail) {
+			// Refused, perhaps on a second try: nothing of it goes on.
+			r.rx.sent = 0
+		} else if !r.deliverFrame(f) && r.holdRx() {
+			// The frames before this one since the drain began (and
+			// the inbox's last Release) stay taken.
+			r.drained--
+			q.Untake(r.drained)
+			nx.ok = false
 		}
 		r.lending.tail = nil
 		if r.drained%rxPublishEvery == 0 {

@@ -18,6 +18,10 @@ type rxOffload struct {
 	hdr     [offload.MaxHeaderLen]byte
 	payload [offload.MaxPieces][]byte
 	pieces  [1 + offload.MaxPieces][]byte
+	// sent counts the segments of the frame at the inbox's head that
+	// reached the guest before its RX ring ran out of buffers: when the
+	// frame is tried again, segment goes on after them.
+	sent int
 }
 
 // deliverFrame copies a frame another port routed here, head then lent
@@ -25,8 +29,11 @@ type rxOffload struct {
 // as this guest negotiated (offload.Plan): whole with its header when the
 // guest takes it so (one super-frame spread over as many RX buffers as
 // it needs), else with the checksum completed, or cut into segments each
-// copied once, straight from the source.
-func (r *Reactor) deliverFrame(f *inbox.Frame) {
+// copied once, straight from the source. It reports false when the
+// guest's RX ring has too few buffers for the frame (or for its next
+// segment) yet; the frame is then as it was, to be tried again or
+// dropped (see holdRx).
+func (r *Reactor) deliverFrame(f *inbox.Frame) bool {
 	r.rxPieces[0] = f.Head
 	n := 1
 	switch len(f.Tail) {
@@ -38,61 +45,96 @@ func (r *Reactor) deliverFrame(f *inbox.Frame) {
 		n += copy(r.rxPieces[1:], f.Tail)
 	}
 	pieces := r.rxPieces[:n]
+	var done bool
 	if f.Hdr == (inbox.Header{}) {
-		r.put(r.rxHdr[:r.hdrLen], pieces)
+		done = r.put(r.rxHdr[:r.hdrLen], pieces)
 	} else {
-		r.deliverOffloaded(f, pieces)
+		done = r.deliverOffloaded(f, pieces)
 	}
 	clear(pieces)
+	return done
 }
 
 // deliverOffloaded is deliverFrame for a frame with an offload header,
 // in pieces.
-func (r *Reactor) deliverOffloaded(f *inbox.Frame, pieces [][]byte) {
+func (r *Reactor) deliverOffloaded(f *inbox.Frame, pieces [][]byte) bool {
 	x := &r.rx
 	h := offload.Decode(f.Hdr[:])
 	if why := offload.Validate(h, f.Head, f.Tail, offload.All, &x.layout); why != offload.ReasonNone {
 		r.drop(offloadDrop(why))
-		return
+		return true
 	}
 	switch a := offload.Plan(h, &x.layout, r.off); a {
 	case offload.ActionPassThrough:
 		h.PassThrough().Encode(r.rxOff[:r.hdrLen])
-		r.put(r.rxOff[:r.hdrLen], pieces)
+		return r.put(r.rxOff[:r.hdrLen], pieces)
 	case offload.ActionComplete:
-		offload.Complete(h, &x.layout, f.Head, f.Tail)
-		r.put(r.rxHdr[:r.hdrLen], pieces)
+		return r.complete(h, f, pieces)
 	case offload.ActionSegment, offload.ActionSegmentPartial:
 		mode := offload.ChecksumFull
 		if a == offload.ActionSegmentPartial {
 			mode = offload.ChecksumPartial
 		}
-		r.segment(h, f, mode)
+		return r.segment(h, f, mode)
 	default:
-		r.put(r.rxHdr[:r.hdrLen], pieces)
+		return r.put(r.rxHdr[:r.hdrLen], pieces)
 	}
 }
 
+// complete delivers f, in pieces, with the checksum its sender left to
+// the device filled in. When the guest has no room for it yet, the
+// checksum field gets back what the sender wrote, so that the frame
+// tried again is summed over the same bytes.
+func (r *Reactor) complete(h offload.Header, f *inbox.Frame, pieces [][]byte) bool {
+	if !h.NeedsCsum() {
+		return r.put(r.rxHdr[:r.hdrLen], pieces)
+	}
+	at := int(h.CsumStart) + int(h.CsumOffset)
+	sum := f.Head[at : at+2 : at+2]
+	was := [2]byte{sum[0], sum[1]}
+	offload.Complete(h, &r.rx.layout, f.Head, f.Tail)
+	if r.put(r.rxHdr[:r.hdrLen], pieces) {
+		return true
+	}
+	sum[0], sum[1] = was[0], was[1]
+	return false
+}
+
 // segment delivers the GSO frame f as the segments a driver without
-// segmentation offload would have sent, each its own RX frame.
-func (r *Reactor) segment(h offload.Header, f *inbox.Frame, mode offload.ChecksumMode) {
+// segmentation offload would have sent, each its own RX frame. When the
+// guest's RX ring runs out of buffers it reports false, remembering how
+// many segments went (rxOffload.sent), and the frame tried again goes
+// on with the next one.
+func (r *Reactor) segment(h offload.Header, f *inbox.Frame, mode offload.ChecksumMode) bool {
 	x := &r.rx
 	if why := x.seg.Init(h, &x.layout, f.Head, f.Tail, mode); why != offload.ReasonNone {
+		x.sent = 0
 		r.drop(offloadDrop(why))
-		return
+		return true
 	}
 	x.seg.SegmentHeader().Encode(r.rxOff[:r.hdrLen])
-	for {
+	done := true
+	for i := 0; ; i++ {
 		hl, n, ok := x.seg.Next(x.hdr[:], &x.payload)
 		if !ok {
 			break
 		}
+		if i < x.sent {
+			continue
+		}
 		x.pieces[0] = x.hdr[:hl]
 		copy(x.pieces[1:], x.payload[:n])
-		r.put(r.rxOff[:r.hdrLen], x.pieces[:1+n])
+		if !r.put(r.rxOff[:r.hdrLen], x.pieces[:1+n]) {
+			x.sent, done = i, false
+			break
+		}
+	}
+	if done {
+		x.sent = 0
 	}
 	clear(x.pieces[:])
 	clear(x.payload[:])
+	return done
 }
 
 // putSegments writes every segment of x.seg, initialised by the caller,

@@ -20,7 +20,8 @@ const (
 	DropOversize
 	// DropSegmentLimit: a TX chain with more segments than a chain holds.
 	DropSegmentLimit
-	// DropNoRxBuffer: the guest had no RX buffer for a frame.
+	// DropNoRxBuffer: the guest had no RX buffer for a frame (for one
+	// routed from another NIC: not for maxRxWait).
 	DropNoRxBuffer
 	// DropRxTooBig: the frame did not fit the guest's RX buffer.
 	DropRxTooBig

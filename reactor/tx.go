@@ -104,20 +104,27 @@ func (r *Reactor) handleTx(c *virtq.Chain) bool {
 }
 
 // deliver copies a frame the gateway built, complete and in one piece,
-// into the guest's RX queue (see put).
+// into the guest's RX queue (see put), or drops it if the guest has no
+// room: an answer does not wait for RX buffers.
 func (r *Reactor) deliver(frame []byte) {
 	r.rxPieces[0] = frame
-	r.put(r.rxHdr[:r.hdrLen], r.rxPieces[:1])
+	if !r.put(r.rxHdr[:r.hdrLen], r.rxPieces[:1]) {
+		r.drop(DropNoRxBuffer)
+	}
 	r.rxPieces[0] = nil
 }
 
 // put copies a frame in pieces behind the virtio-net header hdr into the
 // guest's RX queue; publishing waits for the end of the batch (flushRx).
-func (r *Reactor) put(hdr []byte, pieces [][]byte) {
+// It reports false, having delivered and counted nothing, when the ring
+// has too few RX buffers for the frame yet: the caller drops it or lets
+// it wait for the guest to add some (holdRx). A frame that can never be
+// placed (no ring running, or too big for it) is dropped and counted.
+func (r *Reactor) put(hdr []byte, pieces [][]byte) bool {
 	qs := &r.queues[rxQueue]
 	if !qs.running {
 		r.drop(DropNoRxBuffer)
-		return
+		return true
 	}
 	res, f := qs.q.Deliver(&r.rxChain, hdr, pieces)
 	switch res {
@@ -128,12 +135,13 @@ func (r *Reactor) put(hdr []byte, pieces [][]byte) {
 			r.batch.rxBytes += uint64(len(p))
 		}
 	case virtq.RxNoBuffers:
-		r.drop(DropNoRxBuffer)
+		return false
 	case virtq.RxTooBig:
 		r.drop(DropRxTooBig)
 	case virtq.RxFault:
 		r.fault(rxQueue, f)
 	}
+	return true
 }
 
 // flushRx publishes what deliver added and interrupts the guest if it

@@ -32,6 +32,17 @@ func TestAllocs(t *testing.T) {
 			next(q)
 			q.Release()
 		},
+		"Untake": func() {
+			q.Put(small)
+			q.Put(jumbo)
+			next(q)
+			next(q)
+			q.Untake(0)
+			q.Release()
+			next(q)
+			next(q)
+			q.Release()
+		},
 		"Park Unpark": func() {
 			q.Park()
 			q.Unpark()

@@ -58,6 +58,27 @@ func (q *Inbox) take(f *Frame, m *slot, pos uint64, n int) {
 	}
 }
 
+// Untake gives back, untouched, every frame Next returned since the last
+// Release but the first keep: Next returns them again, in the same
+// order, and Release leaves them in the ring. A consumer whose guest has
+// no room for a frame so leaves it, and every frame after it, waiting.
+// It walks the bookkeeping of the frames it keeps, so that taking frames
+// costs nothing more for a consumer that may give some back.
+func (q *Inbox) Untake(keep int) {
+	p := q.head
+	for p != q.read {
+		m := &q.meta[p&q.mask]
+		if m.n != 0 {
+			if keep == 0 {
+				break
+			}
+			keep--
+		}
+		p += uint64(m.span)
+	}
+	q.read = p
+}
+
 // Release gives back every frame Next has returned, for producers to
 // reuse; neither their bytes nor their tails may be used any more.
 func (q *Inbox) Release() {
@@ -94,6 +115,14 @@ func (q *Inbox) Park() bool {
 	}
 	return true
 }
+
+// ParkHolding is Park for a consumer that holds frames back in the ring
+// (see Untake) until its guest has room for them: it does not look for a
+// committed frame, since those wait too, and always parks. Producers'
+// Flush then rings the doorbell, and so does the wake-up of a waiting
+// producer (WaitForRoom) by another inbox's Release, which the consumer's
+// reactor may be waiting for as a producer itself.
+func (q *Inbox) ParkHolding() { q.parked.Store(1) }
 
 // Unpark tells producers that the consumer is awake, so that their Flush
 // costs no system call. The consumer calls it when its wait ends for any

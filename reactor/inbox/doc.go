@@ -42,11 +42,17 @@
 //
 // The consumer takes frames with Next, each a view into the ring, and
 // gives them back with Release, in order, after copying them into its
-// guest's RX buffers. Before it waits on its io_uring it calls Park; a
-// producer's Flush writes the Doorbell eventfd (which the consumer keeps a
-// READ of 8 bytes armed on) only when it finds the consumer parked, so a
-// busy consumer costs producers no system calls and a burst from several
-// producers costs at most one wake-up.
+// guest's RX buffers. A frame its guest has no room for yet it gives back
+// untouched with Untake, together with the frames taken after it: they
+// stay in the ring, and Next returns them again, so that a guest slower
+// than its senders fills the inbox and holds the senders back (see
+// Backpressure) instead of losing frames. Before it waits on its io_uring
+// it calls Park; a producer's Flush writes the Doorbell eventfd (which the
+// consumer keeps a READ of 8 bytes armed on) only when it finds the
+// consumer parked, so a busy consumer costs producers no system calls and
+// a burst from several producers costs at most one wake-up. Park refuses
+// while a frame is committed at the consumer's read position; one that
+// holds frames back calls ParkHolding, which parks all the same.
 //
 // # Backpressure
 //
@@ -78,7 +84,11 @@
 // Releasing stores p+Slots into each slot of the frame, in order, after the
 // consumer is done reading, and a producer's load of that value orders its
 // writes after those reads. Frames of one producer keep their order
-// (positions grow with each reservation) and each is taken exactly once.
+// (positions grow with each reservation) and each is taken exactly once,
+// or again after Untake, which only moves the consumer's own read
+// position back over frames it has not released: their sequences still
+// read p+1, so Next finds them committed, and no producer reuses their
+// slots before Release stores p+Slots.
 //
 // Two handshakes let a side sleep; each is a store-buffering pair, in
 // which each side stores one word and then loads the other's. x86 (TSO)

@@ -8,8 +8,8 @@ type RxResult uint8
 // Deliver results.
 const (
 	RxDelivered RxResult = iota // frame written and its chains added to the used ring
-	RxNoBuffers                 // not enough RX chains available: nothing consumed
-	RxTooBig                    // without MRG_RXBUF, the frame does not fit one chain: nothing consumed
+	RxNoBuffers                 // not enough RX chains available (yet): nothing consumed
+	RxTooBig                    // the frame fits no chain (without MRG_RXBUF) or not even a full ring (with it): nothing consumed
 	RxFault                     // the guest broke the rules: see the Fault
 )
 
@@ -41,8 +41,10 @@ const numBuffersOff = 10
 // and num_buffers in the guest's copy of the header says how many; without
 // it the frame must fit in one chain and num_buffers (if the header has
 // it) is 1. When the frame cannot be placed, Deliver puts the chains it
-// popped back, consumes nothing and reports RxNoBuffers or RxTooBig. hdr
-// and frame are only read and stay the caller's.
+// popped back, consumes nothing and reports RxNoBuffers, when more chains
+// may make room for it, or RxTooBig, when none can: the frame does not
+// fit one chain without MRG_RXBUF, or every chain of the ring with it.
+// hdr and frame are only read and stay the caller's.
 func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) {
 	total := len(hdr)
 	for _, p := range frame {
@@ -59,6 +61,9 @@ func (q *Queue) Deliver(c *Chain, hdr []byte, frame [][]byte) (RxResult, Fault) 
 		}
 		if !ok {
 			q.Rewind(start)
+			if q.availIdx-q.lastAvail == q.size {
+				return RxTooBig, FaultNone
+			}
 			return RxNoBuffers, FaultNone
 		}
 		switch {

@@ -88,6 +88,35 @@ func TestRxNoBuffersRollsBack(t *testing.T) {
 	}
 }
 
+// TestRxTooBigForFullRing: a mergeable frame longer than every buffer of
+// a full ring together can never be placed, so it is RxTooBig, not
+// RxNoBuffers, and consumes nothing; with one buffer fewer posted it is
+// RxNoBuffers, since the last one may make room.
+func TestRxTooBigForFullRing(t *testing.T) {
+	dc := vmm.DriverQueueConfig{Size: 4, BufSize: 256}
+	p := newPair(t, dc, features(dc, virtq.FeatureNetMrgRxBuf), virtq.DeviceWrites)
+	c := virtq.NewChain(4)
+	for range 3 {
+		p.drv.AddRX(256)
+	}
+	p.drv.Publish()
+	if r, _ := deliver(p, &c, frameFor(0, 1000)); r != virtq.RxNoBuffers {
+		t.Fatalf("1000 B into 3 of 4x256: %v", r)
+	}
+	p.drv.AddRX(256)
+	p.drv.Publish()
+	if r, _ := deliver(p, &c, frameFor(1, 1100)); r != virtq.RxTooBig {
+		t.Fatalf("1100 B into a full ring of 4x256: %v", r)
+	}
+	if p.dev.LastAvail() != 0 {
+		t.Fatalf("refused frame left last avail at %d", p.dev.LastAvail())
+	}
+	frame := frameFor(2, 1000)
+	if r, f := deliver(p, &c, frame); r != virtq.RxDelivered || f != virtq.FaultNone {
+		t.Fatalf("1000 B into 4x256: %v %v", r, f)
+	}
+}
+
 // TestRxWithoutMergeable puts each frame in one chain, with num_buffers 1,
 // and refuses a frame that does not fit without consuming the chain.
 func TestRxWithoutMergeable(t *testing.T) {
