@@ -31,10 +31,14 @@
 // the rest where it lies, in its guest's TX buffers (one piece or
 // several: a TSO frame's page fragments): the consumer then copies the
 // frame once, from one guest straight into the other, and the ring
-// carries headers only. The list of pieces is the producer's too (an
-// array it keeps per frame in flight), so attaching costs no allocation.
-// Every frame also carries its virtio_net_hdr (Slot.SetHeader), so that
-// the consumer knows which offloads its sender left to it. The producer keeps the attached bytes valid
+// carries headers only. A tail in one piece is kept in the slot's
+// bookkeeping entry; the list of a tail in several pieces is the
+// producer's (an array it keeps per frame in flight), kept by reference
+// in a side array, so attaching costs no allocation. Every frame also
+// carries its virtio_net_hdr (Slot.SetHeader), so that the consumer knows
+// which offloads its sender left to it; a header that is not all zero is
+// kept in the side array too, so a plain frame costs the consumer one
+// bookkeeping entry. The producer keeps the attached bytes valid
 // until Released reports the slot's position released: the consumer's
 // Release (which stores the released sequence number) or Close. The
 // producer polls that, in order, to give its TX buffers back to its
