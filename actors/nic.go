@@ -120,9 +120,8 @@ func (c *nic) Receive(ctx actor.Context) {
 // waits until the NIC needs one. A NIC whose socket does not listen, or
 // whose reactor could not start, is in error.
 func (c *nic) awaitDemand(ctx actor.Context) error {
-	if !c.handle.port.Listening() {
-		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return errors.New("its socket does not listen")
+	if err := c.checkListening(ctx); err != nil {
+		return err
 	}
 	err := c.handle.port.CheckStart()
 	if err == nil {
@@ -131,11 +130,26 @@ func (c *nic) awaitDemand(ctx actor.Context) error {
 		c.awaiting, err = c.handle.port.AwaitDemand(func() { root.Send(self, demanded{gen: gen}) })
 	}
 	if err != nil {
-		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
-		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return fmt.Errorf("start reactor: %w", err)
+		return c.startFailed(ctx, err)
 	}
 	return nil
+}
+
+// checkListening reports the NIC in error if its socket does not listen.
+func (c *nic) checkListening(ctx actor.Context) error {
+	if c.handle.port.Listening() {
+		return nil
+	}
+	ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+	return errors.New("its socket does not listen")
+}
+
+// startFailed logs why the NIC's reactor cannot start and reports the
+// NIC in error.
+func (c *nic) startFailed(ctx actor.Context, err error) error {
+	c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
+	ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
+	return fmt.Errorf("start reactor: %w", err)
 }
 
 // onDemand starts the reactor the NIC's port waited for.
@@ -159,9 +173,8 @@ func (c *nic) stopAwaiting() {
 // NIC whose socket does not listen, or whose reactor did not start, is in
 // error.
 func (c *nic) startReactor(ctx actor.Context) error {
-	if !c.handle.port.Listening() {
-		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return errors.New("its socket does not listen")
+	if err := c.checkListening(ctx); err != nil {
+		return err
 	}
 	self, root := ctx.Self(), ctx.ActorSystem().Root
 	var r *reactor.Reactor
@@ -177,9 +190,7 @@ func (c *nic) startReactor(ctx actor.Context) error {
 	r, err = c.handle.port.Start(cfg)
 	close(started)
 	if err != nil {
-		c.Log.Error("start reactor", "nic", c.rec.ID, "err", err)
-		ctx.Send(ctx.Parent(), nicState{id: c.rec.ID, state: netpb.NicState_NIC_STATE_ERROR})
-		return fmt.Errorf("start reactor: %w", err)
+		return c.startFailed(ctx, err)
 	}
 	c.handle.reactor = r
 	return nil
