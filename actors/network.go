@@ -293,10 +293,15 @@ func (n *network) routeNics(es ...*nicEntry) {
 		add = append(add, e.portRoutes()...)
 		e.routed = true
 	}
-	if len(add) == 0 {
-		return
+	if len(add) != 0 {
+		n.changeRoutes(add, nil)
 	}
-	if err := n.plane.ChangeRoutes(add, nil); err != nil {
+}
+
+// changeRoutes takes the routes del out of the route table and adds add,
+// in one new table; routes it cannot add are logged.
+func (n *network) changeRoutes(add, del []reactor.PortRoute) {
+	if err := n.plane.ChangeRoutes(add, del); err != nil {
 		n.Log.Error("route table", "network", n.id, "err", err)
 	}
 }
@@ -307,9 +312,7 @@ func (n *network) unrouteNic(e *nicEntry) {
 		return
 	}
 	e.routed = false
-	if err := n.plane.ChangeRoutes(nil, e.portRoutes()); err != nil {
-		n.Log.Error("route table", "network", n.id, "err", err)
-	}
+	n.changeRoutes(nil, e.portRoutes())
 }
 
 // rerouteNic replaces the routes old of a NIC whose addresses or routed
@@ -320,9 +323,7 @@ func (n *network) rerouteNic(e *nicEntry, old []reactor.PortRoute) {
 		n.routeNics(e)
 		return
 	}
-	if err := n.plane.ChangeRoutes(e.portRoutes(), old); err != nil {
-		n.Log.Error("route table", "network", n.id, "err", err)
-	}
+	n.changeRoutes(e.portRoutes(), old)
 }
 
 // rebuildRoutes publishes a new route table of every NIC's addresses and
