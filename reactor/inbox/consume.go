@@ -6,18 +6,11 @@ package inbox
 // frame's bytes, and its Tail, until Release; it may take several frames
 // before releasing them together.
 func (q *Inbox) Next(f *Frame) bool {
-	for {
-		m := &q.meta[q.read&q.mask]
-		if m.seq.Load() != q.read+1 {
-			return false
-		}
-		pos, n := q.read, int(m.n)
-		q.read += uint64(m.span)
-		if n != 0 {
-			q.take(f, m, pos, n)
-			return true
-		}
+	if !q.Peek(f) {
+		return false
 	}
+	q.read += uint64(q.meta[q.read&q.mask].span)
+	return true
 }
 
 // Peek puts into f the frame Next would take, without taking it, or
