@@ -69,35 +69,19 @@ func (r *Reactor) take(segs [][]byte) []byte {
 	case len(segs) == 2 && len(segs[0]) == r.hdrLen && len(segs[1]) > 0:
 		hdr, frame = segs[0], segs[1]
 	}
+	n := 1
 	if frame != nil {
 		if r.hostOffloads() {
 			t.hdr = inbox.Header(hdr[:inbox.HeaderLen])
 		}
 		t.segBuf[0] = frame
-		t.segs = t.segBuf[:1]
-		t.inPlace, t.linear = true, len(frame)
-		packet.Parse(frame, &r.parsed)
-		return frame
-	}
-	skip, k, i := r.hdrLen, 0, 0
-	for ; i < len(segs) && len(segs[i]) <= skip; i++ {
-		k += copy(t.hdr[k:], segs[i])
-		skip -= len(segs[i])
-	}
-	n := 0
-	for j := i; j < len(segs); j++ {
-		s := segs[j]
-		if j == i {
-			copy(t.hdr[k:], s[:skip])
-			s = s[skip:]
+	} else {
+		n = r.splitHeader(segs)
+		if !r.hostOffloads() {
+			t.hdr = inbox.Header{}
 		}
-		t.segBuf[n] = s
-		n++
 	}
 	t.segs = t.segBuf[:n]
-	if !r.hostOffloads() {
-		t.hdr = inbox.Header{}
-	}
 	if n == 1 {
 		t.inPlace, t.linear = true, len(t.segs[0])
 		packet.Parse(t.segs[0], &r.parsed)
@@ -118,6 +102,29 @@ func (r *Reactor) take(segs [][]byte) []byte {
 		packet.Parse(frame, &r.parsed)
 	}
 	return frame
+}
+
+// splitHeader copies the virtio-net header at the start of segs, in as
+// many of them as it spans, into r.tx.hdr, puts the frame's segments
+// after it into r.tx.segBuf and returns how many there are.
+func (r *Reactor) splitHeader(segs [][]byte) int {
+	t := &r.tx
+	skip, k, i := r.hdrLen, 0, 0
+	for ; i < len(segs) && len(segs[i]) <= skip; i++ {
+		k += copy(t.hdr[k:], segs[i])
+		skip -= len(segs[i])
+	}
+	n := 0
+	for j := i; j < len(segs); j++ {
+		s := segs[j]
+		if j == i {
+			copy(t.hdr[k:], s[:skip])
+			s = s[skip:]
+		}
+		t.segBuf[n] = s
+		n++
+	}
+	return n
 }
 
 // ensureLinear makes the first n bytes of a split frame valid in the
